@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from services.notify.app import create_app
+from services.notify.models import ApiToken, Base, OutboxMessage, ProcessedMessage
+from shared.service import ServiceSpec
+
+SERVICE = ServiceSpec(
+    name="notify",
+    package_dir=Path(__file__).parent,
+    base=Base,
+    outbox=OutboxMessage,
+    processed=ProcessedMessage,
+    tokens=ApiToken,
+    create_app=create_app,
+)

@@ -1,0 +1,11 @@
+from flask import Flask
+
+from services.registration.api import BLUEPRINTS
+from shared.config import Config
+from shared.web import create_service_app
+
+
+def create_app(config: Config | None = None) -> Flask:
+    return create_service_app(
+        "registration", config or Config.from_env(), title="Registration API", blueprints=BLUEPRINTS
+    )

@@ -1,0 +1,18 @@
+from shared.auth import ApiTokenMixin
+from shared.consumer import ProcessedMessageMixin
+from shared.db import make_base
+from shared.outbox import OutboxMixin
+
+Base = make_base()
+
+
+class OutboxMessage(OutboxMixin, Base):
+    pass
+
+
+class ProcessedMessage(ProcessedMessageMixin, Base):
+    pass
+
+
+class ApiToken(ApiTokenMixin, Base):
+    pass

@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from services.schedule.app import create_app
+from services.schedule.models import ApiToken, Base, OutboxMessage, ProcessedMessage
+from shared.service import ServiceSpec
+
+SERVICE = ServiceSpec(
+    name="schedule",
+    package_dir=Path(__file__).parent,
+    base=Base,
+    outbox=OutboxMessage,
+    processed=ProcessedMessage,
+    tokens=ApiToken,
+    create_app=create_app,
+)

@@ -1,0 +1,157 @@
+"""The `todo` command: run, migrate and administer the three services."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import click
+
+from shared.auth import new_token, store_token
+from shared.config import SERVICES, Config
+from shared.db import Database
+from shared.logging import configure_logging
+
+log = logging.getLogger("todo")
+
+
+def _database(config: Config, service: str, pool_size: int = 5) -> Database:
+    return Database(config.database_url(service), pool_size=pool_size)
+
+
+def _stop_on_signals(stop) -> None:
+    def handler(signum, _frame):
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """to:DO event-week platform: programme, registration and notifications."""
+    ctx.obj = Config.from_env()
+    configure_logging(ctx.obj.log_level, process=ctx.invoked_subcommand or "todo")
+
+
+service_argument = click.argument("service", type=click.Choice(SERVICES))
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+@click.pass_obj
+def migrate(config: Config, services: tuple[str, ...]) -> None:
+    """Apply the database migrations of the given services (default: all)."""
+    from shared.migrate import upgrade
+    from shared.service import load_service
+
+    for name in services or SERVICES:
+        db = _database(config, name)
+        upgrade(load_service(name), db)
+        db.dispose()
+        click.echo(f"{name}: database is up to date")
+
+
+@main.command("make-migration")
+@service_argument
+@click.argument("message")
+@click.pass_obj
+def make_migration(config: Config, service: str, message: str) -> None:
+    """For developers: write a migration for the service's model changes (after `migrate`)."""
+    from shared.migrate import make_revision
+    from shared.service import load_service
+
+    make_revision(load_service(service), _database(config, service), message)
+
+
+@main.command("create-token")
+@click.argument("name")
+@click.pass_obj
+def create_token(config: Config, name: str) -> None:
+    """Create an organiser API token; it is printed once, alone on the last line."""
+    from shared.service import all_services
+
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise click.BadParameter("give a name of 1 to 100 characters", param_hint="NAME")
+    token = new_token()
+    for spec in all_services():
+        db = _database(config, spec.name)
+        with db.transaction() as session:
+            store_token(session, spec.tokens, name, token)
+        db.dispose()
+    click.echo(f"Organiser token {name!r} created; it is shown only this once:", err=True)
+    click.echo(token)
+
+
+@main.command()
+@service_argument
+@click.pass_obj
+def serve(config: Config, service: str) -> None:
+    """Serve a service's HTTP API and pages with gunicorn."""
+    from shared.gunicorn import serve as run_gunicorn
+
+    run_gunicorn(service, config)
+
+
+@main.command()
+@service_argument
+@click.pass_obj
+def relay(config: Config, service: str) -> None:
+    """Publish the service's outbox to RabbitMQ until stopped."""
+    from shared.relay import OutboxRelay
+    from shared.service import load_service
+
+    spec = load_service(service)
+    runner = OutboxRelay(
+        _database(config, service),
+        spec.outbox,
+        config.amqp_url,
+        batch_size=config.relay_batch_size,
+        queue_type=config.amqp_queue_type,
+    )
+    _stop_on_signals(runner.stop)
+    runner.run()
+
+
+@main.command()
+@service_argument
+@click.pass_obj
+def consume(config: Config, service: str) -> None:
+    """Handle the service's queues until stopped."""
+    from shared.consumer import ConsumerRunner
+    from shared.service import load_service
+
+    spec = load_service(service)
+    handlers = spec.handlers(config)
+    if not handlers:
+        raise click.ClickException(f"{service} consumes no messages")
+    runner = ConsumerRunner(
+        _database(config, service),
+        spec.processed,
+        config.amqp_url,
+        handlers,
+        max_attempts=config.consumer_max_attempts,
+        retry_base_ms=config.consumer_retry_base_ms,
+        queue_type=config.amqp_queue_type,
+    )
+    _stop_on_signals(runner.stop)
+    runner.run()
+
+
+def _register_service_commands() -> None:
+    from shared.service import all_services
+
+    for spec in all_services():
+        for command in spec.commands:
+            main.add_command(command)
+
+
+_register_service_commands()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The consumer runner: delivers messages from durable queues to plain handler functions.
+
+A handler is `handler(session, envelope)`: it changes the service's database through the given
+session and may add outbox rows to it. The runner records the message id in the same
+transaction, commits, and only then acks, so a redelivered message does nothing twice. A handler
+that raises is retried through the queue's retry queue with growing delays; after the last try
+the message goes to the dead-letter queue. A message that cannot be parsed or validated goes
+there at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import pika
+import pika.exceptions
+from sqlalchemy import String
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared.broker import Backoff, connect, declare_topology
+from shared.db import Database, UTCDateTime, utcnow
+from shared.logging import correlation_id
+from shared.messages import Envelope, MessageError, parse_envelope
+from shared.topology import QueueSpec
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Envelope], None]
+ATTEMPT_HEADER = "x-todo-attempt"
+BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
+
+
+class ProcessedMessageMixin:
+    """One row per (queue, message id) a consumer has handled."""
+
+    __tablename__ = "processed_messages"
+
+    queue: Mapped[str] = mapped_column(String(120), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Outcome:
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+def handle_once(
+    db: Database,
+    processed_model: type[ProcessedMessageMixin],
+    queue: str,
+    envelope: Envelope,
+    handler: Handler,
+) -> str:
+    """Run `handler` in one transaction together with recording the message id."""
+    with db.transaction() as session:
+        if session.get(processed_model, (queue, envelope.id)) is not None:
+            return Outcome.DUPLICATE
+        session.add(processed_model(queue=queue, message_id=envelope.id))
+        session.flush()
+        handler(session, envelope)
+    return Outcome.HANDLED
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        db: Database,
+        processed_model: type[ProcessedMessageMixin],
+        amqp_url: str,
+        handlers: Mapping[QueueSpec, Mapping[str, Handler]],
+        *,
+        max_attempts: int = 5,
+        retry_base_ms: int = 500,
+        prefetch: int = 20,
+        queue_type: str = "classic",
+    ):
+        self.db = db
+        self.processed_model = processed_model
+        self.amqp_url = amqp_url
+        self.handlers = handlers
+        self.max_attempts = max_attempts
+        self.retry_base_ms = retry_base_ms
+        self.prefetch = prefetch
+        self.queue_type = queue_type
+        self.stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self) -> None:
+        backoff = Backoff()
+        while not self.stop_event.is_set():
+            connection = None
+            try:
+                connection = connect(self.amqp_url)
+                channel = connection.channel()
+                channel.confirm_delivery()
+                channel.basic_qos(prefetch_count=self.prefetch)
+                declare_topology(channel, tuple(self.handlers), self.queue_type)
+                for spec in self.handlers:
+                    channel.basic_consume(spec.name, self._callback(spec))
+                log.info("consuming %s", ", ".join(spec.name for spec in self.handlers))
+                backoff.reset()
+                while not self.stop_event.is_set():
+                    connection.process_data_events(time_limit=0.5)
+            except BROKER_ERRORS as exc:
+                delay = backoff.next()
+                log.warning("broker unavailable (%s); reconnecting in %.1f s", exc, delay)
+                self.stop_event.wait(delay)
+            finally:
+                if connection is not None and connection.is_open:
+                    with contextlib.suppress(BROKER_ERRORS):
+                        connection.close()
+        log.info("consumer stopped")
+
+    def _callback(self, spec: QueueSpec):
+        def on_message(channel, method, properties, body):
+            self.deliver(channel, spec, method, properties, body)
+
+        return on_message
+
+    def deliver(self, channel, spec: QueueSpec, method, properties, body: bytes) -> str:
+        tag = method.delivery_tag
+        try:
+            envelope = parse_envelope(body)
+            handler = self.handlers[spec].get(envelope.type)
+            if handler is None:
+                raise MessageError(f"{spec.name} has no handler for {envelope.type}")
+        except MessageError as exc:
+            log.error(
+                "dead-lettering message %s from %s: %s", properties.message_id, spec.name, exc
+            )
+            channel.basic_nack(tag, requeue=False)
+            return Outcome.DEAD
+
+        token = correlation_id.set(envelope.correlation_id)
+        try:
+            outcome = handle_once(self.db, self.processed_model, spec.name, envelope, handler)
+        except IntegrityError:
+            # A concurrent delivery of the same message committed first.
+            outcome = self._duplicate_or_retry(channel, spec, properties, body, envelope)
+        except Exception:
+            log.exception("handling %s %s failed", envelope.type, envelope.id)
+            outcome = self._retry_or_dead_letter(channel, spec, properties, body)
+        finally:
+            correlation_id.reset(token)
+        if outcome == Outcome.DEAD:
+            channel.basic_nack(tag, requeue=False)
+        else:
+            channel.basic_ack(tag)
+        return outcome
+
+    def _duplicate_or_retry(self, channel, spec, properties, body, envelope) -> str:
+        with self.db.transaction() as session:
+            seen = session.get(self.processed_model, (spec.name, envelope.id)) is not None
+        if seen:
+            return Outcome.DUPLICATE
+        return self._retry_or_dead_letter(channel, spec, properties, body)
+
+    def _retry_or_dead_letter(self, channel, spec: QueueSpec, properties, body: bytes) -> str:
+        headers = dict(properties.headers or {})
+        attempt = int(headers.get(ATTEMPT_HEADER, 1))
+        if attempt >= self.max_attempts:
+            log.error(
+                "giving up after %d attempts; dead-lettering to %s", attempt, spec.dead_letter_queue
+            )
+            return Outcome.DEAD
+        headers[ATTEMPT_HEADER] = attempt + 1
+        delay_ms = self.retry_base_ms * 2 ** (attempt - 1)
+        retry_properties = pika.BasicProperties(
+            content_type=properties.content_type,
+            delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=properties.message_id,
+            type=properties.type,
+            timestamp=properties.timestamp,
+            headers=headers,
+            expiration=str(delay_ms),
+        )
+        # Confirmed before the original is acked, so the message exists in one place or two,
+        # never none.
+        channel.basic_publish("", spec.retry_queue, body, retry_properties)
+        log.warning(
+            "retrying %s in %d ms (attempt %d)", properties.message_id, delay_ms, attempt + 1
+        )
+        return Outcome.RETRY

@@ -1,0 +1,85 @@
+"""Messages published by the registration service.
+
+Each carries everything notify needs to write to the attendee, so notify never calls back.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from shared.messages import message_type
+
+TICKET_STATUSES = ("confirmed", "waitlisted", "held", "cancelled")
+CANCEL_REASONS = ("attendee", "session_cancelled", "hold_expired", "no_show", "organiser")
+
+
+class AttendeeInfoSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    locale = fields.String(required=True, validate=validate.OneOf(("de", "en")))
+    manage_url = fields.String(required=True)
+    feed_token = fields.String(required=True)
+
+
+class TicketInfoSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    session = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(TICKET_STATUSES))
+    waitlist_position = fields.Integer(load_default=None, allow_none=True)
+    confirm_url = fields.String(load_default=None, allow_none=True)
+    hold_expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class TicketMessageSchema(Schema):
+    event = fields.String(required=True)
+    attendee = fields.Nested(AttendeeInfoSchema, required=True)
+    ticket = fields.Nested(TicketInfoSchema, required=True)
+
+
+@message_type("registration.ticket.confirmed")
+class TicketConfirmedSchema(TicketMessageSchema):
+    pass
+
+
+@message_type("registration.ticket.held")
+class TicketHeldSchema(TicketMessageSchema):
+    """A seat is held until the attendee confirms their email address."""
+
+
+@message_type("registration.ticket.waitlisted")
+class TicketWaitlistedSchema(TicketMessageSchema):
+    pass
+
+
+@message_type("registration.ticket.promoted")
+class TicketPromotedSchema(TicketMessageSchema):
+    pass
+
+
+@message_type("registration.ticket.cancelled")
+class TicketCancelledSchema(TicketMessageSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(CANCEL_REASONS))
+
+
+@message_type("registration.ticket.checked_in")
+class TicketCheckedInSchema(TicketMessageSchema):
+    checked_in_at = fields.AwareDateTime(required=True)
+
+
+@message_type("registration.attendee.updated")
+class AttendeeUpdatedSchema(Schema):
+    """The attendee changed their language or their feed token was revoked."""
+
+    event = fields.String(required=True)
+    attendee = fields.Nested(AttendeeInfoSchema, required=True)
+
+
+@message_type("registration.attendee.erased")
+class AttendeeErasedSchema(Schema):
+    """Personal data is gone; the last mail (erasure confirmed) goes to this address."""
+
+    event = fields.String(required=True)
+    attendee_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    locale = fields.String(required=True, validate=validate.OneOf(("de", "en")))

@@ -1,0 +1,101 @@
+"""Messages published by the schedule service."""
+
+from marshmallow import Schema, fields, validate
+
+from shared.messages import message_type
+
+REGISTRATION_MODES = ("required", "none", "external")
+SESSION_STATUSES = ("scheduled", "cancelled")
+CHANGE_KINDS = ("new", "moved", "changed", "cancelled", "restored")
+
+
+class EventInfoSchema(Schema):
+    slug = fields.String(required=True)
+    title = fields.String(required=True)
+    timezone = fields.String(required=True)
+    locale = fields.String(load_default="de")
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    address = fields.String(load_default="")
+    url = fields.String(load_default="")
+
+
+class StageInfoSchema(Schema):
+    guid = fields.String(required=True)
+    name = fields.String(required=True)
+    address = fields.String(load_default="")
+    stream_url = fields.String(load_default="", allow_none=True)
+
+
+class TrackInfoSchema(Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    color = fields.String(load_default="")
+
+
+class SpeakerInfoSchema(Schema):
+    name = fields.String(required=True)
+    organisation = fields.String(load_default="")
+    role = fields.String(load_default="")
+
+
+class RegistrationInfoSchema(Schema):
+    mode = fields.String(required=True, validate=validate.OneOf(REGISTRATION_MODES))
+    capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    external = fields.String(load_default=None, allow_none=True)
+
+
+class SessionInfoSchema(Schema):
+    id = fields.Integer(required=True)
+    guid = fields.String(required=True)
+    title = fields.String(required=True)
+    title_en = fields.String(load_default="", allow_none=True)
+    abstract = fields.String(load_default="", allow_none=True)
+    abstract_en = fields.String(load_default="", allow_none=True)
+    type = fields.String(load_default="talk")
+    language = fields.String(load_default="de")
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    stage = fields.Nested(StageInfoSchema, required=True)
+    tracks = fields.List(fields.Nested(TrackInfoSchema), load_default=list)
+    speakers = fields.List(fields.Nested(SpeakerInfoSchema), load_default=list)
+    streamed = fields.Boolean(load_default=False)
+    livestream_url = fields.String(load_default="", allow_none=True)
+    registration = fields.Nested(RegistrationInfoSchema, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(SESSION_STATUSES))
+    url = fields.String(load_default="")
+
+
+class ChangeSchema(Schema):
+    session = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CHANGE_KINDS))
+    fields_changed = fields.List(fields.String(), load_default=list)
+
+
+class ReleaseInfoSchema(Schema):
+    number = fields.Integer(required=True, validate=validate.Range(min=1))
+    comment = fields.String(load_default="", allow_none=True)
+    published_at = fields.AwareDateTime(required=True)
+
+
+@message_type("schedule.release.published")
+class ReleasePublishedSchema(Schema):
+    """A new release: the whole programme of the event and the changes against the last one."""
+
+    event = fields.Nested(EventInfoSchema, required=True)
+    release = fields.Nested(ReleaseInfoSchema, required=True)
+    sessions = fields.List(fields.Nested(SessionInfoSchema), required=True)
+    changes = fields.List(fields.Nested(ChangeSchema), load_default=list)
+
+
+@message_type("schedule.live.updated")
+class LiveUpdatedSchema(Schema):
+    """A session went on air or ended, or a stage announced a delay."""
+
+    event = fields.String(required=True)
+    stage = fields.String(required=True)
+    session = fields.Integer(load_default=None, allow_none=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(("on_air", "ended", "delayed", "scheduled"))
+    )
+    delay_minutes = fields.Integer(load_default=0)

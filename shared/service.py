@@ -1,0 +1,48 @@
+"""What the generic commands (`todo serve|relay|consume|migrate`) need to know of a service."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from shared.auth import ApiTokenMixin
+from shared.config import SERVICES, Config
+from shared.consumer import Handler, ProcessedMessageMixin
+from shared.outbox import OutboxMixin
+from shared.topology import QueueSpec
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    package_dir: Path
+    base: type
+    outbox: type[OutboxMixin]
+    processed: type[ProcessedMessageMixin]
+    tokens: type[ApiTokenMixin]
+    create_app: Callable[[Config], Flask]
+    handlers: Callable[[Config], Mapping[QueueSpec, Mapping[str, Handler]]] = lambda _config: {}
+    commands: tuple[click.Command, ...] = field(default_factory=tuple)
+    # Worker processes beyond the web server, relay and consumer: name -> `todo` arguments.
+    workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Run by `todo up` after migrating, e.g. to load bundled data; must be idempotent.
+    bootstrap: Callable[[Config], None] | None = None
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.package_dir / "migrations"
+
+
+def load_service(name: str) -> ServiceSpec:
+    if name not in SERVICES:
+        raise click.BadParameter(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+    return importlib.import_module(f"services.{name}.service").SERVICE
+
+
+def all_services() -> list[ServiceSpec]:
+    return [load_service(name) for name in SERVICES]

@@ -1,0 +1,58 @@
+"""Who listens to what on the `todo.events` exchange.
+
+One durable queue per consuming service and purpose, named `<service>.<purpose>`, bound to the
+routing keys it handles. Relays declare these too, so a message published before its consumer
+first started waits in its queue instead of being returned as unroutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    routing_keys: tuple[str, ...]
+
+    @property
+    def service(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def retry_queue(self) -> str:
+        return f"{self.name}.retry"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.name}.dead"
+
+
+QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec("registration.programme", ("schedule.release.published",)),
+    QueueSpec("notify.programme", ("schedule.release.published", "schedule.live.updated")),
+    QueueSpec(
+        "notify.tickets",
+        (
+            "registration.ticket.confirmed",
+            "registration.ticket.held",
+            "registration.ticket.waitlisted",
+            "registration.ticket.promoted",
+            "registration.ticket.cancelled",
+            "registration.ticket.checked_in",
+            "registration.attendee.updated",
+            "registration.attendee.erased",
+        ),
+    ),
+)
+
+
+def queues_of(service: str) -> tuple[QueueSpec, ...]:
+    return tuple(q for q in QUEUES if q.service == service)
+
+
+def queue(name: str) -> QueueSpec:
+    for spec in QUEUES:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

@@ -1,0 +1,223 @@
+"""What every service's Flask app has: JSON errors, one transaction per request, health checks,
+correlation ids and the OpenAPI document at `/api/v1/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+import marshmallow as ma
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask_smorest import Api
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
+
+from shared.broker import broker_reachable
+from shared.config import Config
+from shared.db import Database
+from shared.logging import correlation_id, new_correlation_id
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_ARGUMENT_LOCATIONS = ("json", "query", "form", "headers", "path", "files", "cookies")
+
+
+def error_body(status: int, message: str | None = None, errors: dict | None = None) -> dict:
+    return {
+        "code": status,
+        "message": message or HTTPStatus(status).phrase,
+        "errors": errors or {},
+    }
+
+
+def _flatten_errors(messages: Any) -> dict:
+    """webargs nests field errors under their location ({"json": {...}}); callers want fields."""
+    if not isinstance(messages, dict):
+        return {"_request": messages if isinstance(messages, list) else [str(messages)]}
+    flat: dict = {}
+    for key, value in messages.items():
+        if key in _ARGUMENT_LOCATIONS and isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+class ErrorSchema(ma.Schema):
+    code = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    message = ma.fields.String(metadata={"description": "what went wrong, German / English"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(), metadata={"description": "field name -> list of messages"}
+    )
+
+
+class JsonErrorApi(Api):
+    """flask-smorest's Api with errors shaped `{"code", "message", "errors": {field: [...]}}`."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        return http_error_response(error)
+
+
+def http_error_response(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = _flatten_errors(data["messages"]) if "messages" in data else data.get("errors")
+    message = data.get("message") or error.description
+    if status == 422 and errors:
+        message = "Die Eingaben sind ungültig. / The input is invalid."
+    response = jsonify(error_body(status, message, errors))
+    response.status_code = status
+    for name, value in data.get("headers", {}).items():
+        response.headers[name] = value
+    if error.response is not None:
+        for name in ("WWW-Authenticate", "Retry-After", "Allow"):
+            if name in error.response.headers:
+                response.headers[name] = error.response.headers[name]
+    return response
+
+
+class ServiceFlask(Flask):
+    """Commits the request's transaction in one place: after the view, before the response."""
+
+    def dispatch_request(self):
+        response = self.make_response(super().dispatch_request())
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            try:
+                if response.status_code < 400:
+                    session.commit()
+                else:
+                    session.rollback()
+            except IntegrityError as exc:
+                session.rollback()
+                log.info("commit conflicted: %s", exc.orig)
+                raise Conflict(
+                    "Die Änderung widerspricht gespeicherten Daten. / Conflict."
+                ) from exc
+            finally:
+                session.close()
+        return response
+
+
+def db_session() -> Session:
+    """The request's session; committed if the view succeeds, rolled back otherwise."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["todo_db"].session()
+    return g.db_session
+
+
+def _close_session(_exc):
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def _start_request():
+    incoming = request.headers.get(CORRELATION_HEADER, "")
+    g.correlation_id = incoming if _CORRELATION_RE.match(incoming) else new_correlation_id()
+    g.correlation_token = correlation_id.set(g.correlation_id)
+
+
+def _finish_request(response):
+    response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
+    return response
+
+
+def _reset_correlation(_exc):
+    token = g.pop("correlation_token", None)
+    if token is not None:
+        correlation_id.reset(token)
+
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/healthz")
+def healthz():
+    return {"status": "alive"}
+
+
+@health.get("/readyz")
+def readyz():
+    config: Config = current_app.extensions["todo_config"]
+    db: Database = current_app.extensions["todo_db"]
+    checks = {}
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready; say which
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    checks["broker"] = "ok" if broker_reachable(config.amqp_url) else "unreachable"
+    ready = all(value == "ok" for value in checks.values())
+    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+def _unexpected_error(error: Exception):
+    if isinstance(error, HTTPException):
+        return http_error_response(error)
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        log.error("database unavailable: %s", error)
+        return http_error_response(
+            ServiceUnavailable("Die Datenbank ist nicht erreichbar. / Database unavailable.")
+        ), {"Retry-After": "5"}
+    log.exception("unhandled error")
+    return jsonify(error_body(500)), 500
+
+
+def create_service_app(
+    name: str,
+    config: Config,
+    *,
+    title: str,
+    blueprints: list,
+    page_blueprints: list | None = None,
+) -> Flask:
+    """The Flask app of one service with its API blueprints (flask-smorest) and pages."""
+    app = ServiceFlask(f"services.{name}", root_path=None)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_content_length,
+        TESTING=config.testing,
+        JSON_SORT_KEYS=False,
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"info": {"description": f"{title} of the event-week platform"}},
+    )
+    app.json.sort_keys = False
+    db = Database(config.database_url(name), pool_size=max(config.web_threads, 5))
+    app.extensions["todo_config"] = config
+    app.extensions["todo_db"] = db
+    app.extensions["todo_service"] = name
+
+    api = JsonErrorApi(app)
+    api.spec.components.security_scheme(
+        "organiser", {"type": "http", "scheme": "bearer", "description": "todo create-token"}
+    )
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    for blueprint in page_blueprints or []:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(health)
+
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.teardown_request(_close_session)
+    app.teardown_request(_reset_correlation)
+    app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
