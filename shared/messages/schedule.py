@@ -24,6 +24,7 @@ class StageInfoSchema(Schema):
     guid = fields.String(required=True)
     name = fields.String(required=True)
     address = fields.String(load_default="")
+    capacity = fields.Integer(load_default=None, allow_none=True)
     stream_url = fields.String(load_default="", allow_none=True)
 
 
@@ -34,6 +35,7 @@ class TrackInfoSchema(Schema):
 
 
 class SpeakerInfoSchema(Schema):
+    guid = fields.String(load_default=None, allow_none=True)
     name = fields.String(required=True)
     organisation = fields.String(load_default="")
     role = fields.String(load_default="")
