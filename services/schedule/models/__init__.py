@@ -1,5 +1,28 @@
 """The schedule service's tables; importing this package registers every model on `Base`."""
 
 from services.schedule.models.base import ApiToken, Base, OutboxMessage, ProcessedMessage
+from services.schedule.models.event import Event
+from services.schedule.models.live import LiveStatus, StageDelay
+from services.schedule.models.release import Release, ReleaseExport
+from services.schedule.models.session import ProgrammeSession, SessionSpeaker, session_tracks
+from services.schedule.models.speaker import Speaker
+from services.schedule.models.stage import Stage
+from services.schedule.models.track import Track
 
-__all__ = ["ApiToken", "Base", "OutboxMessage", "ProcessedMessage"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Event",
+    "LiveStatus",
+    "OutboxMessage",
+    "ProcessedMessage",
+    "ProgrammeSession",
+    "Release",
+    "ReleaseExport",
+    "SessionSpeaker",
+    "Speaker",
+    "Stage",
+    "StageDelay",
+    "Track",
+    "session_tracks",
+]
