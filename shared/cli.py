@@ -55,6 +55,15 @@ def migrate(config: Config, services: tuple[str, ...]) -> None:
         click.echo(f"{name}: database is up to date")
 
 
+@main.command()
+@click.pass_obj
+def up(config: Config) -> None:
+    """Run everything in the foreground: what `make run` does after installing."""
+    from shared.up import up as run_everything
+
+    sys.exit(run_everything(config))
+
+
 @main.command("make-migration")
 @service_argument
 @click.argument("message")

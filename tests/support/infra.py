@@ -70,18 +70,6 @@ def delete_vhost(vhost: str) -> None:
     subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
-def queue_depths(vhost: str) -> dict[str, int]:
-    out = rabbitmqctl(
-        "list_queues", "-p", vhost, "name", "messages", "--quiet", "--no-table-headers"
-    )
-    depths = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            depths[parts[0]] = int(parts[1])
-    return depths
-
-
 def wait_until(condition, timeout: float = 20.0, interval: float = 0.05, message: str = ""):
     """Poll `condition` until it returns a truthy value; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

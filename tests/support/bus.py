@@ -1,0 +1,66 @@
+"""Running relays and consumers in threads, and reading what reached a queue, for tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import uuid
+
+import pika.exceptions
+
+from shared.broker import connect, declare_exchanges
+from shared.messages import EXCHANGE
+
+
+@contextlib.contextmanager
+def running(runner):
+    """Run a relay or consumer (anything with run() and stop()) in a thread for the block."""
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "runner did not stop"
+
+
+class QueueTap:
+    """A private queue bound to routing keys on `todo.events`, to see what was published."""
+
+    def __init__(self, amqp_url: str, *routing_keys: str):
+        self.connection = connect(amqp_url)
+        self.channel = self.connection.channel()
+        declare_exchanges(self.channel)
+        self.name = f"test.tap.{uuid.uuid4().hex[:8]}"
+        self.channel.queue_declare(self.name, exclusive=True)
+        for key in routing_keys:
+            self.channel.queue_bind(self.name, EXCHANGE, routing_key=key)
+        self.received: list[dict] = []
+
+    def drain(self) -> list[dict]:
+        """Fetch everything waiting now; returns all envelopes received so far."""
+        while True:
+            method, _props, body = self.channel.basic_get(self.name, auto_ack=True)
+            if method is None:
+                return self.received
+            self.received.append(json.loads(body))
+
+    def close(self) -> None:
+        if self.connection.is_open:
+            self.connection.close()
+
+
+def queue_depth(amqp_url: str, queue: str) -> int:
+    """Messages ready in `queue` (0 when it does not exist)."""
+    connection = connect(amqp_url)
+    try:
+        channel = connection.channel()
+        try:
+            return channel.queue_declare(queue, passive=True).method.message_count
+        except pika.exceptions.ChannelClosedByBroker:
+            return 0
+    finally:
+        if connection.is_open:
+            connection.close()
