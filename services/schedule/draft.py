@@ -1,0 +1,464 @@
+"""The draft programme: events, stages, tracks, speakers and sessions as organisers edit them.
+
+Every function takes the caller's SQLAlchemy session and never commits. A change is validated
+completely before anything is touched, so a refused change (`InvalidProgramme`, 422) leaves the
+draft as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from services.schedule.errors import InvalidProgramme, ProgrammeConflict
+from services.schedule.models import (
+    Event,
+    ProgrammeSession,
+    SessionSpeaker,
+    Speaker,
+    Stage,
+    Track,
+)
+
+MAX_SESSION_LENGTH = timedelta(hours=24)
+MAX_EVENT_DAYS = 62
+MAX_SESSIONS_PER_EVENT = 5000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL = re.compile(r"^https?://\S+$")
+
+SESSION_FIELDS = (
+    "guid",
+    "title",
+    "title_en",
+    "abstract",
+    "abstract_en",
+    "type",
+    "language",
+    "stage",
+    "tracks",
+    "speakers",
+    "starts_at",
+    "ends_at",
+    "streamed",
+    "livestream_url",
+    "registration",
+    "status",
+    "assumption",
+)
+
+
+# -- events -------------------------------------------------------------------------------------
+
+
+def find_event(session: Session, slug: str) -> Event | None:
+    return session.scalar(select(Event).where(Event.slug == slug))
+
+
+def event_timezone(event: Event) -> ZoneInfo:
+    return ZoneInfo(event.timezone)
+
+
+def event_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    try:
+        ZoneInfo(values["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = ["Unbekannte Zeitzone. / Unknown time zone."]
+    if values["ends_on"] < values["starts_on"]:
+        errors["ends_on"] = ["Das Ende liegt vor dem Beginn. / Ends before it starts."]
+    elif (values["ends_on"] - values["starts_on"]).days > MAX_EVENT_DAYS:
+        errors["ends_on"] = [f"Höchstens {MAX_EVENT_DAYS} Tage. / At most {MAX_EVENT_DAYS} days."]
+    return errors
+
+
+EVENT_FIELDS = ("slug", "title", "timezone", "locale", "starts_on", "ends_on", "address", "url")
+
+
+def _event_values(event: Event) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in EVENT_FIELDS}
+
+
+def create_event(session: Session, values: dict[str, Any]) -> Event:
+    values = {"timezone": "Europe/Berlin", "locale": "de", "address": "", "url": ""} | values
+    errors = event_errors(values)
+    if errors:
+        raise InvalidProgramme(errors)
+    if find_event(session, values["slug"]) is not None:
+        raise ProgrammeConflict(
+            f"Die Veranstaltung {values['slug']!r} gibt es schon. / Event exists already."
+        )
+    event = Event(**{name: values[name] for name in EVENT_FIELDS})
+    session.add(event)
+    session.flush()
+    return event
+
+
+def update_event(session: Session, event: Event, changes: dict[str, Any]) -> Event:
+    changes = {k: v for k, v in changes.items() if k != "slug"}
+    merged = _event_values(event) | changes
+    errors = event_errors(merged)
+    if errors:
+        raise InvalidProgramme(errors)
+    for name, value in changes.items():
+        setattr(event, name, value)
+    session.flush()
+    return event
+
+
+# -- stages, tracks, speakers ----------------------------------------------------------------
+
+
+def find_stage(session: Session, event: Event, guid: str) -> Stage | None:
+    return session.scalar(select(Stage).where(Stage.event_id == event.id, Stage.guid == guid))
+
+
+def list_stages(session: Session, event: Event) -> list[Stage]:
+    return list(session.scalars(select(Stage).where(Stage.event_id == event.id).order_by(Stage.id)))
+
+
+def create_stage(session: Session, event: Event, values: dict[str, Any]) -> Stage:
+    guid = values.get("guid") or str(uuid.uuid4())
+    if find_stage(session, event, guid) is not None:
+        raise ProgrammeConflict(f"Die Bühne {guid!r} gibt es schon. / Stage exists already.")
+    stage = Stage(event_id=event.id, **(values | {"guid": guid}))
+    session.add(stage)
+    session.flush()
+    return stage
+
+
+def update_stage(session: Session, stage: Stage, changes: dict[str, Any]) -> Stage:
+    for name, value in changes.items():
+        if name != "guid":
+            setattr(stage, name, value)
+    session.flush()
+    return stage
+
+
+def delete_stage(session: Session, stage: Stage) -> None:
+    used = session.scalar(
+        select(func.count())
+        .select_from(ProgrammeSession)
+        .where(ProgrammeSession.stage_id == stage.id)
+    )
+    if used:
+        raise ProgrammeConflict(
+            f"Auf der Bühne finden noch {used} Sessions statt. / {used} sessions use this stage."
+        )
+    session.delete(stage)
+    session.flush()
+
+
+def find_track(session: Session, event: Event, slug: str) -> Track | None:
+    return session.scalar(select(Track).where(Track.event_id == event.id, Track.slug == slug))
+
+
+def list_tracks(session: Session, event: Event) -> list[Track]:
+    return list(
+        session.scalars(select(Track).where(Track.event_id == event.id).order_by(Track.slug))
+    )
+
+
+def create_track(session: Session, event: Event, values: dict[str, Any]) -> Track:
+    if find_track(session, event, values["slug"]) is not None:
+        raise ProgrammeConflict(
+            f"Den Track {values['slug']!r} gibt es schon. / Track exists already."
+        )
+    track = Track(event_id=event.id, **values)
+    session.add(track)
+    session.flush()
+    return track
+
+
+def update_track(session: Session, track: Track, changes: dict[str, Any]) -> Track:
+    for name, value in changes.items():
+        if name != "slug":
+            setattr(track, name, value)
+    session.flush()
+    return track
+
+
+def delete_track(session: Session, track: Track) -> None:
+    # Sessions simply lose the track (the association rows go with it).
+    session.delete(track)
+    session.flush()
+
+
+def find_speaker(session: Session, event: Event, speaker_id: int) -> Speaker | None:
+    return session.scalar(
+        select(Speaker).where(Speaker.event_id == event.id, Speaker.id == speaker_id)
+    )
+
+
+def list_speakers(session: Session, event: Event) -> list[Speaker]:
+    return list(
+        session.scalars(select(Speaker).where(Speaker.event_id == event.id).order_by(Speaker.id))
+    )
+
+
+def speaker_guid(name: str, organisation: str) -> str:
+    """The guid of a speaker whose file gives none: the same person always gets the same one."""
+    return str(
+        uuid.uuid5(uuid.NAMESPACE_URL, f"todo-speaker:{name.strip()}|{organisation.strip()}")
+    )
+
+
+def create_speaker(session: Session, event: Event, values: dict[str, Any]) -> Speaker:
+    values = {"organisation": "", "role": ""} | values
+    guid = values.get("guid") or speaker_guid(values["name"], values["organisation"])
+    if session.scalar(select(Speaker).where(Speaker.event_id == event.id, Speaker.guid == guid)):
+        raise ProgrammeConflict("Diese Person gibt es schon. / Speaker exists already.")
+    speaker = Speaker(event_id=event.id, **(values | {"guid": guid}))
+    session.add(speaker)
+    session.flush()
+    return speaker
+
+
+def update_speaker(session: Session, speaker: Speaker, changes: dict[str, Any]) -> Speaker:
+    for name, value in changes.items():
+        if name != "guid":
+            setattr(speaker, name, value)
+    session.flush()
+    return speaker
+
+
+def delete_speaker(session: Session, speaker: Speaker) -> None:
+    session.execute(delete(SessionSpeaker).where(SessionSpeaker.speaker_id == speaker.id))
+    session.delete(speaker)
+    session.flush()
+    session.expire_all()
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def find_session(session: Session, event: Event, session_id: int) -> ProgrammeSession | None:
+    return session.scalar(
+        select(ProgrammeSession).where(
+            ProgrammeSession.event_id == event.id, ProgrammeSession.id == session_id
+        )
+    )
+
+
+def list_sessions(session: Session, event: Event) -> list[ProgrammeSession]:
+    return list(
+        session.scalars(
+            select(ProgrammeSession)
+            .where(ProgrammeSession.event_id == event.id)
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
+
+
+def session_values(prog: ProgrammeSession) -> dict[str, Any]:
+    """A draft session in the input shape of `create_session` (speakers as ids)."""
+    return {
+        "guid": prog.guid,
+        "title": prog.title,
+        "title_en": prog.title_en,
+        "abstract": prog.abstract,
+        "abstract_en": prog.abstract_en,
+        "type": prog.type,
+        "language": prog.language,
+        "stage": prog.stage.guid,
+        "tracks": [track.slug for track in prog.tracks],
+        "speakers": [speaker.id for speaker in prog.speakers],
+        "starts_at": prog.starts_at,
+        "ends_at": prog.ends_at,
+        "streamed": prog.streamed,
+        "livestream_url": prog.livestream_url,
+        "registration": {
+            "mode": prog.registration_mode,
+            "capacity": prog.registration_capacity,
+            "external": prog.registration_external or None,
+        },
+        "status": prog.status,
+        "assumption": prog.assumption,
+    }
+
+
+_DEFAULTS = {
+    "title_en": "",
+    "abstract": "",
+    "abstract_en": "",
+    "type": "talk",
+    "language": "de",
+    "tracks": [],
+    "speakers": [],
+    "streamed": False,
+    "livestream_url": "",
+    "registration": {"mode": "none"},
+    "status": "scheduled",
+    "assumption": "",
+}
+
+
+def time_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors = {}
+    for name in ("starts_at", "ends_at"):
+        if values[name].tzinfo is None or values[name].utcoffset() is None:
+            errors[name] = ["Zeit ohne Zeitzone. / The time needs a UTC offset."]
+    if errors:
+        return errors
+    if values["ends_at"] <= values["starts_at"]:
+        errors["ends_at"] = ["Das Ende liegt nicht nach dem Beginn. / Must be after starts_at."]
+    elif values["ends_at"] - values["starts_at"] > MAX_SESSION_LENGTH:
+        errors["ends_at"] = ["Eine Session dauert höchstens 24 Stunden. / At most 24 hours long."]
+    return errors
+
+
+def registration_errors(registration: dict[str, Any], stage: Stage | None) -> dict[str, list[str]]:
+    mode = registration.get("mode", "none")
+    errors: dict[str, list[str]] = {}
+    if mode == "required":
+        capacity = registration.get("capacity")
+        if capacity is None and stage is not None and stage.capacity is None:
+            errors["capacity"] = [
+                "Die Bühne hat keine Kapazität; bitte Plätze angeben. / "
+                "The stage has no capacity; give the number of seats."
+            ]
+    elif mode == "external":
+        target = (registration.get("external") or "").strip()
+        if not (_URL.match(target) or _EMAIL.match(target)):
+            errors["external"] = [
+                "Eine URL oder E-Mail-Adresse für die Anmeldung angeben. / "
+                "Give a URL or email address where people register."
+            ]
+    return errors
+
+
+def overlap_message(other: ProgrammeSession, tz: ZoneInfo) -> str:
+    start = other.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    end = other.ends_at.astimezone(tz).strftime("%H:%M")
+    return (
+        f"Überschneidet sich mit Session {other.id} „{other.title}“ ({start}–{end}) auf derselben "
+        f"Bühne. / Overlaps session {other.id} on the same stage."
+    )
+
+
+def _overlapping(
+    session: Session, event: Event, stage: Stage, values: dict[str, Any], session_id: int | None
+) -> ProgrammeSession | None:
+    query = select(ProgrammeSession).where(
+        ProgrammeSession.event_id == event.id,
+        ProgrammeSession.stage_id == stage.id,
+        ProgrammeSession.status == "scheduled",
+        ProgrammeSession.starts_at < values["ends_at"],
+        ProgrammeSession.ends_at > values["starts_at"],
+    )
+    if session_id is not None:
+        query = query.where(ProgrammeSession.id != session_id)
+    return session.scalar(query.order_by(ProgrammeSession.starts_at).limit(1))
+
+
+def _resolve_session(
+    session: Session, event: Event, values: dict[str, Any], session_id: int | None
+) -> tuple[Stage, list[Track], list[Speaker]]:
+    """Check a whole session (merged values) and find what it refers to; raise if invalid."""
+    errors: dict[str, Any] = time_errors(values)
+    stage = find_stage(session, event, values["stage"])
+    if stage is None:
+        errors["stage"] = [f"Unbekannte Bühne {values['stage']!r}. / Unknown stage."]
+    tracks = []
+    for slug in dict.fromkeys(values["tracks"]):
+        track = find_track(session, event, slug)
+        if track is None:
+            errors.setdefault("tracks", []).append(f"Unbekannter Track {slug!r}. / Unknown track.")
+        tracks.append(track)
+    speakers = []
+    for speaker_id in dict.fromkeys(values["speakers"]):
+        speaker = find_speaker(session, event, speaker_id)
+        if speaker is None:
+            errors.setdefault("speakers", []).append(
+                f"Unbekannte Person {speaker_id}. / Unknown speaker."
+            )
+        speakers.append(speaker)
+    registration_problems = registration_errors(values["registration"], stage)
+    if registration_problems:
+        errors["registration"] = registration_problems
+    guid_owner = session.scalar(
+        select(ProgrammeSession.id).where(
+            ProgrammeSession.event_id == event.id, ProgrammeSession.guid == values["guid"]
+        )
+    )
+    if guid_owner is not None and guid_owner != session_id:
+        errors["guid"] = ["Diese guid hat schon eine Session. / Another session has this guid."]
+    if not errors and values["status"] == "scheduled":
+        other = _overlapping(session, event, stage, values, session_id)
+        if other is not None:
+            errors["starts_at"] = [overlap_message(other, event_timezone(event))]
+    if errors:
+        raise InvalidProgramme(errors)
+    return stage, tracks, speakers
+
+
+def apply_session(
+    prog: ProgrammeSession,
+    values: dict[str, Any],
+    stage: Stage,
+    tracks: list[Track],
+    speakers: list[Speaker],
+) -> None:
+    registration = values["registration"]
+    mode = registration.get("mode", "none")
+    prog.guid = values["guid"]
+    prog.title = values["title"]
+    prog.title_en = values["title_en"] or ""
+    prog.abstract = values["abstract"] or ""
+    prog.abstract_en = values["abstract_en"] or ""
+    prog.type = values["type"]
+    prog.language = values["language"]
+    prog.stage = stage
+    prog.tracks = tracks
+    prog.speakers = speakers
+    prog.starts_at = values["starts_at"]
+    prog.ends_at = values["ends_at"]
+    prog.streamed = values["streamed"]
+    prog.livestream_url = values["livestream_url"] or ""
+    prog.registration_mode = mode
+    prog.registration_capacity = registration.get("capacity") if mode == "required" else None
+    prog.registration_external = (registration.get("external") or "") if mode == "external" else ""
+    prog.status = values["status"]
+    prog.assumption = values["assumption"] or ""
+
+
+def create_session(session: Session, event: Event, values: dict[str, Any]) -> ProgrammeSession:
+    values = _DEFAULTS | values
+    values["guid"] = values.get("guid") or str(uuid.uuid4())
+    count = session.scalar(
+        select(func.count())
+        .select_from(ProgrammeSession)
+        .where(ProgrammeSession.event_id == event.id)
+    )
+    if count >= MAX_SESSIONS_PER_EVENT:
+        raise InvalidProgramme({"_schema": [f"At most {MAX_SESSIONS_PER_EVENT} sessions."]})
+    with session.no_autoflush:
+        stage, tracks, speakers = _resolve_session(session, event, values, None)
+    prog = ProgrammeSession(event_id=event.id)
+    apply_session(prog, values, stage, tracks, speakers)
+    session.add(prog)
+    session.flush()
+    return prog
+
+
+def update_session(
+    session: Session, prog: ProgrammeSession, changes: dict[str, Any]
+) -> ProgrammeSession:
+    event = session.get(Event, prog.event_id)
+    values = session_values(prog) | changes
+    with session.no_autoflush:
+        stage, tracks, speakers = _resolve_session(session, event, values, prog.id)
+    apply_session(prog, values, stage, tracks, speakers)
+    session.flush()
+    return prog
+
+
+def delete_session(session: Session, prog: ProgrammeSession) -> None:
+    """Remove a session from the draft; if it was published, the next release shows it cancelled."""
+    session.delete(prog)
+    session.flush()

@@ -1,0 +1,212 @@
+"""Importing a programme document (`todo-programme/1`) into an event's draft, keyed by guid.
+
+Stages, tracks, speakers and sessions found by guid (tracks by slug) are updated in place, so
+their ids stay the same and the next release's changelog shows exactly what moved or changed.
+Sessions of the draft that the document no longer has are cancelled, not deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.schedule.draft import (
+    EVENT_FIELDS,
+    MAX_SESSIONS_PER_EVENT,
+    apply_session,
+    event_errors,
+    event_timezone,
+    find_event,
+    overlap_message,
+    registration_errors,
+    speaker_guid,
+    time_errors,
+)
+from services.schedule.errors import InvalidProgramme
+from services.schedule.models import Event, ProgrammeSession, Speaker, Stage, Track
+from services.schedule.programme_format import load_programme_document
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    event: Event
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    skipped: bool = False
+
+
+def document_digest(document: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def import_programme(
+    session: Session,
+    document: dict[str, Any],
+    slug: str | None = None,
+    *,
+    skip_if_unchanged: bool = False,
+) -> ImportSummary:
+    """Import `document` into the draft of event `slug` (default: the document's own slug).
+
+    Creates the event when it does not exist. With `skip_if_unchanged`, a document identical to
+    the last one imported into this event changes nothing (so edits made since survive).
+    """
+    try:
+        doc = load_programme_document(document)
+    except ValidationError as exc:
+        raise InvalidProgramme(exc.messages) from exc
+    if len(doc["sessions"]) > MAX_SESSIONS_PER_EVENT:
+        raise InvalidProgramme({"sessions": [f"At most {MAX_SESSIONS_PER_EVENT} sessions."]})
+    event_values = doc["event"] | {"slug": slug or doc["event"]["slug"]}
+    errors = event_errors(event_values)
+    if errors:
+        raise InvalidProgramme({"event": errors})
+    digest = document_digest(document)
+    event = find_event(session, event_values["slug"])
+    if event is not None and skip_if_unchanged and event.source_digest == digest:
+        return ImportSummary(event=event, skipped=True)
+    with session.no_autoflush:
+        if event is None:
+            event = Event(**{name: event_values[name] for name in EVENT_FIELDS})
+            session.add(event)
+            session.flush()
+        else:
+            for name in EVENT_FIELDS:
+                setattr(event, name, event_values[name])
+        event.source_digest = digest
+        stages = _upsert_stages(session, event, doc["stages"])
+        tracks = _upsert_tracks(session, event, doc["tracks"])
+        speakers = _upsert_speakers(session, event, doc["sessions"])
+        summary = _upsert_sessions(session, event, doc["sessions"], stages, tracks, speakers)
+    session.flush()
+    _check_no_overlaps(session, event, {item["guid"]: i for i, item in enumerate(doc["sessions"])})
+    return summary
+
+
+def _upsert_stages(session: Session, event: Event, items: list[dict]) -> dict[str, Stage]:
+    stages = {s.guid: s for s in session.scalars(select(Stage).where(Stage.event_id == event.id))}
+    for item in items:
+        stage = stages.get(item["guid"])
+        if stage is None:
+            stage = stages[item["guid"]] = Stage(event_id=event.id, guid=item["guid"])
+            session.add(stage)
+        stage.name = item["name"]
+        stage.address = item["address"]
+        stage.capacity = item["capacity"]
+        stage.stream_url = item["stream_url"] or ""
+    return stages
+
+
+def _upsert_tracks(session: Session, event: Event, items: list[dict]) -> dict[str, Track]:
+    tracks = {t.slug: t for t in session.scalars(select(Track).where(Track.event_id == event.id))}
+    for item in items:
+        track = tracks.get(item["slug"])
+        if track is None:
+            track = tracks[item["slug"]] = Track(event_id=event.id, slug=item["slug"])
+            session.add(track)
+        track.name = item["name"]
+        track.color = item["color"]
+    return tracks
+
+
+def _upsert_speakers(session: Session, event: Event, sessions: list[dict]) -> dict[str, Speaker]:
+    speakers = {
+        s.guid: s for s in session.scalars(select(Speaker).where(Speaker.event_id == event.id))
+    }
+    for item in (speaker for s in sessions for speaker in s["speakers"]):
+        guid = item["guid"] or speaker_guid(item["name"], item["organisation"])
+        speaker = speakers.get(guid)
+        if speaker is None:
+            speaker = speakers[guid] = Speaker(event_id=event.id, guid=guid)
+            session.add(speaker)
+        speaker.name = item["name"]
+        speaker.organisation = item["organisation"]
+        speaker.role = item["role"]
+    return speakers
+
+
+def _upsert_sessions(
+    session: Session,
+    event: Event,
+    items: list[dict],
+    stages: dict[str, Stage],
+    tracks: dict[str, Track],
+    speakers: dict[str, Speaker],
+) -> ImportSummary:
+    existing = {
+        s.guid: s
+        for s in session.scalars(
+            select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
+        )
+    }
+    errors: dict[str, Any] = {}
+    seen: set[str] = set()
+    created = updated = 0
+    for index, item in enumerate(items):
+        if item["guid"] in seen:
+            errors[str(index)] = {"guid": ["Doppelte guid. / Duplicate guid."]}
+            continue
+        seen.add(item["guid"])
+        stage = stages[item["stage"]]
+        problems = time_errors(item)
+        registration_problems = registration_errors(item["registration"], stage)
+        if registration_problems:
+            problems["registration"] = registration_problems
+        if problems:
+            errors[str(index)] = problems
+            continue
+        prog = existing.get(item["guid"])
+        if prog is None:
+            prog = ProgrammeSession(event_id=event.id)
+            session.add(prog)
+            created += 1
+        else:
+            updated += 1
+        session_speakers = [
+            speakers[s["guid"] or speaker_guid(s["name"], s["organisation"])]
+            for s in item["speakers"]
+        ]
+        apply_session(
+            prog,
+            item,
+            stage,
+            [tracks[slug] for slug in dict.fromkeys(item["tracks"])],
+            list(dict.fromkeys(session_speakers)),
+        )
+    if errors:
+        raise InvalidProgramme({"sessions": errors})
+    cancelled = 0
+    for guid, prog in existing.items():
+        if guid not in seen and prog.status != "cancelled":
+            prog.status = "cancelled"
+            cancelled += 1
+    return ImportSummary(event=event, created=created, updated=updated, cancelled=cancelled)
+
+
+def _check_no_overlaps(session: Session, event: Event, index_of: dict[str, int]) -> None:
+    scheduled = session.scalars(
+        select(ProgrammeSession)
+        .where(ProgrammeSession.event_id == event.id, ProgrammeSession.status == "scheduled")
+        .order_by(ProgrammeSession.stage_id, ProgrammeSession.starts_at)
+    )
+    errors: dict[str, Any] = {}
+    previous: ProgrammeSession | None = None
+    for prog in scheduled:
+        if previous is not None and previous.stage_id == prog.stage_id:
+            if prog.starts_at < previous.ends_at:
+                key = str(index_of.get(prog.guid, prog.guid))
+                errors[key] = {"starts_at": [overlap_message(previous, event_timezone(event))]}
+            if prog.ends_at <= previous.ends_at:
+                continue  # keep the longer one as the reference for what follows
+        previous = prog
+    if errors:
+        raise InvalidProgramme({"sessions": errors})

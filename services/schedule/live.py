@@ -1,0 +1,288 @@
+"""The livestream schedule: now and next per stage, on-air marks and announced delays.
+
+Now/next are computed from the latest release (what the public sees) and compared as aware
+datetimes, so a question asked across a daylight saving change gets the right answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.schedule.draft import event_timezone, find_session, overlap_message
+from services.schedule.errors import InvalidProgramme, ProgrammeConflict
+from services.schedule.models import (
+    Event,
+    LiveStatus,
+    OutboxMessage,
+    ProgrammeSession,
+    Release,
+    Stage,
+    StageDelay,
+)
+from services.schedule.releases import latest_release, publish_release
+from shared.db import utcnow
+from shared.outbox import add_message
+
+LIVE_MESSAGE = "schedule.live.updated"
+MAX_DELAY_MINUTES = 12 * 60
+
+
+def _live_marks(session: Session, session_ids: list[int]) -> dict[int, str]:
+    if not session_ids:
+        return {}
+    rows = session.execute(
+        select(LiveStatus.session_id, LiveStatus.status).where(
+            LiveStatus.session_id.in_(session_ids)
+        )
+    )
+    return {session_id: status for session_id, status in rows}
+
+
+def _slot(info: dict[str, Any], mark: str | None, stage: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": info["id"],
+        "guid": info["guid"],
+        "title": info["title"],
+        "title_en": info["title_en"],
+        "type": info["type"],
+        "starts_at": info["starts_at"],
+        "ends_at": info["ends_at"],
+        "speakers": [speaker["name"] for speaker in info["speakers"]],
+        "streamed": info["streamed"],
+        "livestream_url": info["livestream_url"] or stage["stream_url"] or "",
+        "live_status": mark or "scheduled",
+    }
+
+
+def live_overview(
+    session: Session, event: Event, at: datetime | None = None
+) -> dict[str, Any] | None:
+    """Per stage of the latest release: the session on air at `at` (default: now) and the next.
+
+    An organiser's on-air mark wins over the clock when asking about now; a session marked
+    ended is never "now". Returns None when nothing is published yet.
+    """
+    release = latest_release(session, event)
+    if release is None:
+        return None
+    asking_now = at is None
+    at = (at or utcnow()).astimezone(event_timezone(event))
+    data = release.data
+    sessions = [info for info in data["sessions"] if info["status"] == "scheduled"]
+    marks = _live_marks(session, [info["id"] for info in sessions])
+    stages: dict[str, dict[str, Any]] = {}
+    by_stage: dict[str, list[dict[str, Any]]] = {}
+    for info in sessions:
+        stages.setdefault(info["stage"]["guid"], info["stage"])
+        by_stage.setdefault(info["stage"]["guid"], []).append(info)
+    result = []
+    for guid, stage in stages.items():
+        ordered = sorted(by_stage[guid], key=lambda i: datetime.fromisoformat(i["starts_at"]))
+        current = None
+        if asking_now:
+            current = next((i for i in ordered if marks.get(i["id"]) == "on_air"), None)
+        if current is None:
+            current = next(
+                (
+                    i
+                    for i in ordered
+                    if datetime.fromisoformat(i["starts_at"])
+                    <= at
+                    < datetime.fromisoformat(i["ends_at"])
+                    and marks.get(i["id"]) != "ended"
+                ),
+                None,
+            )
+        if current is not None:
+            rest = ordered[ordered.index(current) + 1 :]
+        else:
+            rest = [i for i in ordered if datetime.fromisoformat(i["starts_at"]) > at]
+        upcoming = next((i for i in rest if marks.get(i["id"]) not in ("on_air", "ended")), None)
+        result.append(
+            {
+                "stage": {
+                    "guid": guid,
+                    "name": stage["name"],
+                    "address": stage["address"],
+                    "stream_url": stage["stream_url"] or "",
+                },
+                "now": _slot(current, marks.get(current["id"]), stage) if current else None,
+                "next": _slot(upcoming, marks.get(upcoming["id"]), stage) if upcoming else None,
+            }
+        )
+    return {"event": event.slug, "at": at.isoformat(), "release": release.number, "stages": result}
+
+
+def set_live_status(session: Session, event: Event, prog: ProgrammeSession, status: str) -> None:
+    """Mark a session on air, ended, or back to scheduled (clears the mark).
+
+    Going on air ends whatever else was on air on that stage: one stream per stage.
+    """
+    if prog.status == "cancelled" and status == "on_air":
+        raise ProgrammeConflict("Die Session ist abgesagt. / The session is cancelled.")
+    existing = session.get(LiveStatus, prog.id)
+    if status == "scheduled":
+        if existing is not None:
+            session.delete(existing)
+    else:
+        if status == "on_air":
+            others = session.scalars(
+                select(LiveStatus)
+                .join(ProgrammeSession, ProgrammeSession.id == LiveStatus.session_id)
+                .where(
+                    ProgrammeSession.stage_id == prog.stage_id,
+                    LiveStatus.status == "on_air",
+                    LiveStatus.session_id != prog.id,
+                )
+            )
+            for other in others:
+                other.status = "ended"
+                other.changed_at = utcnow()
+        if existing is None:
+            session.add(LiveStatus(session_id=prog.id, status=status, changed_at=utcnow()))
+        else:
+            existing.status = status
+            existing.changed_at = utcnow()
+    add_message(
+        session,
+        OutboxMessage,
+        LIVE_MESSAGE,
+        {"event": event.slug, "stage": prog.stage.guid, "session": prog.id, "status": status},
+        aggregate=f"event:{event.slug}",
+    )
+    session.flush()
+
+
+def _local_day(moment: datetime, event: Event) -> date:
+    return moment.astimezone(event_timezone(event)).date()
+
+
+def _first_to_delay(
+    session: Session, event: Event, stage: Stage, at: datetime
+) -> ProgrammeSession | None:
+    on_stage = list(
+        session.scalars(
+            select(ProgrammeSession)
+            .where(
+                ProgrammeSession.event_id == event.id,
+                ProgrammeSession.stage_id == stage.id,
+                ProgrammeSession.status == "scheduled",
+            )
+            .order_by(ProgrammeSession.starts_at)
+        )
+    )
+    marks = _live_marks(session, [prog.id for prog in on_stage])
+    on_air = next((prog for prog in on_stage if marks.get(prog.id) == "on_air"), None)
+    if on_air is not None:
+        return on_air
+    running = next((p for p in on_stage if p.starts_at <= at < p.ends_at), None)
+    if running is not None:
+        return running
+    return next(
+        (
+            p
+            for p in on_stage
+            if p.starts_at > at and _local_day(p.starts_at, event) == _local_day(at, event)
+        ),
+        None,
+    )
+
+
+def announce_delay(
+    session: Session,
+    event: Event,
+    stage: Stage,
+    minutes: int,
+    *,
+    session_id: int | None = None,
+    at: datetime | None = None,
+) -> tuple[Release, list[ProgrammeSession]]:
+    """Move a stage's current (or given) session and the rest of its day by `minutes`.
+
+    Publishes a release right away, so registrations, calendars and attendees learn of it,
+    and a `schedule.live.updated` message for the street screen.
+    """
+    if not 1 <= minutes <= MAX_DELAY_MINUTES:
+        raise InvalidProgramme({"minutes": [f"1 to {MAX_DELAY_MINUTES} minutes."]})
+    at = at or utcnow()
+    if session_id is not None:
+        first = find_session(session, event, session_id)
+        if first is None or first.stage_id != stage.id or first.status != "scheduled":
+            raise InvalidProgramme(
+                {
+                    "session": [
+                        "Keine geplante Session dieser Bühne. / Not a scheduled session of this stage."
+                    ]
+                }
+            )
+    else:
+        first = _first_to_delay(session, event, stage, at)
+        if first is None:
+            raise ProgrammeConflict(
+                "Auf dieser Bühne läuft heute nichts mehr. / Nothing left today on this stage."
+            )
+    day = _local_day(first.starts_at, event)
+    moved = [
+        prog
+        for prog in session.scalars(
+            select(ProgrammeSession)
+            .where(
+                ProgrammeSession.event_id == event.id,
+                ProgrammeSession.stage_id == stage.id,
+                ProgrammeSession.status == "scheduled",
+                ProgrammeSession.starts_at >= first.starts_at,
+            )
+            .order_by(ProgrammeSession.starts_at)
+        )
+        if _local_day(prog.starts_at, event) == day
+    ]
+    shift = timedelta(minutes=minutes)
+    last = moved[-1]
+    later = session.scalar(
+        select(ProgrammeSession)
+        .where(
+            ProgrammeSession.event_id == event.id,
+            ProgrammeSession.stage_id == stage.id,
+            ProgrammeSession.status == "scheduled",
+            ProgrammeSession.id.not_in([prog.id for prog in moved]),
+            ProgrammeSession.starts_at < last.ends_at + shift,
+            ProgrammeSession.ends_at > last.starts_at + shift,
+        )
+        .limit(1)
+    )
+    if later is not None:
+        raise InvalidProgramme({"minutes": [overlap_message(later, event_timezone(event))]})
+    for prog in moved:
+        prog.starts_at += shift
+        prog.ends_at += shift
+    session.flush()
+    release = publish_release(
+        session,
+        event,
+        f"Verspätung auf {stage.name}: +{minutes} Minuten. / "
+        f"Delay on {stage.name}: +{minutes} minutes.",
+    )
+    session.add(
+        StageDelay(
+            stage_id=stage.id, minutes=minutes, first_session_id=first.id, release_id=release.id
+        )
+    )
+    add_message(
+        session,
+        OutboxMessage,
+        LIVE_MESSAGE,
+        {
+            "event": event.slug,
+            "stage": stage.guid,
+            "session": first.id,
+            "status": "delayed",
+            "delay_minutes": minutes,
+        },
+        aggregate=f"event:{event.slug}",
+    )
+    session.flush()
+    return release, moved

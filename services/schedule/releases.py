@@ -1,0 +1,222 @@
+"""Publishing: freezing the draft into an immutable, numbered release with its changelog.
+
+A release's data is exactly the `data` of the `schedule.release.published` message it sends
+(whole programme + changes against the previous release), and its exports are rendered once,
+here, so reads only serve stored bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.schedule import frab
+from services.schedule.draft import event_timezone, list_sessions
+from services.schedule.errors import NothingChanged
+from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
+from shared.db import utcnow
+from shared.messages.schedule import ReleasePublishedSchema
+from shared.outbox import add_message
+
+RELEASE_MESSAGE = "schedule.release.published"
+# Fields whose change means the session moved; any other difference means it changed.
+MOVE_FIELDS = ("starts_at", "ends_at", "stage")
+EXPORTS = {
+    "programme.json": "application/json",
+    "schedule.xml": "application/xml",
+    "schedule.json": "application/json",
+}
+
+
+def event_info(event: Event) -> dict[str, Any]:
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "timezone": event.timezone,
+        "locale": event.locale,
+        "starts_on": event.starts_on.isoformat(),
+        "ends_on": event.ends_on.isoformat(),
+        "address": event.address,
+        "url": event.url,
+    }
+
+
+def session_info(prog: ProgrammeSession, event: Event) -> dict[str, Any]:
+    """A draft session as it appears in a release (times in the event's time zone)."""
+    tz = event_timezone(event)
+    stage = prog.stage
+    mode = prog.registration_mode
+    capacity = None
+    if mode == "required":
+        capacity = prog.registration_capacity
+        if capacity is None:
+            capacity = stage.capacity
+    return {
+        "id": prog.id,
+        "guid": prog.guid,
+        "title": prog.title,
+        "title_en": prog.title_en,
+        "abstract": prog.abstract,
+        "abstract_en": prog.abstract_en,
+        "type": prog.type,
+        "language": prog.language,
+        "starts_at": prog.starts_at.astimezone(tz).isoformat(),
+        "ends_at": prog.ends_at.astimezone(tz).isoformat(),
+        "stage": {
+            "guid": stage.guid,
+            "name": stage.name,
+            "address": stage.address,
+            "capacity": stage.capacity,
+            "stream_url": stage.stream_url,
+        },
+        "tracks": [
+            {"slug": t.slug, "name": t.name, "color": t.color}
+            for t in sorted(prog.tracks, key=lambda t: t.slug)
+        ],
+        "speakers": [
+            {"guid": s.guid, "name": s.name, "organisation": s.organisation, "role": s.role}
+            for s in prog.speakers
+        ],
+        "streamed": prog.streamed,
+        "livestream_url": prog.livestream_url or (stage.stream_url if prog.streamed else ""),
+        "registration": {
+            "mode": mode,
+            "capacity": capacity,
+            "external": prog.registration_external or None,
+        },
+        "status": prog.status,
+        "url": "",
+    }
+
+
+def latest_release(session: Session, event: Event) -> Release | None:
+    return session.scalar(
+        select(Release).where(Release.event_id == event.id).order_by(Release.number.desc()).limit(1)
+    )
+
+
+def find_release(session: Session, event: Event, number: int) -> Release | None:
+    return session.scalar(
+        select(Release).where(Release.event_id == event.id, Release.number == number)
+    )
+
+
+def list_releases(session: Session, event: Event) -> list[Release]:
+    return list(
+        session.scalars(
+            select(Release).where(Release.event_id == event.id).order_by(Release.number.desc())
+        )
+    )
+
+
+def _sort_key(info: dict[str, Any]) -> tuple:
+    return (datetime.fromisoformat(info["starts_at"]), info["stage"]["name"], info["id"])
+
+
+def compute_changes(
+    previous: list[dict[str, Any]], current: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The changelog between two releases' sessions (canonical message form), in programme order."""
+    before = {info["id"]: info for info in previous}
+    changes = []
+    for info in current:
+        old = before.get(info["id"])
+        if old is None:
+            changes.append({"session": info["id"], "kind": "new", "fields_changed": []})
+            continue
+        differing = [name for name in info if name != "id" and info[name] != old.get(name)]
+        stage_moved = info["stage"]["guid"] != old["stage"]["guid"]
+        moved = [
+            name for name in MOVE_FIELDS if name in differing and (name != "stage" or stage_moved)
+        ]
+        if "status" in differing:
+            kind = "cancelled" if info["status"] == "cancelled" else "restored"
+        elif moved:
+            kind = "moved"
+        elif differing:
+            kind = "changed"
+        else:
+            continue
+        changes.append({"session": info["id"], "kind": kind, "fields_changed": differing})
+    return changes
+
+
+def _draft_sessions(session: Session, event: Event, previous: dict | None) -> list[dict[str, Any]]:
+    current = [session_info(prog, event) for prog in list_sessions(session, event)]
+    if previous is not None:
+        # Sessions deleted from the draft stay in the programme, cancelled, so nobody who
+        # booked or subscribed to them is left without word.
+        present = {info["id"] for info in current} | {info["guid"] for info in current}
+        for old in previous["sessions"]:
+            if old["id"] not in present and old["guid"] not in present:
+                current.append(old | {"status": "cancelled"})
+    return sorted(current, key=_sort_key)
+
+
+def render_exports(data: dict[str, Any]) -> dict[str, bytes]:
+    return {
+        "programme.json": json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+        "schedule.xml": frab.render_schedule_xml(data),
+        "schedule.json": frab.render_schedule_json(data),
+    }
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+def publish_release(
+    session: Session, event: Event, comment: str = "", *, now: datetime | None = None
+) -> Release:
+    """Freeze the draft into release N+1; raises NothingChanged if it equals release N."""
+    # Serialise publishers of one event: the number and the diff depend on the last release.
+    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    previous_release = latest_release(session, event)
+    previous = previous_release.data if previous_release else None
+    number = previous_release.number + 1 if previous_release else 1
+    schema = ReleasePublishedSchema()
+    data = schema.dump(
+        schema.load(
+            {
+                "event": event_info(event),
+                "release": {
+                    "number": number,
+                    "comment": comment or "",
+                    "published_at": (now or utcnow()).isoformat(),
+                },
+                "sessions": _draft_sessions(session, event, previous),
+                "changes": [],
+            }
+        )
+    )
+    if previous is not None:
+        if previous["event"] == data["event"] and previous["sessions"] == data["sessions"]:
+            raise NothingChanged(previous_release.number)
+        data["changes"] = compute_changes(previous["sessions"], data["sessions"])
+    release = Release(
+        event_id=event.id,
+        number=number,
+        comment=data["release"]["comment"],
+        published_at=datetime.fromisoformat(data["release"]["published_at"]),
+        data_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+    )
+    session.add(release)
+    session.flush()
+    for name, body in render_exports(data).items():
+        session.add(
+            ReleaseExport(
+                release_id=release.id,
+                name=name,
+                media_type=EXPORTS[name],
+                body=body,
+                etag=strong_etag(body),
+            )
+        )
+    add_message(session, OutboxMessage, RELEASE_MESSAGE, data, aggregate=f"event:{event.slug}")
+    session.flush()
+    return release
