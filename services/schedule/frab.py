@@ -567,13 +567,20 @@ class _Reader:
                 "stage": room["guid"],
                 "starts_at": starts_at.isoformat(),
                 "ends_at": ends_at.isoformat(),
-                "speakers": fields.get("persons") or [],
+                "speakers": [self._speaker(person) for person in fields.get("persons") or []],
                 "streamed": streamed,
                 "livestream_url": livestream["url"] if livestream else "",
                 "registration": _registration_from(links, room),
                 "status": status,
             }
         )
+
+    def _speaker(self, person: dict) -> dict:
+        # pretalx's schedule.xml has person ids but no guids; keep re-imports on the same person.
+        key = person.pop("key", None)
+        if not person["guid"] and key not in (None, ""):
+            person["guid"] = str(uuid.uuid5(GUID_NAMESPACE, f"{self.acronym}/person/{key}"))
+        return person
 
     def _tracks(self, track: str) -> list[str]:
         if not track:
@@ -736,7 +743,7 @@ def _read_xml(content: bytes, filename: str) -> dict:
         zone_name=_xml_text(conference, "time_zone_name"),
         start=_xml_text(conference, "start"),
         end=_xml_text(conference, "end"),
-        url=_xml_text(conference, "url") or _xml_text(conference, "base_url"),
+        url=_xml_text(conference, "url"),
     )
     for track in conference.findall("track"):
         if track.get("name"):
@@ -779,7 +786,7 @@ def _xml_event_fields(event: ET.Element) -> dict:
     fields["id"] = event.get("id")
     fields["guid"] = event.get("guid")
     fields["persons"] = [
-        _speaker(person.text, person.get("guid"))
+        _speaker(person.text, person.get("guid"), key=person.get("id"))
         for person in event.findall("persons/person")
         if (person.text or "").strip()
     ]
@@ -872,6 +879,7 @@ def _json_event_fields(event: dict) -> dict:
             person.get("guid"),
             person.get("organisation"),
             person.get("role"),
+            key=person.get("code") or person.get("id"),
         )
         for person in persons
         if isinstance(person, dict) and _string(person.get("name") or person.get("public_name"))
@@ -885,8 +893,9 @@ def _json_event_fields(event: dict) -> dict:
     return fields
 
 
-def _speaker(name, guid, organisation=None, role=None) -> dict:
+def _speaker(name, guid, organisation=None, role=None, key=None) -> dict:
     return {
+        "key": key,
         "guid": _string(guid) or None,
         "name": _string(name)[:200],
         "organisation": _string(organisation)[:200],
