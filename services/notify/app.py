@@ -1,11 +1,20 @@
 from flask import Flask
 
 from services.notify.api import BLUEPRINTS
+from services.notify.settings import NotifySettings
+from services.notify.views import feeds
 from shared.config import Config
 from shared.web import create_service_app
 
 
-def create_app(config: Config | None = None) -> Flask:
-    return create_service_app(
-        "notify", config or Config.from_env(), title="Notify API", blueprints=BLUEPRINTS
+def create_app(config: Config | None = None, settings: NotifySettings | None = None) -> Flask:
+    app = create_service_app(
+        "notify",
+        config or Config.from_env(),
+        title="Notify API",
+        blueprints=BLUEPRINTS,
+        page_blueprints=[feeds],
     )
+    app.extensions["notify_settings"] = settings or NotifySettings.from_env()
+    app.extensions["notify_feed_cache"] = {}
+    return app

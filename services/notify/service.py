@@ -1,6 +1,8 @@
 from pathlib import Path
 
 from services.notify.app import create_app
+from services.notify.commands import send_mail, send_reminders
+from services.notify.handlers import build_handlers
 from services.notify.models import ApiToken, Base, OutboxMessage, ProcessedMessage
 from shared.service import ServiceSpec
 
@@ -12,4 +14,7 @@ SERVICE = ServiceSpec(
     processed=ProcessedMessage,
     tokens=ApiToken,
     create_app=create_app,
+    handlers=build_handlers,
+    commands=(send_mail, send_reminders),
+    workers={"mail": ("send-mail",), "reminders": ("send-reminders",)},
 )

@@ -1,0 +1,206 @@
+"""Applying registration messages: notify's copy of attendees and tickets, their mails and
+personal feeds, and erasure."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from services.notify.feeds import FeedContext, delete_personal_feeds, render_personal_feed
+from services.notify.mails import Mailer, Recipient, local_datetime, session_details
+from services.notify.models import (
+    Attendee,
+    ErasedAttendee,
+    Event,
+    OutgoingMail,
+    ProgrammeSession,
+    Ticket,
+)
+from services.notify.programme import attendee_context
+from shared.db import utcnow
+
+log = logging.getLogger(__name__)
+
+# Ticket message verb -> (mail kind, iTIP method of the attached invitation, QR code?)
+TICKET_MAILS: dict[str, tuple[str, str | None, bool]] = {
+    "confirmed": ("ticket_confirmed", "REQUEST", True),
+    "promoted": ("ticket_promoted", "REQUEST", True),
+    "held": ("ticket_held", None, False),
+    "waitlisted": ("ticket_waitlisted", None, False),
+    "cancelled": ("ticket_cancelled", "CANCEL", False),
+}
+
+
+class SessionNotKnownYet(RuntimeError):
+    """A ticket for a session whose release has not reached notify yet; the consumer retries
+    the message later."""
+
+
+def is_erased(session: Session, attendee_id: int) -> bool:
+    return session.get(ErasedAttendee, attendee_id) is not None
+
+
+def upsert_attendee(
+    session: Session, event_slug: str, info: dict[str, Any], occurred_at: datetime
+) -> Attendee:
+    attendee = session.get(Attendee, info["id"], with_for_update=True)
+    if attendee is None:
+        attendee = Attendee(id=info["id"], event_slug=event_slug, updated_at=occurred_at)
+        session.add(attendee)
+    elif attendee.updated_at > occurred_at:
+        return attendee
+    attendee.event_slug = event_slug
+    attendee.name = info["name"]
+    attendee.email = info["email"]
+    attendee.locale = info["locale"]
+    attendee.manage_url = info["manage_url"]
+    attendee.feed_token = info["feed_token"]
+    attendee.updated_at = occurred_at
+    session.flush()
+    return attendee
+
+
+def apply_ticket_message(
+    session: Session,
+    verb: str,
+    data: dict[str, Any],
+    occurred_at: datetime,
+    *,
+    mailer: Mailer,
+    feed_context: FeedContext,
+    cause_message_id: str,
+) -> None:
+    """Update the ticket copy, send the mail this change calls for, re-render the feed.
+
+    A message older than what the copy already shows (they arrive out of order across
+    aggregates and on redelivery) changes nothing and sends nothing.
+    """
+    info = data["ticket"]
+    if is_erased(session, data["attendee"]["id"]):
+        log.info("ticket %s belongs to an erased attendee; ignored", info["id"])
+        return
+    attendee = upsert_attendee(session, data["event"], data["attendee"], occurred_at)
+    ticket = session.get(Ticket, info["id"], with_for_update=True)
+    if ticket is not None and ticket.updated_at > occurred_at:
+        log.info("ticket %s: %s message is older than the copy; ignored", ticket.id, verb)
+        return
+    if ticket is None:
+        ticket = Ticket(id=info["id"], attendee_id=attendee.id)
+        session.add(ticket)
+    ticket.session_id = info["session"]
+    ticket.code = info["code"]
+    ticket.status = info["status"]
+    ticket.waitlist_position = info.get("waitlist_position")
+    ticket.confirm_url = info.get("confirm_url")
+    ticket.hold_expires_at = info.get("hold_expires_at")
+    ticket.updated_at = occurred_at
+    if verb == "checked_in":
+        ticket.checked_in_at = data["checked_in_at"]
+    session.flush()
+
+    if verb in TICKET_MAILS and not (
+        # The session's own cancellation mail (from the release) already told them.
+        verb == "cancelled" and data.get("reason") == "session_cancelled"
+    ):
+        _queue_ticket_mail(session, verb, ticket, attendee, data, mailer, cause_message_id)
+    render_personal_feed(session, attendee, feed_context, occurred_at)
+
+
+def _queue_ticket_mail(
+    session: Session,
+    verb: str,
+    ticket: Ticket,
+    attendee: Attendee,
+    data: dict[str, Any],
+    mailer: Mailer,
+    cause_message_id: str,
+) -> None:
+    programme_session = session.get(ProgrammeSession, ticket.session_id)
+    if programme_session is None:
+        raise SessionNotKnownYet(f"session {ticket.session_id} of ticket {ticket.id}")
+    kind, method, with_qr = TICKET_MAILS[verb]
+    locale = attendee.locale
+    hold_expires = (
+        local_datetime(ticket.hold_expires_at, programme_session.event.timezone, locale)
+        if ticket.hold_expires_at
+        else None
+    )
+    mailer.queue(
+        session,
+        kind=kind,
+        cause=cause_message_id,
+        recipient=Recipient(attendee.name, attendee.email, locale, attendee.id),
+        event_slug=attendee.event_slug,
+        context={
+            **attendee_context(mailer, attendee, programme_session.event),
+            "session": session_details(programme_session, locale),
+            "ticket": {
+                "code": ticket.code,
+                "waitlist_position": ticket.waitlist_position,
+                "confirm_url": ticket.confirm_url,
+                "hold_expires": hold_expires,
+            },
+            "reason": data.get("reason"),
+        },
+        programme_session=programme_session,
+        invitation_method=method,
+        qr_code=ticket.code if with_qr else None,
+        cause_message_id=cause_message_id,
+    )
+
+
+def apply_attendee_update(
+    session: Session,
+    data: dict[str, Any],
+    occurred_at: datetime,
+    *,
+    feed_context: FeedContext,
+) -> None:
+    """New language or a new feed token: the old token's feed stops working at once."""
+    if is_erased(session, data["attendee"]["id"]):
+        return
+    attendee = upsert_attendee(session, data["event"], data["attendee"], occurred_at)
+    render_personal_feed(session, attendee, feed_context, occurred_at)
+
+
+def erase_attendee(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    mailer: Mailer,
+    cause_message_id: str,
+) -> None:
+    """Queue the erasure confirmation, then delete the attendee's personal data: their copy,
+    tickets and feed, and the addresses and bodies of their mails (only delivery records stay).
+    The confirmation itself is scrubbed once it is sent."""
+    attendee_id = data["attendee_id"]
+    event = session.scalar(select(Event).where(Event.slug == data["event"]))
+    mailer.queue(
+        session,
+        kind="attendee_erased",
+        cause="erasure",
+        recipient=Recipient(data["name"], data["email"], data["locale"], attendee_id),
+        event_slug=data["event"],
+        context={
+            "name": data["name"],
+            "event_title": event.title if event is not None else data["event"],
+        },
+        scrub_after_send=True,
+        cause_message_id=cause_message_id,
+    )
+    others = (OutgoingMail.attendee_id == attendee_id) & (OutgoingMail.kind != "attendee_erased")
+    session.execute(
+        update(OutgoingMail)
+        .where(others, OutgoingMail.state.in_(("queued", "retrying")))
+        .values(state="failed", last_error="attendee erased before delivery")
+    )
+    session.execute(update(OutgoingMail).where(others).values(recipient=None, message=None))
+    delete_personal_feeds(session, attendee_id)
+    session.execute(delete(Ticket).where(Ticket.attendee_id == attendee_id))
+    session.execute(delete(Attendee).where(Attendee.id == attendee_id))
+    if not is_erased(session, attendee_id):
+        session.add(ErasedAttendee(attendee_id=attendee_id, erased_at=utcnow()))

@@ -1,0 +1,169 @@
+"""iCalendar documents: feeds (RFC 5545, METHOD:PUBLISH) and invitations (RFC 5546 iTIP).
+
+Every VEVENT of a session has the same UID and SEQUENCE wherever it appears, so a calendar
+client that got an invitation and also subscribes to a feed sees one event that stays in step.
+Output is deterministic: the same sessions give the same bytes (DTSTAMP of feeds is the time of
+the session's last change, not the time of rendering).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from services.notify.models import ProgrammeSession
+
+PRODID = "-//to:DO event-week platform//notify//DE"
+
+_WORDS = {
+    "de": {"with": "Mit", "stream": "Livestream", "waitlisted": "Warteliste"},
+    "en": {"with": "With", "stream": "Livestream", "waitlisted": "Waiting list"},
+}
+
+
+def calendar_host(public_base_url: str) -> str:
+    return urlsplit(public_base_url).hostname or "localhost"
+
+
+def session_uid(session_id: int, host: str) -> str:
+    return f"session-{session_id}@{host}"
+
+
+def speaker_line(speaker: dict) -> str:
+    extra = ", ".join(part for part in (speaker.get("role"), speaker.get("organisation")) if part)
+    return f"{speaker['name']} ({extra})" if extra else speaker["name"]
+
+
+def session_description(session: ProgrammeSession, locale: str) -> str:
+    words = _WORDS[locale]
+    parts = []
+    abstract = session.abstract_for(locale).strip()
+    if abstract:
+        parts.append(abstract)
+    if session.speakers:
+        parts.append(f"{words['with']}: " + "; ".join(speaker_line(s) for s in session.speakers))
+    if session.livestream_url:
+        parts.append(f"{words['stream']}: {session.livestream_url}")
+    return "\n\n".join(parts)
+
+
+def session_event(
+    session: ProgrammeSession,
+    *,
+    host: str,
+    locale: str,
+    dtstamp: datetime,
+    status: str | None = None,
+) -> icalendar.Event:
+    zone = ZoneInfo(session.event.timezone)
+    vevent = icalendar.Event()
+    vevent.add("uid", session_uid(session.id, host))
+    vevent.add("sequence", session.sequence)
+    vevent.add("dtstamp", dtstamp)
+    vevent.add("dtstart", session.starts_at.astimezone(zone))
+    vevent.add("dtend", session.ends_at.astimezone(zone))
+    vevent.add("summary", session.title_for(locale))
+    if session.location:
+        vevent.add("location", session.location)
+    description = session_description(session, locale)
+    if description:
+        vevent.add("description", description)
+    url = session.url or session.event.url
+    if url:
+        vevent.add("url", url)
+    if session.tracks:
+        vevent.add("categories", [track["name"] for track in session.tracks])
+    vevent.add("last-modified", session.modified_at)
+    vevent.add("status", "CANCELLED" if session.cancelled else (status or "CONFIRMED"))
+    vevent.add("transp", "OPAQUE")
+    return vevent
+
+
+def _serialise(calendar: icalendar.Calendar, sessions: Iterable[ProgrammeSession]) -> bytes:
+    days = [s.starts_at.date() for s in sessions]
+    if days:
+        # A VTIMEZONE covering the sessions' years only, not 1970-2038.
+        calendar.add_missing_timezones(
+            first_date=date(min(days).year, 1, 1), last_date=date(max(days).year + 1, 1, 1)
+        )
+    return calendar.to_ical()
+
+
+def _calendar(method: str) -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    return calendar
+
+
+def feed(
+    name: str,
+    sessions: list[ProgrammeSession],
+    *,
+    host: str,
+    locale: str,
+    refresh: timedelta,
+    timezone: str,
+    tentative: frozenset[int] = frozenset(),
+) -> bytes:
+    """A subscribable calendar; sessions in `tentative` (waitlisted ones) are TENTATIVE."""
+    calendar = _calendar("PUBLISH")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", timezone)
+    calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", refresh)
+    ordered = sorted(sessions, key=lambda s: (s.starts_at, s.id))
+    for session in ordered:
+        calendar.add_component(
+            session_event(
+                session,
+                host=host,
+                locale=locale,
+                dtstamp=session.modified_at,
+                status="TENTATIVE" if session.id in tentative else None,
+            )
+        )
+    return _serialise(calendar, ordered)
+
+
+def invitation(
+    session: ProgrammeSession,
+    *,
+    method: str,
+    host: str,
+    locale: str,
+    dtstamp: datetime,
+    organizer_email: str,
+    organizer_name: str,
+    attendee_name: str,
+    attendee_email: str,
+) -> bytes:
+    """An iTIP REQUEST (invite or update) or CANCEL for one attendee of one session."""
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unsupported iTIP method {method!r}")
+    calendar = _calendar(method)
+    vevent = session_event(
+        session,
+        host=host,
+        locale=locale,
+        dtstamp=dtstamp,
+        status="CANCELLED" if method == "CANCEL" else None,
+    )
+    organizer = icalendar.vCalAddress(f"mailto:{organizer_email}")
+    organizer.params["cn"] = icalendar.vText(organizer_name)
+    vevent.add("organizer", organizer)
+    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["cn"] = icalendar.vText(attendee_name)
+    attendee.params["role"] = "REQ-PARTICIPANT"
+    attendee.params["partstat"] = "ACCEPTED" if method == "REQUEST" else "DECLINED"
+    attendee.params["rsvp"] = "FALSE"
+    vevent.add("attendee", attendee)
+    calendar.add_component(vevent)
+    return _serialise(calendar, [session])

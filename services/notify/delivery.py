@@ -1,0 +1,335 @@
+"""The delivery worker: claims queued mail, hands it to SMTP (or a Maildir), records the outcome.
+
+Mail is claimed in short transactions (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
+workers share the queue), sent outside any transaction, and its outcome stored together with a
+`notify.mail.sent` / `notify.mail.failed` outbox message. Temporary failures (4xx replies,
+refused connections, timeouts) are retried with exponential back-off; permanent ones (5xx) fail
+at once. A worker that dies between claiming and recording leaves mail in `sending`; the
+sweeper puts it back after a timeout, so delivery is at-least-once for that batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import mailbox
+import smtplib
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.notify.mails import MAIL_READY_CHANNEL
+from services.notify.models import OutboxMessage, OutgoingMail
+from services.notify.settings import NotifySettings
+from shared.config import Config
+from shared.db import Database, utcnow
+from shared.outbox import add_message
+
+log = logging.getLogger(__name__)
+
+
+class TemporaryFailure(Exception):
+    """Worth trying again later: 4xx replies, refused connections, timeouts."""
+
+
+class PermanentFailure(Exception):
+    """Trying again cannot help: 5xx replies."""
+
+
+def _reply_failure(code: int, text: bytes | str) -> Exception:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    message = f"{code} {text}".strip()
+    return PermanentFailure(message) if 500 <= code < 600 else TemporaryFailure(message)
+
+
+class SmtpTransport:
+    """SMTP from `SMTP_URL`: `smtp://` with STARTTLS when the server offers it, `smtps://` with
+    implicit TLS; login when the URL carries credentials. One connection is reused while there
+    is work and closed when the worker goes idle."""
+
+    def __init__(self, url: str, timeout: float):
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"SMTP_URL must look like smtp://user:pass@host:port, not {url!r}")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else ""
+        self.timeout = timeout
+        self._connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if self.implicit_tls:
+            connection = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=context
+            )
+        else:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            connection.ehlo()
+            if connection.has_extn("starttls"):
+                connection.starttls(context=context)
+                connection.ehlo()
+        if self.username:
+            connection.login(self.username, self.password)
+        return connection
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None:
+        try:
+            if self._connection is None:
+                self._connection = self._connect()
+            options = () if recipient.isascii() else ("SMTPUTF8",)
+            self._connection.sendmail(sender, [recipient], message, mail_options=options)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            self._reset()
+            raise _reply_failure(code, text) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            # Wrong credentials are a configuration error: keep the mail until it is fixed.
+            self.close()
+            raise TemporaryFailure(f"authentication failed: {exc.smtp_code}") from exc
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            raise _reply_failure(exc.smtp_code, exc.smtp_error) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            self._reset()
+            raise PermanentFailure(str(exc)) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+
+    def _reset(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._connection.quit()
+            self._connection = None
+
+
+class MaildirTransport:
+    """The embedded default: every mail lands in a Maildir (`var/mail/`) for a mail client."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.box = mailbox.Maildir(path, create=True)
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None:
+        try:
+            self.box.add(message)
+        except OSError as exc:
+            raise TemporaryFailure(f"Maildir {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        pass
+
+
+def make_transport(config: Config, settings: NotifySettings):
+    if config.smtp_url:
+        return SmtpTransport(config.smtp_url, settings.smtp_timeout_seconds)
+    return MaildirTransport(config.var_dir / "mail")
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    id: int
+    recipient: str | None
+    message: bytes | None
+    attempts: int
+
+
+class RateLimiter:
+    """Spaces sends evenly at `per_second` (0 = unlimited)."""
+
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+        self.next_at = max(now, self.next_at) + self.interval
+
+
+class MailWorker:
+    def __init__(self, db: Database, config: Config, settings: NotifySettings, transport=None):
+        self.db = db
+        self.settings = settings
+        self.transport = transport or make_transport(config, settings)
+        self.sender = parseaddr(config.mail_from)[1]
+        self.rate = RateLimiter(settings.mail_rate_limit)
+        self.stop_event = threading.Event()
+        self._listener: psycopg.Connection | None = None
+        self._last_sweep = 0.0
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self) -> None:
+        log.info("mail worker started")
+        try:
+            while not self.stop_event.is_set():
+                if time.monotonic() - self._last_sweep > 30:
+                    self.sweep()
+                    self._last_sweep = time.monotonic()
+                if self.deliver_due() < self.settings.mail_batch_size:
+                    self.transport.close()
+                    self._wait_for_mail()
+        finally:
+            self.transport.close()
+            self._close_listener()
+        log.info("mail worker stopped")
+
+    # -- claiming and recording -----------------------------------------------------------
+
+    def claim(self, session: Session, now: datetime) -> list[ClaimedMail]:
+        query = (
+            select(OutgoingMail)
+            .where(
+                OutgoingMail.state.in_(("queued", "retrying")), OutgoingMail.next_attempt_at <= now
+            )
+            .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
+            .limit(self.settings.mail_batch_size)
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        claimed = []
+        for mail in session.scalars(query):
+            mail.state = "sending"
+            mail.claimed_at = now
+            mail.attempts += 1
+            claimed.append(ClaimedMail(mail.id, mail.recipient, mail.message, mail.attempts))
+        return claimed
+
+    def deliver_due(self, now: datetime | None = None) -> int:
+        """Send one batch of due mail; returns how many were claimed."""
+        now = now or utcnow()
+        with self.db.transaction() as session:
+            claimed = self.claim(session, now)
+        outcomes: dict[int, Exception | None] = {}
+        for mail in claimed:
+            if mail.recipient is None or mail.message is None:
+                outcomes[mail.id] = PermanentFailure("nothing to send (erased)")
+                continue
+            self.rate.wait()
+            try:
+                self.transport.send(self.sender, mail.recipient, mail.message)
+                outcomes[mail.id] = None
+            except (TemporaryFailure, PermanentFailure) as exc:
+                outcomes[mail.id] = exc
+        if outcomes:
+            with self.db.transaction() as session:
+                self.record(session, outcomes, now)
+        return len(claimed)
+
+    def record(self, session: Session, outcomes: dict[int, Exception | None], now: datetime):
+        mails = session.scalars(select(OutgoingMail).where(OutgoingMail.id.in_(outcomes)))
+        for mail in mails:
+            error = outcomes[mail.id]
+            if error is None:
+                mail.state = "sent"
+                mail.sent_at = utcnow()
+                mail.last_error = None
+                if mail.scrub_after_send:
+                    mail.recipient = None
+                    mail.message = None
+                self._publish(session, mail, "notify.mail.sent")
+            elif isinstance(error, TemporaryFailure) and (
+                mail.attempts < self.settings.mail_max_attempts
+            ):
+                delay = min(
+                    self.settings.mail_retry_base_seconds * 2 ** (mail.attempts - 1),
+                    self.settings.mail_retry_max_seconds,
+                )
+                mail.state = "retrying"
+                mail.next_attempt_at = now + timedelta(seconds=delay)
+                mail.last_error = str(error)
+                log.warning("mail %s: %s; retrying in %.0f s", mail.id, error, delay)
+            else:
+                mail.state = "failed"
+                mail.last_error = str(error)
+                log.error("mail %s failed after %d attempts: %s", mail.id, mail.attempts, error)
+                self._publish(session, mail, "notify.mail.failed", error=str(error))
+
+    @staticmethod
+    def _publish(session: Session, mail: OutgoingMail, type_name: str, **extra) -> None:
+        add_message(
+            session,
+            OutboxMessage,
+            type_name,
+            {
+                "mail_id": mail.id,
+                "kind": mail.kind,
+                "event": mail.event_slug,
+                "cause_message_id": mail.cause_message_id,
+                "attempts": mail.attempts,
+                **extra,
+            },
+            aggregate=f"mail-{mail.id}",
+        )
+
+    def sweep(self, now: datetime | None = None) -> int:
+        """Put mail back that a crashed worker left in `sending`."""
+        now = now or utcnow()
+        cutoff = now - timedelta(seconds=self.settings.mail_sending_timeout_seconds)
+        with self.db.transaction() as session:
+            result = session.execute(
+                update(OutgoingMail)
+                .where(OutgoingMail.state == "sending", OutgoingMail.claimed_at < cutoff)
+                .values(state="retrying", next_attempt_at=now)
+            )
+        if result.rowcount:
+            log.warning("requeued %d mails stuck in sending", result.rowcount)
+        return result.rowcount
+
+    # -- waiting for work -----------------------------------------------------------------
+
+    def _wait_for_mail(self) -> None:
+        timeout = self.settings.mail_poll_seconds
+        if self.db.is_sqlite:
+            self.stop_event.wait(timeout)
+            return
+        try:
+            listener = self._listen()
+            for _ in listener.notifies(timeout=timeout, stop_after=1):
+                pass
+        except psycopg.Error as exc:
+            log.warning("LISTEN failed (%s); polling instead", exc)
+            self._close_listener()
+            self.stop_event.wait(timeout)
+
+    def _listen(self) -> psycopg.Connection:
+        if self._listener is None or self._listener.closed:
+            url = self.db.engine.url.set(drivername="postgresql")
+            self._listener = psycopg.connect(
+                url.render_as_string(hide_password=False), autocommit=True
+            )
+            self._listener.execute(f'LISTEN "{MAIL_READY_CHANNEL}"')
+        return self._listener
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._listener.close()
+            self._listener = None

@@ -1,0 +1,179 @@
+"""Rendering calendar feeds into stored bytes, once per release or ticket change."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services.notify import calendars
+from services.notify.models import Attendee, Event, Feed, ProgrammeSession, Ticket
+
+PERSONAL_STATUSES = ("confirmed", "held", "waitlisted")
+
+_PERSONAL_NAME = {"de": "{event} – meine Sessions", "en": "{event} – my sessions"}
+
+
+@dataclass(frozen=True)
+class FeedContext:
+    """What rendering needs besides the database: the host of UIDs and the refresh interval."""
+
+    host: str
+    refresh: timedelta
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+def store_feed(
+    session: Session,
+    *,
+    event_slug: str,
+    kind: str,
+    key: str,
+    body: bytes,
+    changed_at: datetime,
+    attendee_id: int | None = None,
+) -> Feed:
+    feed = session.scalar(
+        select(Feed).where(Feed.event_slug == event_slug, Feed.kind == kind, Feed.key == key)
+    )
+    etag = strong_etag(body)
+    if feed is None:
+        feed = Feed(event_slug=event_slug, kind=kind, key=key, attendee_id=attendee_id)
+        session.add(feed)
+    elif feed.etag == etag:
+        return feed
+    feed.body = body
+    feed.etag = etag
+    feed.last_modified = changed_at.replace(microsecond=0)
+    return feed
+
+
+def event_days(event: Event, sessions: list[ProgrammeSession]) -> set[str]:
+    zone = ZoneInfo(event.timezone)
+    days = {
+        (event.starts_on + timedelta(days=n)).isoformat()
+        for n in range((event.ends_on - event.starts_on).days + 1)
+    }
+    days.update(s.starts_at.astimezone(zone).date().isoformat() for s in sessions)
+    return days
+
+
+def render_event_feeds(
+    session: Session, event: Event, context: FeedContext, changed_at: datetime
+) -> None:
+    """The programme feed and one feed per track and per day; feeds of tracks and days that no
+    longer exist are deleted, so they answer 404."""
+    sessions = list(
+        session.scalars(select(ProgrammeSession).where(ProgrammeSession.event == event))
+    )
+    zone = ZoneInfo(event.timezone)
+
+    def render(name: str, chosen: list[ProgrammeSession]) -> bytes:
+        return calendars.feed(
+            name,
+            chosen,
+            host=context.host,
+            locale=event.locale,
+            refresh=context.refresh,
+            timezone=event.timezone,
+        )
+
+    store_feed(
+        session,
+        event_slug=event.slug,
+        kind="programme",
+        key="",
+        body=render(event.title, sessions),
+        changed_at=changed_at,
+    )
+    by_track: dict[str, list[ProgrammeSession]] = defaultdict(list)
+    track_names: dict[str, str] = {}
+    by_day: dict[str, list[ProgrammeSession]] = {day: [] for day in event_days(event, sessions)}
+    for programme_session in sessions:
+        for track in programme_session.tracks:
+            by_track[track["slug"]].append(programme_session)
+            track_names[track["slug"]] = track["name"]
+        by_day[programme_session.starts_at.astimezone(zone).date().isoformat()].append(
+            programme_session
+        )
+    for slug, chosen in by_track.items():
+        store_feed(
+            session,
+            event_slug=event.slug,
+            kind="track",
+            key=slug,
+            body=render(f"{event.title} – {track_names[slug]}", chosen),
+            changed_at=changed_at,
+        )
+    for day, chosen in by_day.items():
+        store_feed(
+            session,
+            event_slug=event.slug,
+            kind="day",
+            key=day,
+            body=render(f"{event.title} – {day}", chosen),
+            changed_at=changed_at,
+        )
+    for kind, keys in (("track", set(by_track)), ("day", set(by_day))):
+        session.execute(
+            delete(Feed).where(
+                Feed.event_slug == event.slug, Feed.kind == kind, Feed.key.not_in(keys)
+            )
+        )
+
+
+def render_personal_feed(
+    session: Session, attendee: Attendee, context: FeedContext, changed_at: datetime
+) -> None:
+    """The feed of the sessions one attendee holds a ticket for, at their current token only."""
+    tickets = list(
+        session.scalars(
+            select(Ticket).where(
+                Ticket.attendee_id == attendee.id, Ticket.status.in_(PERSONAL_STATUSES)
+            )
+        )
+    )
+    status_of = {ticket.session_id: ticket.status for ticket in tickets}
+    sessions = list(
+        session.scalars(select(ProgrammeSession).where(ProgrammeSession.id.in_(status_of)))
+    )
+    event = session.scalar(select(Event).where(Event.slug == attendee.event_slug))
+    title = event.title if event is not None else attendee.event_slug
+    body = calendars.feed(
+        _PERSONAL_NAME[attendee.locale].format(event=title),
+        sessions,
+        host=context.host,
+        locale=attendee.locale,
+        refresh=context.refresh,
+        timezone=event.timezone if event is not None else "Europe/Berlin",
+        tentative=frozenset(sid for sid, status in status_of.items() if status != "confirmed"),
+    )
+    # A revoked token's feed disappears in the same transaction that stores the new one.
+    session.execute(
+        delete(Feed).where(
+            Feed.kind == "personal",
+            Feed.attendee_id == attendee.id,
+            Feed.key != attendee.feed_token,
+        )
+    )
+    store_feed(
+        session,
+        event_slug=attendee.event_slug,
+        kind="personal",
+        key=attendee.feed_token,
+        body=body,
+        changed_at=changed_at,
+        attendee_id=attendee.id,
+    )
+
+
+def delete_personal_feeds(session: Session, attendee_id: int) -> None:
+    session.execute(delete(Feed).where(Feed.kind == "personal", Feed.attendee_id == attendee_id))

@@ -1,0 +1,247 @@
+"""Composing mails from the per-locale templates and queueing them for the delivery worker.
+
+Texts are whole per-locale Jinja2 templates (`templates/mail/<locale>/<kind>.txt|.html`), not
+gettext catalogues: mails are prose that translators edit as a whole, there is no compile step,
+and the consumer and worker render them without a Flask app or request. Babel formats dates.
+
+A mail is rendered once, when it is queued, and stored as bytes: what is sent (and re-sent
+after a temporary failure) is what was true when its cause happened, with a fixed Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_datetime
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from babel.dates import format_datetime, format_time
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from services.notify import calendars
+from services.notify.models import OutgoingMail, ProgrammeSession
+from shared.config import Config
+from shared.db import utcnow
+
+MAIL_KINDS = (
+    "ticket_confirmed",
+    "ticket_promoted",
+    "ticket_held",
+    "ticket_waitlisted",
+    "ticket_cancelled",
+    "session_changed",
+    "session_cancelled",
+    "reminder",
+    "attendee_erased",
+)
+MAIL_READY_CHANNEL = "outgoing_mail_ready"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_DATETIME_FORMAT = {"de": "EEEE, d. MMMM y, HH:mm 'Uhr'", "en": "EEEE, d MMMM y, h:mm a"}
+_TIME_FORMAT = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
+
+templates = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def single_line(value: str) -> str:
+    """Collapse line breaks and control characters, so no value can start a new header line."""
+    return _CONTROL_RE.sub(" ", value).strip()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+    locale: str
+    attendee_id: int
+
+
+def qr_png(code: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(code, error="m").save(buffer, kind="png", scale=6, border=2)
+    return buffer.getvalue()
+
+
+def local_datetime(moment: datetime, timezone: str, locale: str) -> str:
+    return format_datetime(
+        moment, _DATETIME_FORMAT[locale], tzinfo=ZoneInfo(timezone), locale=locale
+    )
+
+
+def session_details(programme_session: ProgrammeSession, locale: str) -> dict[str, Any]:
+    timezone = programme_session.event.timezone
+    return {
+        "id": programme_session.id,
+        "title": programme_session.title_for(locale),
+        "starts": local_datetime(programme_session.starts_at, timezone, locale),
+        "ends": format_time(
+            programme_session.ends_at,
+            _TIME_FORMAT[locale],
+            tzinfo=ZoneInfo(timezone),
+            locale=locale,
+        ),
+        "location": programme_session.location,
+        "stream_url": programme_session.livestream_url,
+        "url": programme_session.url or programme_session.event.url,
+        "speakers": [calendars.speaker_line(s) for s in programme_session.speakers],
+        "cancelled": programme_session.cancelled,
+    }
+
+
+def render(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a mail; the subject is `{% set subject %}` in the .txt."""
+    text_module = templates.get_template(f"mail/{locale}/{kind}.txt").make_module(context)
+    subject = single_line(str(text_module.subject))
+    html = templates.get_template(f"mail/{locale}/{kind}.html").render(
+        context, subject=subject, locale=locale
+    )
+    return subject, str(text_module), html
+
+
+class Mailer:
+    """Composes and queues mails; one per process, built from the configuration."""
+
+    def __init__(self, config: Config):
+        display_name, address = parseaddr(config.mail_from)
+        self.sender = Address(display_name=single_line(display_name), addr_spec=address)
+        self.organizer_email = config.organizer_email
+        self.host = calendars.calendar_host(config.public_base_url)
+        self.notify_url = config.service_urls["notify"]
+
+    def personal_feed_url(self, event_slug: str, feed_token: str) -> str:
+        return f"{self.notify_url}/{event_slug}/calendar/personal/{feed_token}.ics"
+
+    def compose(
+        self,
+        *,
+        kind: str,
+        recipient: Recipient,
+        context: dict[str, Any],
+        message_id: str,
+        invitation: tuple[str, bytes] | None = None,
+        qr_code: str | None = None,
+    ) -> EmailMessage:
+        qr_cid = f"qr.{message_id}" if qr_code else None
+        subject, plain, html = render(kind, recipient.locale, {**context, "qr_cid": qr_cid})
+        message = EmailMessage(policy=policy.SMTP)
+        message["Subject"] = subject
+        message["From"] = self.sender
+        message["To"] = Address(
+            display_name=single_line(recipient.name), addr_spec=single_line(recipient.email)
+        )
+        message["Date"] = rfc2822_datetime(utcnow())
+        message["Message-ID"] = f"<{message_id}>"
+        message["Auto-Submitted"] = "auto-generated"
+        message["Content-Language"] = recipient.locale
+        message.set_content(plain)
+        message.add_alternative(html, subtype="html")
+        if qr_code:
+            message.get_payload()[1].add_related(
+                qr_png(qr_code), "image", "png", cid=f"<{qr_cid}>", filename="ticket-qr.png"
+            )
+        if invitation is not None:
+            method, ics = invitation
+            # RFC 6047: the iTIP object as an alternative that clients act on, plus the same
+            # file attached for clients that only offer attachments.
+            message.add_alternative(ics.decode(), subtype="calendar", params={"method": method})
+            message.add_attachment(
+                ics, maintype="application", subtype="ics", filename="invite.ics"
+            )
+        return message
+
+    def invitation(
+        self, programme_session: ProgrammeSession, recipient: Recipient, method: str
+    ) -> tuple[str, bytes]:
+        return method, calendars.invitation(
+            programme_session,
+            method=method,
+            host=self.host,
+            locale=recipient.locale,
+            dtstamp=utcnow().replace(microsecond=0),
+            organizer_email=self.organizer_email,
+            organizer_name=single_line(programme_session.event.title),
+            attendee_name=single_line(recipient.name),
+            attendee_email=single_line(recipient.email),
+        )
+
+    def queue(
+        self,
+        session: Session,
+        *,
+        kind: str,
+        cause: str,
+        recipient: Recipient,
+        event_slug: str | None,
+        context: dict[str, Any],
+        programme_session: ProgrammeSession | None = None,
+        invitation_method: str | None = None,
+        qr_code: str | None = None,
+        cause_message_id: str | None = None,
+        scrub_after_send: bool = False,
+    ) -> OutgoingMail | None:
+        """Queue one mail unless this (cause, recipient, kind) was queued before."""
+        if kind not in MAIL_KINDS:
+            raise ValueError(f"unknown mail kind {kind!r}")
+        # Ids, not addresses, so the key holds no personal data once the mail is scrubbed.
+        dedup_key = f"{cause}|attendee-{recipient.attendee_id}|{kind}"
+        if session.scalar(select(OutgoingMail.id).where(OutgoingMail.dedup_key == dedup_key)):
+            return None
+        invitation = (
+            self.invitation(programme_session, recipient, invitation_method)
+            if invitation_method and programme_session is not None
+            else None
+        )
+        message_id = f"{hashlib.sha256(dedup_key.encode()).hexdigest()[:32]}@{self.host}"
+        message = self.compose(
+            kind=kind,
+            recipient=recipient,
+            context=context,
+            message_id=message_id,
+            invitation=invitation,
+            qr_code=qr_code,
+        )
+        mail = OutgoingMail(
+            dedup_key=dedup_key,
+            kind=kind,
+            event_slug=event_slug,
+            cause_message_id=cause_message_id,
+            attendee_id=recipient.attendee_id,
+            session_id=programme_session.id if programme_session is not None else None,
+            recipient=single_line(recipient.email),
+            message=message.as_bytes(),
+            scrub_after_send=scrub_after_send,
+            state="queued",
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+        session.add(mail)
+        wake_delivery_worker(session)
+        return mail
+
+
+def wake_delivery_worker(session: Session) -> None:
+    """On PostgreSQL, tell a listening worker at commit that mail is waiting (once per
+    transaction; SQLite workers poll)."""
+    if session.get_bind().dialect.name != "postgresql" or session.info.get("mail_ready_sent"):
+        return
+    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": MAIL_READY_CHANNEL})
+    session.info["mail_ready_sent"] = True

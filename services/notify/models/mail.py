@@ -1,0 +1,54 @@
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.notify.models.base import Base
+from shared.db import UTCDateTime, utcnow
+
+MAIL_STATES = ("queued", "sending", "retrying", "sent", "failed")
+
+
+class OutgoingMail(Base):
+    """One mail to one recipient, rendered when queued and sent by the delivery worker.
+
+    `dedup_key` is (cause, recipient, kind): a redelivered message or a repeated release queues
+    nothing twice. After erasure, or once an erasure confirmation is sent, `recipient` and
+    `message` are cleared and only this delivery record stays.
+    """
+
+    __tablename__ = "outgoing_mail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    event_slug: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    cause_message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # No foreign key: the record of a mail outlives the attendee's erasure.
+    attendee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    session_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recipient: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    scrub_after_send: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        Index(
+            "ix_outgoing_mail_due",
+            "next_attempt_at",
+            postgresql_where=text("state IN ('queued', 'retrying')"),
+            sqlite_where=text("state IN ('queued', 'retrying')"),
+        ),
+        Index(
+            "ix_outgoing_mail_sending",
+            "claimed_at",
+            postgresql_where=text("state = 'sending'"),
+            sqlite_where=text("state = 'sending'"),
+        ),
+    )

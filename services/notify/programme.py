@@ -1,0 +1,217 @@
+"""Applying programme releases: notify's copy of sessions, SEQUENCE, change mails and feeds."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notify.feeds import FeedContext, render_event_feeds, render_personal_feed
+from services.notify.mails import Mailer, Recipient, session_details
+from services.notify.models import Attendee, Event, ProgrammeSession, Ticket
+
+log = logging.getLogger(__name__)
+
+# Changes a calendar client must act on: they raise SEQUENCE and send mail.
+SIGNIFICANT_FIELDS = {
+    "starts_at": "time",
+    "ends_at": "time",
+    "stage_name": "place",
+    "stage_address": "place",
+    "title": "title",
+    "status": "status",
+}
+# Ticket holders who hear about changes of their session.
+CONCERNED_STATUSES = ("confirmed", "held", "waitlisted")
+
+
+def session_values(info: dict[str, Any]) -> dict[str, Any]:
+    stage = info["stage"]
+    return {
+        "guid": info["guid"],
+        "title": info["title"],
+        "title_en": info.get("title_en") or "",
+        "abstract": info.get("abstract") or "",
+        "abstract_en": info.get("abstract_en") or "",
+        "starts_at": info["starts_at"],
+        "ends_at": info["ends_at"],
+        "stage_name": stage["name"],
+        "stage_address": stage.get("address") or "",
+        "tracks": [{"slug": t["slug"], "name": t["name"]} for t in info.get("tracks", [])],
+        "speakers": [
+            {
+                "name": s["name"],
+                "organisation": s.get("organisation", ""),
+                "role": s.get("role", ""),
+            }
+            for s in info.get("speakers", [])
+        ],
+        "livestream_url": info.get("livestream_url") or stage.get("stream_url") or "",
+        "url": info.get("url") or "",
+        "status": info["status"],
+    }
+
+
+def _upsert_event(session: Session, info: dict[str, Any], release: dict[str, Any]) -> Event | None:
+    """The event, updated to this release; None if this release is not newer than the copy."""
+    event = session.scalar(select(Event).where(Event.slug == info["slug"]).with_for_update())
+    if event is not None and event.release_number >= release["number"]:
+        log.info(
+            "release %s of %s is not newer than %s; ignored",
+            release["number"],
+            info["slug"],
+            event.release_number,
+        )
+        return None
+    if event is None:
+        event = Event(slug=info["slug"])
+        session.add(event)
+    event.title = info["title"]
+    event.timezone = info["timezone"]
+    event.locale = info.get("locale") or "de"
+    event.starts_on = info["starts_on"]
+    event.ends_on = info["ends_on"]
+    event.address = info.get("address") or ""
+    event.url = info.get("url") or ""
+    event.release_number = release["number"]
+    event.released_at = release["published_at"]
+    session.flush()
+    return event
+
+
+def apply_release(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    mailer: Mailer,
+    feed_context: FeedContext,
+    cause_message_id: str | None = None,
+) -> None:
+    """Bring the copy of the programme to this release; mail ticket holders of sessions whose
+    time, place or title changed or that were cancelled; re-render the feeds once."""
+    event = _upsert_event(session, data["event"], data["release"])
+    if event is None:
+        return
+    released_at = data["release"]["published_at"]
+    existing = {
+        s.id: s
+        for s in session.scalars(
+            select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
+        )
+    }
+    touched: set[int] = set()
+    # session -> (what changed, details before the change)
+    significant: dict[ProgrammeSession, tuple[set[str], dict[str, Any]]] = {}
+    seen: set[int] = set()
+    for info in data["sessions"]:
+        values = session_values(info)
+        seen.add(info["id"])
+        current = existing.get(info["id"])
+        if current is None:
+            current = session.get(ProgrammeSession, info["id"])
+        if current is None:
+            session.add(
+                ProgrammeSession(
+                    id=info["id"], event=event, sequence=0, modified_at=released_at, **values
+                )
+            )
+            touched.add(info["id"])
+            continue
+        changed = {name for name, value in values.items() if getattr(current, name) != value}
+        if not changed:
+            continue
+        _apply_change(current, values, changed, released_at, significant)
+        touched.add(current.id)
+    for current in existing.values():
+        if current.id not in seen and not current.cancelled:
+            # Gone from the programme: calendars must show it cancelled, not silently drop it.
+            _apply_change(current, {"status": "cancelled"}, {"status"}, released_at, significant)
+            touched.add(current.id)
+    session.flush()
+
+    for programme_session, (what, previous) in significant.items():
+        _queue_change_mails(session, programme_session, what, previous, mailer, cause_message_id)
+    render_event_feeds(session, event, feed_context, released_at)
+    attendees = session.scalars(
+        select(Attendee)
+        .join(Ticket, Ticket.attendee_id == Attendee.id)
+        .where(Ticket.session_id.in_(touched))
+        .distinct()
+    )
+    for attendee in attendees:
+        render_personal_feed(session, attendee, feed_context, released_at)
+
+
+def _apply_change(
+    current: ProgrammeSession,
+    values: dict[str, Any],
+    changed: set[str],
+    released_at: datetime,
+    significant: dict[ProgrammeSession, tuple[set[str], dict[str, Any]]],
+) -> None:
+    what = {SIGNIFICANT_FIELDS[name] for name in changed if name in SIGNIFICANT_FIELDS}
+    if what:
+        previous = {locale: session_details(current, locale) for locale in ("de", "en")}
+    for name in changed:
+        setattr(current, name, values[name])
+    current.modified_at = released_at
+    if what:
+        current.sequence += 1
+        significant[current] = (what, previous)
+
+
+def _queue_change_mails(
+    session: Session,
+    programme_session: ProgrammeSession,
+    what: set[str],
+    previous: dict[str, Any],
+    mailer: Mailer,
+    cause_message_id: str | None,
+) -> None:
+    if programme_session.cancelled:
+        kind, method = "session_cancelled", "CANCEL"
+    else:
+        kind, method = "session_changed", "REQUEST"
+    # One change of a session is one SEQUENCE value: a repeated release queues nothing twice.
+    cause = f"session-{programme_session.id}-seq-{programme_session.sequence}"
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.session_id == programme_session.id, Ticket.status.in_(CONCERNED_STATUSES))
+        .order_by(Ticket.id)
+    )
+    details = {locale: session_details(programme_session, locale) for locale in ("de", "en")}
+    for ticket in tickets:
+        attendee = ticket.attendee
+        recipient = Recipient(attendee.name, attendee.email, attendee.locale, attendee.id)
+        mailer.queue(
+            session,
+            kind=kind,
+            cause=cause,
+            recipient=recipient,
+            event_slug=programme_session.event.slug,
+            context={
+                **attendee_context(mailer, attendee, programme_session.event),
+                "session": details[attendee.locale],
+                "previous": previous[attendee.locale],
+                "changed": sorted(what),
+                "ticket_status": ticket.status,
+            },
+            programme_session=programme_session,
+            # Only confirmed attendees got an invitation; the others have nothing to update.
+            invitation_method=method if ticket.status == "confirmed" else None,
+            cause_message_id=cause_message_id,
+        )
+
+
+def attendee_context(mailer: Mailer, attendee: Attendee, event: Event | None) -> dict[str, Any]:
+    feed_url = mailer.personal_feed_url(attendee.event_slug, attendee.feed_token)
+    return {
+        "name": attendee.name,
+        "event_title": event.title if event is not None else attendee.event_slug,
+        "manage_url": attendee.manage_url,
+        "feed_url": feed_url,
+        "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
+    }

@@ -1,0 +1,103 @@
+"""Reminders before a session (by default 24 hours and 1 hour before), once per ticket and
+offset, with the livestream link for those who cannot come after all."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notify.mails import Mailer, Recipient, session_details
+from services.notify.models import OutgoingMail, ProgrammeSession, Ticket
+from services.notify.programme import attendee_context
+from services.notify.settings import NotifySettings
+from shared.db import Database, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def reminder_cause(ticket_id: int, offset: timedelta) -> str:
+    return f"reminder-{ticket_id}-{int(offset.total_seconds() // 60)}m"
+
+
+def queue_due_reminders(
+    session: Session, *, mailer: Mailer, offsets: tuple[timedelta, ...], now: datetime
+) -> int:
+    """Queue the reminders that are due; returns how many were queued.
+
+    The reminder for offset o is due while now lies in [start - o, start - next smaller
+    offset): someone who books two hours ahead still gets the 24-hour reminder (at once) and
+    later the 1-hour one, but never two at the same moment.
+    """
+    ordered = sorted(offsets, reverse=True)
+    queued = 0
+    for index, offset in enumerate(ordered):
+        next_offset = ordered[index + 1] if index + 1 < len(ordered) else timedelta(0)
+        rows = session.execute(
+            select(Ticket, ProgrammeSession)
+            .join(ProgrammeSession, ProgrammeSession.id == Ticket.session_id)
+            .where(
+                Ticket.status == "confirmed",
+                ProgrammeSession.status == "scheduled",
+                ProgrammeSession.starts_at > now + next_offset,
+                ProgrammeSession.starts_at <= now + offset,
+            )
+            .order_by(Ticket.id)
+        ).all()
+        if not rows:
+            continue
+        causes = {ticket.id: reminder_cause(ticket.id, offset) for ticket, _ in rows}
+        keys = {f"{causes[t.id]}|attendee-{t.attendee_id}|reminder": t.id for t, _ in rows}
+        done = set(
+            session.scalars(select(OutgoingMail.dedup_key).where(OutgoingMail.dedup_key.in_(keys)))
+        )
+        for ticket, programme_session in rows:
+            if f"{causes[ticket.id]}|attendee-{ticket.attendee_id}|reminder" in done:
+                continue
+            attendee = ticket.attendee
+            mail = mailer.queue(
+                session,
+                kind="reminder",
+                cause=causes[ticket.id],
+                recipient=Recipient(attendee.name, attendee.email, attendee.locale, attendee.id),
+                event_slug=attendee.event_slug,
+                context={
+                    **attendee_context(mailer, attendee, programme_session.event),
+                    "session": session_details(programme_session, attendee.locale),
+                    "ticket": {"code": ticket.code},
+                },
+                programme_session=programme_session,
+            )
+            queued += mail is not None
+    return queued
+
+
+class ReminderScheduler:
+    def __init__(self, db: Database, mailer: Mailer, settings: NotifySettings):
+        self.db = db
+        self.mailer = mailer
+        self.settings = settings
+        self.stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self) -> None:
+        log.info(
+            "reminders %s before each session",
+            ", ".join(str(offset) for offset in self.settings.reminder_offsets),
+        )
+        while not self.stop_event.is_set():
+            with self.db.transaction() as session:
+                queued = queue_due_reminders(
+                    session,
+                    mailer=self.mailer,
+                    offsets=self.settings.reminder_offsets,
+                    now=utcnow(),
+                )
+            if queued:
+                log.info("queued %d reminders", queued)
+            self.stop_event.wait(self.settings.reminder_poll_seconds)

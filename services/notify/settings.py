@@ -1,0 +1,71 @@
+"""Settings of the notify service beyond the shared `Config`, read from the same environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.config import _read_environment
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_offsets(raw: str) -> tuple[timedelta, ...]:
+    """ "24h,1h" -> (24 h, 1 h), longest first."""
+    offsets = []
+    for part in raw.split(","):
+        match = _DURATION_RE.match(part)
+        if not match:
+            raise ValueError(f"REMINDER_OFFSETS: {part!r} is not like 24h, 90m or 2d")
+        offsets.append(timedelta(**{_UNITS[match[2]]: int(match[1])}))
+    return tuple(sorted(set(offsets), reverse=True))
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    reminder_poll_seconds: float = 30.0
+    # Mails per second handed to SMTP; 0 means no limit.
+    mail_rate_limit: float = 200.0
+    mail_batch_size: int = 50
+    mail_max_attempts: int = 8
+    mail_retry_base_seconds: float = 30.0
+    mail_retry_max_seconds: float = 3600.0
+    # A mail claimed longer ago than this is taken to belong to a crashed worker.
+    mail_sending_timeout_seconds: float = 300.0
+    mail_poll_seconds: float = 1.0
+    smtp_timeout_seconds: float = 20.0
+    # Public feeds are kept in each web process this long between database reads.
+    feed_cache_seconds: float = 2.0
+    feed_refresh: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> NotifySettings:
+        env = _read_environment() if env is None else env
+        offsets = env.get("REMINDER_OFFSETS", "").strip()
+        return cls(
+            reminder_offsets=parse_offsets(offsets) if offsets else cls.reminder_offsets,
+            reminder_poll_seconds=_float(env, "REMINDER_POLL_SECONDS", cls.reminder_poll_seconds),
+            mail_rate_limit=_float(env, "MAIL_RATE_LIMIT", cls.mail_rate_limit),
+            mail_max_attempts=int(_float(env, "MAIL_MAX_ATTEMPTS", cls.mail_max_attempts)),
+            mail_retry_base_seconds=_float(
+                env, "MAIL_RETRY_BASE_SECONDS", cls.mail_retry_base_seconds
+            ),
+            mail_sending_timeout_seconds=_float(
+                env, "MAIL_SENDING_TIMEOUT_SECONDS", cls.mail_sending_timeout_seconds
+            ),
+            smtp_timeout_seconds=_float(env, "SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds),
+            feed_cache_seconds=_float(env, "FEED_CACHE_SECONDS", cls.feed_cache_seconds),
+        )

@@ -1,0 +1,139 @@
+"""Calendar feeds over HTTP: stored bytes, strong ETags, 304s and as little work per request as
+possible (public feeds are kept in each process for a couple of seconds)."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+from werkzeug.http import http_date, parse_date
+
+from services.notify.models import Event, Feed
+
+feeds = Blueprint("feeds", __name__)
+
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CACHE_LIMIT = 2000
+_PUBLIC_CACHE_CONTROL = "public, max-age=300"
+_PERSONAL_CACHE_CONTROL = "private, max-age=300"
+
+
+@dataclass(frozen=True)
+class StoredFeed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+    last_modified_header: str
+
+
+def _load(event: str, kind: str, key: str) -> StoredFeed | None:
+    db = current_app.extensions["todo_db"]
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            select(Feed.body, Feed.etag, Feed.last_modified).where(
+                Feed.event_slug == event, Feed.kind == kind, Feed.key == key
+            )
+        ).first()
+    if row is None:
+        return None
+    return StoredFeed(bytes(row.body), row.etag, row.last_modified, http_date(row.last_modified))
+
+
+def _cached(event: str, kind: str, key: str) -> StoredFeed | None:
+    ttl = current_app.extensions["notify_settings"].feed_cache_seconds
+    if kind == "personal" or ttl <= 0:
+        # Personal feeds are read fresh, so a revoked token stops working at once.
+        return _load(event, kind, key)
+    cache: dict = current_app.extensions["notify_feed_cache"]
+    now = time.monotonic()
+    hit = cache.get((event, kind, key))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    stored = _load(event, kind, key)
+    if stored is not None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[(event, kind, key)] = (now + ttl, stored)
+    return stored
+
+
+def _not_modified(stored: StoredFeed) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        # Weak comparison, as RFC 9110 prescribes for If-None-Match.
+        candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return stored.etag in candidates
+    if_modified_since = request.headers.get("If-Modified-Since")
+    if if_modified_since:
+        since = parse_date(if_modified_since)
+        return since is not None and stored.last_modified <= since
+    return False
+
+
+def _serve(stored: StoredFeed, cache_control: str) -> Response:
+    headers = {
+        "ETag": stored.etag,
+        "Last-Modified": stored.last_modified_header,
+        "Cache-Control": cache_control,
+    }
+    if _not_modified(stored):
+        return Response(status=304, headers=headers)
+    headers["Content-Type"] = "text/calendar; charset=utf-8"
+    return Response(stored.body, status=200, headers=headers)
+
+
+def _missing(event: str, what: str) -> NotFound:
+    db = current_app.extensions["todo_db"]
+    with db.engine.connect() as connection:
+        known = connection.execute(select(Event.id).where(Event.slug == event)).first()
+    if known is None:
+        return NotFound(
+            f"Unbekannte Veranstaltung {event!r} (noch kein Programm veröffentlicht). / "
+            f"Unknown event {event!r} (no programme published yet)."
+        )
+    return NotFound(what)
+
+
+@feeds.get("/<event>/calendar.ics")
+def programme_feed(event: str):
+    stored = _cached(event, "programme", "")
+    if stored is None:
+        raise _missing(event, "Kein Programm-Kalender. / No programme calendar.")
+    return _serve(stored, _PUBLIC_CACHE_CONTROL)
+
+
+@feeds.get("/<event>/calendar/tracks/<track>.ics")
+def track_feed(event: str, track: str):
+    stored = _cached(event, "track", track)
+    if stored is None:
+        raise _missing(event, f"Unbekannter Track {track!r}. / Unknown track {track!r}.")
+    return _serve(stored, _PUBLIC_CACHE_CONTROL)
+
+
+@feeds.get("/<event>/calendar/days/<day>.ics")
+def day_feed(event: str, day: str):
+    stored = _cached(event, "day", day) if _DAY_RE.match(day) else None
+    if stored is None:
+        raise _missing(
+            event,
+            f"Kein Veranstaltungstag {day!r} (Format JJJJ-MM-TT). / "
+            f"{day!r} is not a day of this event (format YYYY-MM-DD).",
+        )
+    return _serve(stored, _PUBLIC_CACHE_CONTROL)
+
+
+@feeds.get("/<event>/calendar/personal/<token>.ics")
+def personal_feed(event: str, token: str):
+    stored = _cached(event, "personal", token)
+    if stored is None:
+        raise NotFound(
+            "Unbekannter oder widerrufener Kalender-Link. / Unknown or revoked calendar link."
+        )
+    return _serve(stored, _PERSONAL_CACHE_CONTROL)
