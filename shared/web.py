@@ -77,7 +77,7 @@ def http_error_response(error: HTTPException):
         message = "Die Eingaben sind ungültig. / The input is invalid."
     response = jsonify(error_body(status, message, errors))
     response.status_code = status
-    for name, value in data.get("headers", {}).items():
+    for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     if error.response is not None:
         for name in ("WWW-Authenticate", "Retry-After", "Allow"):
