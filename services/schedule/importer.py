@@ -29,6 +29,7 @@ from services.schedule.draft import (
     time_errors,
 )
 from services.schedule.errors import InvalidProgramme
+from services.schedule.frab import FrabFormatError, parse_frab
 from services.schedule.models import Event, ProgrammeSession, Speaker, Stage, Track
 from services.schedule.programme_format import load_programme_document
 
@@ -43,6 +44,7 @@ class ImportSummary:
 
 
 def document_digest(document: dict[str, Any]) -> str:
+    # Dates and datetimes hash by their ISO form.
     return hashlib.sha256(
         json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
@@ -55,15 +57,13 @@ def import_programme(
     *,
     skip_if_unchanged: bool = False,
 ) -> ImportSummary:
-    """Import `document` into the draft of event `slug` (default: the document's own slug).
+    """Import a loaded document (`load_programme_document`, `frab.parse_frab`) into the draft
+    of event `slug` (default: the document's own slug).
 
     Creates the event when it does not exist. With `skip_if_unchanged`, a document identical to
     the last one imported into this event changes nothing (so edits made since survive).
     """
-    try:
-        doc = load_programme_document(document)
-    except ValidationError as exc:
-        raise InvalidProgramme(exc.messages) from exc
+    doc = document
     if len(doc["sessions"]) > MAX_SESSIONS_PER_EVENT:
         raise InvalidProgramme({"sessions": [f"At most {MAX_SESSIONS_PER_EVENT} sessions."]})
     event_values = doc["event"] | {"slug": slug or doc["event"]["slug"]}
@@ -210,3 +210,23 @@ def _check_no_overlaps(session: Session, event: Event, index_of: dict[str, int])
         previous = prog
     if errors:
         raise InvalidProgramme({"sessions": errors})
+
+
+def read_programme_file(content: bytes, filename: str) -> dict[str, Any]:
+    """Our JSON (`todo-programme/1`) or a frab schedule.xml / schedule.json, loaded.
+
+    Raises InvalidProgramme with what is wrong with the file.
+    """
+    try:
+        raw = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raw = None
+    if isinstance(raw, dict) and str(raw.get("format", "")).startswith("todo-programme/"):
+        try:
+            return load_programme_document(raw)
+        except ValidationError as exc:
+            raise InvalidProgramme(exc.messages) from exc
+    try:
+        return parse_frab(content, filename)
+    except FrabFormatError as exc:
+        raise InvalidProgramme({"file": [str(exc)]}) from exc

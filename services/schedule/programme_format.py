@@ -134,3 +134,49 @@ class ProgrammeDocument(Schema):
 def load_programme_document(raw: dict) -> dict:
     """Validate a programme document; raises marshmallow.ValidationError with field paths."""
     return ProgrammeDocument().load(raw)
+
+
+def document_from_release(release_data: dict) -> dict:
+    """A release (message data, JSON form) as a programme document, for export and re-import.
+
+    Stages and tracks are those the release's sessions use; a session whose seat capacity is its
+    stage's gets `capacity: null`, as it was entered.
+    """
+    stages: dict[str, dict] = {}
+    tracks: dict[str, dict] = {}
+    sessions = []
+    for info in release_data["sessions"]:
+        stage = info["stage"]
+        stages.setdefault(stage["guid"], {key: stage[key] for key in StageDocument().fields})
+        for track in info["tracks"]:
+            tracks.setdefault(track["slug"], dict(track))
+        registration = dict(info["registration"])
+        if registration["mode"] == "required" and registration["capacity"] == stage["capacity"]:
+            registration["capacity"] = None
+        sessions.append(
+            {
+                "guid": info["guid"],
+                "title": info["title"],
+                "title_en": info["title_en"],
+                "abstract": info["abstract"],
+                "abstract_en": info["abstract_en"],
+                "type": info["type"],
+                "language": info["language"],
+                "tracks": [track["slug"] for track in info["tracks"]],
+                "stage": stage["guid"],
+                "starts_at": info["starts_at"],
+                "ends_at": info["ends_at"],
+                "speakers": [dict(speaker) for speaker in info["speakers"]],
+                "streamed": info["streamed"],
+                "livestream_url": info["livestream_url"],
+                "registration": registration,
+                "status": info["status"],
+            }
+        )
+    return {
+        "format": FORMAT,
+        "event": dict(release_data["event"]),
+        "stages": list(stages.values()),
+        "tracks": list(tracks.values()),
+        "sessions": sessions,
+    }

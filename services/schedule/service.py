@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from services.schedule.app import create_app
+from services.schedule.commands import COMMANDS, load_bundled_programme
 from services.schedule.models import ApiToken, Base, OutboxMessage, ProcessedMessage
 from shared.service import ServiceSpec
 
@@ -12,4 +13,6 @@ SERVICE = ServiceSpec(
     processed=ProcessedMessage,
     tokens=ApiToken,
     create_app=create_app,
+    commands=COMMANDS,
+    bootstrap=load_bundled_programme,
 )

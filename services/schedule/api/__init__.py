@@ -1,3 +1,5 @@
 """HTTP API of the schedule service (flask-smorest blueprints under /api/v1)."""
 
-BLUEPRINTS: list = []
+from services.schedule.api import draft, exports, live_control, programme
+
+BLUEPRINTS: list = [programme.blp, draft.blp, live_control.blp, exports.blp]

@@ -1,0 +1,252 @@
+"""Organiser API: the draft programme's events, stages, tracks, speakers and sessions."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.schedule import draft
+from services.schedule.api.common import ORGANISER_SECURITY, load_event, not_found, organiser
+from services.schedule.models import Event, ProgrammeSession
+from services.schedule.schemas import (
+    DraftSessionSchema,
+    EventSchema,
+    SpeakerSchema,
+    StageSchema,
+    TrackSchema,
+)
+from shared.web import db_session
+
+blp = Blueprint(
+    "draft",
+    __name__,
+    url_prefix="/api/v1/events",
+    description="Programmentwurf bearbeiten (Organisation) / Edit the draft programme (organisers)",
+)
+
+
+def session_payload(prog: ProgrammeSession, event: Event) -> dict:
+    tz = draft.event_timezone(event)
+    values = draft.session_values(prog)
+    return values | {
+        "id": prog.id,
+        "starts_at": prog.starts_at.astimezone(tz),
+        "ends_at": prog.ends_at.astimezone(tz),
+    }
+
+
+@blp.route("")
+class Events(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(EventSchema)
+    @blp.response(201, EventSchema)
+    def post(self, body: dict):
+        """Create an event (edition)."""
+        return draft.create_event(db_session(), body)
+
+
+@blp.route("/<event>")
+class EventView(MethodView):
+    @blp.response(200, EventSchema)
+    def get(self, event: str):
+        """An event's details."""
+        return load_event(event)
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(EventSchema(partial=True, exclude=("slug",)))
+    @blp.response(200, EventSchema)
+    def patch(self, body: dict, event: str):
+        """Change an event's title, dates, address…"""
+        return draft.update_event(db_session(), load_event(event), body)
+
+
+@blp.route("/<event>/stages")
+class Stages(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(200, StageSchema(many=True))
+    def get(self, event: str):
+        """The draft's stages."""
+        return draft.list_stages(db_session(), load_event(event))
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(StageSchema)
+    @blp.response(201, StageSchema)
+    def post(self, body: dict, event: str):
+        """Add a stage or venue."""
+        return draft.create_stage(db_session(), load_event(event), body)
+
+
+def _stage(event: str, guid: str):
+    found = draft.find_stage(db_session(), load_event(event), guid)
+    if found is None:
+        not_found("Bühne / Stage")
+    return found
+
+
+@blp.route("/<event>/stages/<guid>")
+class StageView(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(200, StageSchema)
+    def get(self, event: str, guid: str):
+        """One stage."""
+        return _stage(event, guid)
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(StageSchema(partial=True))
+    @blp.response(200, StageSchema)
+    def patch(self, body: dict, event: str, guid: str):
+        """Change a stage (its guid stays)."""
+        return draft.update_stage(db_session(), _stage(event, guid), body)
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(204)
+    def delete(self, event: str, guid: str):
+        """Delete a stage no session uses (409 otherwise)."""
+        draft.delete_stage(db_session(), _stage(event, guid))
+
+
+@blp.route("/<event>/tracks")
+class Tracks(MethodView):
+    @blp.response(200, TrackSchema(many=True))
+    def get(self, event: str):
+        """The event's tracks."""
+        return draft.list_tracks(db_session(), load_event(event))
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(TrackSchema)
+    @blp.response(201, TrackSchema)
+    def post(self, body: dict, event: str):
+        """Add a track."""
+        return draft.create_track(db_session(), load_event(event), body)
+
+
+def _track(event: str, slug: str):
+    found = draft.find_track(db_session(), load_event(event), slug)
+    if found is None:
+        not_found("Track")
+    return found
+
+
+@blp.route("/<event>/tracks/<slug>")
+class TrackView(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(TrackSchema(partial=True))
+    @blp.response(200, TrackSchema)
+    def patch(self, body: dict, event: str, slug: str):
+        """Rename or recolour a track (its slug stays)."""
+        return draft.update_track(db_session(), _track(event, slug), body)
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(204)
+    def delete(self, event: str, slug: str):
+        """Delete a track; its sessions lose it."""
+        draft.delete_track(db_session(), _track(event, slug))
+
+
+@blp.route("/<event>/speakers")
+class Speakers(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(200, SpeakerSchema(many=True))
+    def get(self, event: str):
+        """The draft's speakers."""
+        return draft.list_speakers(db_session(), load_event(event))
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(SpeakerSchema)
+    @blp.response(201, SpeakerSchema)
+    def post(self, body: dict, event: str):
+        """Add a speaker."""
+        return draft.create_speaker(db_session(), load_event(event), body)
+
+
+def _speaker(event: str, speaker_id: int):
+    found = draft.find_speaker(db_session(), load_event(event), speaker_id)
+    if found is None:
+        not_found("Person / Speaker")
+    return found
+
+
+@blp.route("/<event>/speakers/<int:speaker_id>")
+class SpeakerView(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(SpeakerSchema(partial=True))
+    @blp.response(200, SpeakerSchema)
+    def patch(self, body: dict, event: str, speaker_id: int):
+        """Change a speaker."""
+        return draft.update_speaker(db_session(), _speaker(event, speaker_id), body)
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(204)
+    def delete(self, event: str, speaker_id: int):
+        """Delete a speaker; the sessions lose them."""
+        draft.delete_speaker(db_session(), _speaker(event, speaker_id))
+
+
+@blp.route("/<event>/sessions")
+class Sessions(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(200, DraftSessionSchema(many=True))
+    def get(self, event: str):
+        """The draft's sessions, in time order."""
+        found = load_event(event)
+        return [session_payload(p, found) for p in draft.list_sessions(db_session(), found)]
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(DraftSessionSchema)
+    @blp.response(201, DraftSessionSchema)
+    def post(self, body: dict, event: str):
+        """Add a session (422 if it ends before it starts, overlaps on its stage, …)."""
+        found = load_event(event)
+        return session_payload(draft.create_session(db_session(), found, body), found)
+
+
+def _session(event: Event, session_id: int) -> ProgrammeSession:
+    found = draft.find_session(db_session(), event, session_id)
+    if found is None:
+        not_found("Session")
+    return found
+
+
+@blp.route("/<event>/sessions/<int:session_id>")
+class SessionView(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(200, DraftSessionSchema)
+    def get(self, event: str, session_id: int):
+        """One draft session."""
+        found = load_event(event)
+        return session_payload(_session(found, session_id), found)
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(DraftSessionSchema(partial=True))
+    @blp.response(200, DraftSessionSchema)
+    def patch(self, body: dict, event: str, session_id: int):
+        """Change a session; set status "cancelled" to cancel it."""
+        found = load_event(event)
+        prog = draft.update_session(db_session(), _session(found, session_id), body)
+        return session_payload(prog, found)
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.response(204)
+    def delete(self, event: str, session_id: int):
+        """Remove a session from the draft; if published, the next release shows it cancelled."""
+        found = load_event(event)
+        draft.delete_session(db_session(), _session(found, session_id))

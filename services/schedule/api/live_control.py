@@ -1,0 +1,55 @@
+"""Organiser API for the livestream: on-air marks and delays."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.schedule import draft
+from services.schedule.api.common import ORGANISER_SECURITY, load_event, not_found, organiser
+from services.schedule.api.programme import release_summary
+from services.schedule.live import announce_delay, set_live_status
+from services.schedule.schemas import DelayResultSchema, DelaySchema, LiveStatusSchema
+from shared.web import db_session
+
+blp = Blueprint(
+    "live_control",
+    __name__,
+    url_prefix="/api/v1/events",
+    description="Livestream steuern (Organisation) / Run the livestream (organisers)",
+)
+
+
+@blp.route("/<event>/sessions/<int:session_id>/live")
+class SessionLive(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(LiveStatusSchema)
+    @blp.response(200, LiveStatusSchema)
+    def put(self, body: dict, event: str, session_id: int):
+        """Mark a session on air or ended ("scheduled" clears the mark)."""
+        found = load_event(event)
+        prog = draft.find_session(db_session(), found, session_id)
+        if prog is None:
+            not_found("Session")
+        set_live_status(db_session(), found, prog, body["status"])
+        return body
+
+
+@blp.route("/<event>/stages/<guid>/delays")
+class StageDelays(MethodView):
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(DelaySchema)
+    @blp.response(201, DelayResultSchema)
+    def post(self, body: dict, event: str, guid: str):
+        """Announce "+N minutes" on a stage: moves the current (or given) session and the rest
+        of that day on the stage, and publishes a new release right away."""
+        found = load_event(event)
+        stage = draft.find_stage(db_session(), found, guid)
+        if stage is None:
+            not_found("Bühne / Stage")
+        release, moved = announce_delay(
+            db_session(), found, stage, body["minutes"], session_id=body["session"], at=body["at"]
+        )
+        return {"release": release_summary(release), "moved": [prog.id for prog in moved]}

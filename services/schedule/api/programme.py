@@ -1,0 +1,116 @@
+"""Public reads of the published programme, its releases and the live schedule; publishing."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from sqlalchemy import func, select
+
+from services.schedule.api.common import ORGANISER_SECURITY, load_event, organiser
+from services.schedule.api.published import PUBLIC_HEADERS, stored_response
+from services.schedule.live import live_overview
+from services.schedule.models import Event, Release
+from services.schedule.releases import list_releases, publish_release
+from services.schedule.schemas import (
+    EventListItemSchema,
+    LiveQuerySchema,
+    LiveSchema,
+    PublishSchema,
+    ReleaseSummarySchema,
+)
+from shared.messages.schedule import ReleasePublishedSchema
+from shared.web import db_session
+
+blp = Blueprint(
+    "programme",
+    __name__,
+    url_prefix="/api/v1/events",
+    description="Das veröffentlichte Programm / The published programme",
+)
+
+
+def release_summary(release: Release) -> dict:
+    return {
+        "number": release.number,
+        "comment": release.comment,
+        "published_at": release.published_at,
+        "changes": release.changes,
+    }
+
+
+@blp.route("")
+class Events(MethodView):
+    @blp.response(200, EventListItemSchema(many=True))
+    def get(self):
+        """Events (editions) and the number of their latest release."""
+        latest = (
+            select(Release.event_id, func.max(Release.number).label("number"))
+            .group_by(Release.event_id)
+            .subquery()
+        )
+        rows = db_session().execute(
+            select(Event, latest.c.number)
+            .outerjoin(latest, latest.c.event_id == Event.id)
+            .order_by(Event.starts_on.desc(), Event.slug)
+        )
+        return (
+            [
+                {
+                    **{
+                        name: getattr(event, name)
+                        for name in EventListItemSchema().fields
+                        if name != "latest_release"
+                    },
+                    "latest_release": number,
+                }
+                for event, number in rows
+            ],
+            200,
+            PUBLIC_HEADERS,
+        )
+
+
+@blp.route("/<event>/programme")
+class Programme(MethodView):
+    @blp.response(200, ReleasePublishedSchema)
+    def get(self, event: str):
+        """The latest release: event, release, every session (cancelled ones marked), changes."""
+        return stored_response(event, "programme.json")
+
+
+@blp.route("/<event>/releases")
+class Releases(MethodView):
+    @blp.response(200, ReleaseSummarySchema(many=True))
+    def get(self, event: str):
+        """All releases, newest first, with their changelogs."""
+        releases = list_releases(db_session(), load_event(event))
+        return [release_summary(release) for release in releases], 200, PUBLIC_HEADERS
+
+    @organiser
+    @blp.doc(security=ORGANISER_SECURITY)
+    @blp.arguments(PublishSchema)
+    @blp.response(201, ReleaseSummarySchema)
+    def post(self, body: dict, event: str):
+        """Publish the draft as the next release (409 if nothing changed since the last)."""
+        release = publish_release(db_session(), load_event(event), body["comment"])
+        return release_summary(release)
+
+
+@blp.route("/<event>/releases/<int:number>")
+class ReleaseByNumber(MethodView):
+    @blp.response(200, ReleasePublishedSchema)
+    def get(self, event: str, number: int):
+        """One release as it was published, with its changelog."""
+        return stored_response(event, "programme.json", number)
+
+
+@blp.route("/<event>/live")
+class Live(MethodView):
+    @blp.arguments(LiveQuerySchema, location="query")
+    @blp.response(200, LiveSchema)
+    def get(self, query: dict, event: str):
+        """Per stage: the session on air now (or at `at`) and the next one, with stream links."""
+        overview = live_overview(db_session(), load_event(event), query["at"])
+        if overview is None:
+            abort(404, message="Noch kein Programm veröffentlicht. / Nothing published yet.")
+        return overview, 200, PUBLIC_HEADERS | {"Cache-Control": "no-cache"}

@@ -1,0 +1,151 @@
+"""`todo import-programme`, `todo publish`, `todo export-programme`, and loading the bundled
+to:DO 2024 programme when the platform starts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from services.schedule.draft import find_event
+from services.schedule.errors import NothingChanged, ProgrammeError
+from services.schedule.importer import import_programme, read_programme_file
+from services.schedule.programme_format import document_from_release
+from services.schedule.releases import find_release, latest_release, publish_release
+from shared.config import Config
+from shared.db import Database
+
+BUNDLED_PROGRAMME = Path(__file__).parent / "data" / "todo2024.json"
+BUNDLED_EVENT = "todo2024"
+
+
+def _database(config: Config) -> Database:
+    return Database(config.database_url("schedule"), pool_size=1)
+
+
+def _format_errors(errors: dict, prefix: str = "") -> list[str]:
+    lines = []
+    for field, problems in errors.items():
+        path = f"{prefix}.{field}" if prefix else str(field)
+        if isinstance(problems, dict):
+            lines += _format_errors(problems, path)
+        else:
+            for problem in problems if isinstance(problems, list) else [problems]:
+                lines.append(f"  {path}: {problem}")
+    return lines
+
+
+def _fail(error: ProgrammeError) -> click.ClickException:
+    return click.ClickException("\n".join([error.message, *_format_errors(error.errors)]))
+
+
+@click.command("import-programme")
+@click.argument("event")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_programme_command(config: Config, event: str, file: Path) -> None:
+    """Import FILE (our JSON, or a frab schedule.xml / schedule.json) into EVENT's draft.
+
+    Sessions are matched by guid; those no longer in the file are cancelled. The event is
+    created from the file if it does not exist. Publish with `todo publish EVENT`.
+    """
+    db = _database(config)
+    try:
+        document = read_programme_file(file.read_bytes(), file.name)
+        with db.transaction() as session:
+            summary = import_programme(session, document, event)
+    except ProgrammeError as error:
+        raise _fail(error) from error
+    finally:
+        db.dispose()
+    click.echo(
+        f"{event}: {summary.created} new, {summary.updated} updated, "
+        f"{summary.cancelled} cancelled sessions in the draft; publish with `todo publish {event}`"
+    )
+
+
+@click.command("publish")
+@click.argument("event")
+@click.option("--comment", default="", help="shown with the release's changelog")
+@click.pass_obj
+def publish_command(config: Config, event: str, comment: str) -> None:
+    """Publish EVENT's draft as its next numbered release."""
+    db = _database(config)
+    try:
+        with db.transaction() as session:
+            found = find_event(session, event)
+            if found is None:
+                raise click.ClickException(f"unknown event {event!r}")
+            release = publish_release(session, found, comment)
+            changes = release.changes
+    except NothingChanged as nothing:
+        click.echo(nothing.message)
+        return
+    except ProgrammeError as error:
+        raise _fail(error) from error
+    finally:
+        db.dispose()
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change["kind"]] = counts.get(change["kind"], 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "first release"
+    click.echo(f"{event}: release {release.number} published ({summary})")
+
+
+@click.command("export-programme")
+@click.argument("event")
+@click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
+@click.option("--release", "number", type=int, default=None, help="default: the latest")
+@click.pass_obj
+def export_programme_command(config: Config, event: str, file, number: int | None) -> None:
+    """Write EVENT's published programme as our JSON format (to FILE or stdout)."""
+    db = _database(config)
+    try:
+        with db.transaction() as session:
+            found = find_event(session, event)
+            if found is None:
+                raise click.ClickException(f"unknown event {event!r}")
+            release = (
+                latest_release(session, found)
+                if number is None
+                else find_release(session, found, number)
+            )
+            if release is None:
+                raise click.ClickException(f"{event}: no such release")
+            document = document_from_release(release.data)
+    finally:
+        db.dispose()
+    json.dump(document, file, ensure_ascii=False, indent=2)
+    file.write("\n")
+
+
+def load_bundled_programme(config: Config) -> None:
+    """Load the bundled to:DO 2024 programme and publish it, unless it is already there.
+
+    An unchanged file is not imported again, so organisers' edits since survive a restart and
+    no second release appears.
+    """
+    db = _database(config)
+    document = read_programme_file(BUNDLED_PROGRAMME.read_bytes(), BUNDLED_PROGRAMME.name)
+    try:
+        with db.transaction() as session:
+            summary = import_programme(session, document, BUNDLED_EVENT, skip_if_unchanged=True)
+            if summary.skipped:
+                click.echo(f"schedule: {BUNDLED_EVENT} programme is up to date")
+                return
+            try:
+                release = publish_release(
+                    session,
+                    summary.event,
+                    "Programm aus der mitgelieferten Datei. / Programme from the bundled file.",
+                )
+            except NothingChanged:
+                click.echo(f"schedule: {BUNDLED_EVENT} programme is up to date")
+                return
+    finally:
+        db.dispose()
+    click.echo(f"schedule: {BUNDLED_EVENT} release {release.number} published")
+
+
+COMMANDS = (import_programme_command, publish_command, export_programme_command)
