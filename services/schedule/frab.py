@@ -659,28 +659,34 @@ class _Reader:
         }
 
     def _settle_stage_defaults(self) -> None:
-        """Where all of a stage's sessions agree, capacity and stream link belong to the stage.
+        """A stage's most common session capacity and stream link become the stage's own.
 
         That gives back the stage-level values a file from our own export was made of (its
-        sessions then say "the stage's"), and a tidy draft for files of other tools.
+        sessions then say "the stage's" and only exceptions keep their own), and a tidy draft
+        for files of other tools.
         """
         for stage in self.stages.values():
             sessions = [s for s in self.sessions if s["stage"] == stage["guid"]]
             required = [
                 s["registration"] for s in sessions if s["registration"]["mode"] == "required"
             ]
-            capacities = {r["capacity"] for r in required if r["capacity"] is not None}
-            if stage["capacity"] is None and len(capacities) == 1:
-                stage["capacity"] = capacities.pop()
+            if stage["capacity"] is None:
+                stage["capacity"] = _most_common(r["capacity"] for r in required)
             for registration in required:
                 if registration["capacity"] == stage["capacity"]:
                     registration["capacity"] = None
-            streams = {s["livestream_url"] for s in sessions if s["streamed"]}
-            if len(streams) == 1 and "" not in streams:
-                stage["stream_url"] = streams.pop()
+            stage["stream_url"] = _most_common(s["livestream_url"] for s in sessions) or ""
             for session in sessions:
                 if session["livestream_url"] == stage["stream_url"]:
                     session["livestream_url"] = ""
+
+
+def _most_common(values):
+    """The most frequent of the values that are set (ties: the smallest), else None."""
+    counts = Counter(value for value in values if value not in (None, ""))
+    if not counts:
+        return None
+    return min(counts, key=lambda value: (-counts[value], value))
 
 
 def _registration_from(links: list[dict], room: dict) -> dict:
