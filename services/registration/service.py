@@ -2,7 +2,18 @@ from pathlib import Path
 
 from services.registration.app import create_app
 from services.registration.models import ApiToken, Base, OutboxMessage, ProcessedMessage
+from services.registration.programme import release_handler
+from services.registration.settings import Links, RegistrationSettings
+from services.registration.sweeper import purge_command, sweep_command
+from shared.config import Config
 from shared.service import ServiceSpec
+from shared.topology import queue
+
+
+def handlers(config: Config):
+    handle = release_handler(Links.from_config(config), RegistrationSettings.from_env())
+    return {queue("registration.programme"): {"schedule.release.published": handle}}
+
 
 SERVICE = ServiceSpec(
     name="registration",
@@ -12,4 +23,7 @@ SERVICE = ServiceSpec(
     processed=ProcessedMessage,
     tokens=ApiToken,
     create_app=create_app,
+    handlers=handlers,
+    commands=(sweep_command, purge_command),
+    workers={"registration-sweeper": ("sweep-registrations",)},
 )

@@ -1,3 +1,7 @@
 """HTTP API of the registration service (flask-smorest blueprints under /api/v1)."""
 
-BLUEPRINTS: list = []
+from services.registration.api.manage import blp as manage_blp
+from services.registration.api.organiser import blp as organiser_blp
+from services.registration.api.registrations import blp as registrations_blp
+
+BLUEPRINTS: list = [registrations_blp, manage_blp, organiser_blp]

@@ -1,0 +1,104 @@
+"""The organisers' API: counts, attendee and waiting lists, check-in, CSV export."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.registration import reports
+from services.registration.api.context import links
+from services.registration.checkin import check_in
+from services.registration.models import ApiToken
+from services.registration.schemas import (
+    CheckInRequestSchema,
+    CheckInResponseSchema,
+    ExportQuerySchema,
+    SessionCountsSchema,
+    TicketListQuerySchema,
+    TicketListSchema,
+)
+from shared.auth import organiser_required
+from shared.web import db_session
+
+blp = Blueprint(
+    "organiser",
+    __name__,
+    url_prefix="/api/v1/events/<event>",
+    description="For organisers (Authorization: Bearer TOKEN)",
+)
+organiser = organiser_required(ApiToken)
+SECURITY = [{"organiser": []}]
+
+
+@blp.route("/checkins")
+class CheckIns(MethodView):
+    decorators = [organiser]
+
+    @blp.arguments(CheckInRequestSchema)
+    @blp.response(200, CheckInResponseSchema)
+    @blp.alt_response(404, description="unknown ticket code")
+    @blp.alt_response(409, description="already checked in")
+    @blp.alt_response(422, description="ticket of another session or day, or without seat")
+    @blp.doc(security=SECURITY)
+    def post(self, args: dict, event: str):
+        """Check a ticket in by its code (optionally at the door of one session)."""
+        result = check_in(db_session(), event, args["code"], links(), session_id=args["session"])
+        ticket = result.ticket
+        return {
+            "ticket": ticket.id,
+            "name": ticket.attendee.name,
+            "session": ticket.session_id,
+            "title": ticket.session.title,
+            "checked_in_at": result.checked_in_at,
+        }
+
+
+@blp.route("/counts")
+class Counts(MethodView):
+    decorators = [organiser]
+
+    @blp.response(200, SessionCountsSchema(many=True))
+    @blp.doc(security=SECURITY)
+    def get(self, event: str):
+        """Per session: capacity, confirmed, held, waiting, cancelled, checked in."""
+        return reports.session_counts(db_session(), event)
+
+
+@blp.route("/sessions/<int:session_id>/tickets")
+class SessionTickets(MethodView):
+    decorators = [organiser]
+
+    @blp.arguments(TicketListQuerySchema, location="query")
+    @blp.response(200, TicketListSchema)
+    @blp.doc(security=SECURITY)
+    def get(self, args: dict, event: str, session_id: int):
+        """A session's attendees (`status=confirmed`), waiting list (`status=waitlisted`, in
+        order) or check-ins (`checked_in=true`), a page at a time."""
+        items, total = reports.session_tickets(db_session(), event, session_id, **args)
+        return {
+            "items": items,
+            "page": args["page"],
+            "page_size": args["page_size"],
+            "total": total,
+        }
+
+
+@blp.route("/attendees.csv")
+class AttendeesCsv(MethodView):
+    decorators = [organiser]
+
+    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.response(200, content_type="text/csv")
+    @blp.doc(security=SECURITY)
+    def get(self, args: dict, event: str):
+        """Attendees and waiting lists for German Excel: UTF-8 with BOM, `;`, CRLF."""
+        body = reports.attendees_csv(db_session(), event, args["session"])
+        return Response(
+            body.encode("utf-8"),
+            mimetype="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="{event}-attendees.csv"',
+                "Content-Type": "text/csv; charset=utf-8",
+            },
+        )

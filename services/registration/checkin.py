@@ -1,0 +1,76 @@
+"""Checking tickets in at the door."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.registration.errors import Conflict, DomainError, NotFound
+from services.registration.models import Attendee, Event, Ticket
+from services.registration.models.ticket import CONFIRMED, HELD
+from services.registration.publishing import publish_ticket
+from services.registration.settings import Links
+from shared.db import utcnow
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    ticket: Ticket
+    checked_in_at: datetime
+
+
+def check_in(
+    session: Session,
+    event_slug: str,
+    code: str,
+    links: Links,
+    *,
+    session_id: int | None = None,
+    now: datetime | None = None,
+) -> CheckIn:
+    """Check a ticket in by its code, at the door of `session_id` or, if not given, today."""
+    now = now or utcnow()
+    ticket = session.scalars(
+        select(Ticket)
+        .join(Attendee, Ticket.attendee_id == Attendee.id)
+        .join(Event, Attendee.event_id == Event.id)
+        .where(Ticket.code == code, Event.slug == event_slug)
+        .with_for_update(of=Ticket)
+    ).first()
+    if ticket is None:
+        raise NotFound(
+            "Diesen Ticket-Code gibt es nicht. / Unknown ticket code.",
+            {"code": ["unbekannt / unknown"]},
+        )
+    if ticket.checked_in_at is not None:
+        raise Conflict(
+            "Dieses Ticket ist schon eingecheckt. / This ticket is already checked in.",
+            {"code": [f"eingecheckt / checked in {ticket.checked_in_at.isoformat()}"]},
+        )
+    programme_session = ticket.session
+    if session_id is not None and ticket.session_id != session_id:
+        raise DomainError(
+            "Das Ticket gilt für eine andere Veranstaltung. / The ticket is for another session.",
+            {"code": [f"Ticket für {ticket.session_id} / ticket for {ticket.session_id}"]},
+        )
+    zone = ZoneInfo(programme_session.event.timezone)
+    if session_id is None and programme_session.starts_at.astimezone(zone).date() != (
+        now.astimezone(zone).date()
+    ):
+        raise DomainError(
+            "Das Ticket gilt an einem anderen Tag. / The ticket is for another day.",
+            {"code": [f"Ticket für {ticket.session_id} / ticket for {ticket.session_id}"]},
+        )
+    if ticket.status not in (CONFIRMED, HELD):
+        raise DomainError(
+            "Das Ticket ist nicht bestätigt. / The ticket has no seat.",
+            {"code": [f"Status: {ticket.status}"]},
+        )
+    ticket.checked_in_at = now
+    session.flush()
+    publish_ticket(session, "checked_in", ticket, links, checked_in_at=now)
+    return CheckIn(ticket, now)

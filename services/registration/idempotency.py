@@ -1,0 +1,57 @@
+"""`Idempotency-Key`: the first successful answer to a POST is stored and returned for retries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.registration.errors import DomainError
+from services.registration.models import IdempotentResponse
+
+
+def request_fingerprint(*parts: object) -> str:
+    canonical = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stored_response(
+    session: Session, scope: str, key: str, fingerprint: str
+) -> IdempotentResponse | None:
+    """The first answer for this key, or None after reserving the key for this request.
+
+    The reservation is a row in the caller's transaction: a concurrent retry waits on it and
+    then finds the finished answer; if this request fails, the reservation rolls back with it.
+    """
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    reserved = session.execute(
+        module.insert(IdempotentResponse)
+        .values(scope=scope, key=key, request_hash=fingerprint, status_code=0, body="")
+        .on_conflict_do_nothing()
+        .returning(IdempotentResponse.key)
+    ).scalar()
+    if reserved is not None:
+        return None
+    stored = session.scalars(
+        select(IdempotentResponse).where(
+            IdempotentResponse.scope == scope, IdempotentResponse.key == key
+        )
+    ).one()
+    if stored.request_hash != fingerprint:
+        raise DomainError(
+            "Dieser Idempotency-Key gehört zu einer anderen Anfrage. / "
+            "This Idempotency-Key was used for a different request.",
+            {"Idempotency-Key": ["schon verwendet / already used"]},
+        )
+    return stored
+
+
+def store_response(session: Session, scope: str, key: str, status_code: int, body: str) -> None:
+    session.execute(
+        update(IdempotentResponse)
+        .where(IdempotentResponse.scope == scope, IdempotentResponse.key == key)
+        .values(status_code=status_code, body=body)
+    )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.registration.models.attendee import Attendee
+from services.registration.models.base import Base
+from services.registration.models.programme_session import ProgrammeSession
+from shared.db import UTCDateTime, utcnow
+
+CONFIRMED = "confirmed"
+WAITLISTED = "waitlisted"
+HELD = "held"
+CANCELLED = "cancelled"
+# Statuses that occupy a seat row.
+SEATED = (CONFIRMED, HELD)
+
+
+class Ticket(Base):
+    """An attendee's place in one session: seated (confirmed or held), waiting, or cancelled."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("attendee_id", "session_id"),
+        Index(
+            "ix_tickets_waiting",
+            "session_id",
+            "requested_at",
+            "id",
+            postgresql_where=text("status = 'waitlisted'"),
+            sqlite_where=text("status = 'waitlisted'"),
+        ),
+        Index("ix_tickets_session_status", "session_id", "status"),
+        Index(
+            "ix_tickets_hold_expiry",
+            "hold_expires_at",
+            postgresql_where=text("status = 'held'"),
+            sqlite_where=text("status = 'held'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    # The check-in code printed as QR code; 96 random bits.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    # The waiting list is first come, first served by this time (then id).
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+
+    attendee: Mapped[Attendee] = relationship(lazy="joined")
+    session: Mapped[ProgrammeSession] = relationship(lazy="joined")

@@ -1,0 +1,99 @@
+"""The registration messages, built from the stored rows (see `shared/messages/registration.py`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.registration.models import Attendee, OutboxMessage, Ticket
+from services.registration.models.ticket import HELD, WAITLISTED
+from services.registration.settings import Links
+from shared.outbox import add_message
+
+
+def waitlist_position(session: Session, ticket: Ticket) -> int | None:
+    """1 for the first person waiting; None for a ticket that is not waiting."""
+    if ticket.status != WAITLISTED:
+        return None
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.session_id == ticket.session_id,
+            Ticket.status == WAITLISTED,
+            or_(
+                Ticket.requested_at < ticket.requested_at,
+                and_(Ticket.requested_at == ticket.requested_at, Ticket.id < ticket.id),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def attendee_info(attendee: Attendee, links: Links) -> dict:
+    return {
+        "id": attendee.id,
+        "name": attendee.name,
+        "email": attendee.email,
+        "locale": attendee.locale,
+        "manage_url": links.manage_url(attendee.event.slug, attendee.manage_token),
+        "feed_token": attendee.feed_token,
+    }
+
+
+def ticket_info(ticket: Ticket, links: Links, position: int | None = None) -> dict:
+    held = ticket.status == HELD
+    attendee = ticket.attendee
+    return {
+        "id": ticket.id,
+        "code": ticket.code,
+        "session": ticket.session_id,
+        "status": ticket.status,
+        "waitlist_position": position,
+        "confirm_url": links.confirm_url(attendee.event.slug, attendee.id)
+        if attendee.email_confirmed_at is None and (held or ticket.status == WAITLISTED)
+        else None,
+        "hold_expires_at": ticket.hold_expires_at if held else None,
+    }
+
+
+def aggregate_of(attendee: Attendee) -> str:
+    # One attendee's messages are published in order; notify keys its copy by attendee.
+    return f"attendee:{attendee.id}"
+
+
+def publish_ticket(
+    session: Session,
+    verb: str,
+    ticket: Ticket,
+    links: Links,
+    *,
+    position: int | None = None,
+    **extra,
+) -> None:
+    """Add `registration.ticket.<verb>` for `ticket` to the outbox of the current transaction."""
+    if ticket.status == WAITLISTED and position is None:
+        position = waitlist_position(session, ticket)
+    data = {
+        "event": ticket.attendee.event.slug,
+        "attendee": attendee_info(ticket.attendee, links),
+        "ticket": ticket_info(ticket, links, position),
+        **extra,
+    }
+    add_message(
+        session,
+        OutboxMessage,
+        f"registration.ticket.{verb}",
+        data,
+        aggregate=aggregate_of(ticket.attendee),
+    )
+
+
+def publish_attendee_updated(session: Session, attendee: Attendee, links: Links) -> None:
+    add_message(
+        session,
+        OutboxMessage,
+        "registration.attendee.updated",
+        {"event": attendee.event.slug, "attendee": attendee_info(attendee, links)},
+        aggregate=aggregate_of(attendee),
+    )

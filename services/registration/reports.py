@@ -1,0 +1,196 @@
+"""What organisers see: availability, counts, attendee lists and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from services.registration.booking import find_event
+from services.registration.errors import NotFound
+from services.registration.models import Attendee, Event, ProgrammeSession, Seat, Ticket
+from services.registration.models.ticket import CONFIRMED, HELD, WAITLISTED
+from services.registration.publishing import waitlist_position
+
+
+@dataclass(frozen=True)
+class Availability:
+    capacity: int | None
+    confirmed: int
+    waitlisted: int
+    available: int
+
+
+def find_session(session: Session, event_slug: str, session_id: int) -> ProgrammeSession:
+    programme_session = session.scalar(
+        select(ProgrammeSession)
+        .join(Event, ProgrammeSession.event_id == Event.id)
+        .where(ProgrammeSession.id == session_id, Event.slug == event_slug)
+    )
+    if programme_session is None:
+        raise NotFound(
+            "Diese Veranstaltung gibt es nicht. / There is no such session.",
+            {"session": ["unbekannt / unknown"]},
+        )
+    return programme_session
+
+
+def availability(session: Session, event_slug: str, session_id: int) -> Availability:
+    """Two index lookups: taken seats (at most the capacity) and the waiting list's length."""
+    programme_session = find_session(session, event_slug, session_id)
+    taken = session.scalar(select(func.count(Seat.ticket_id)).where(Seat.session_id == session_id))
+    waitlisted = session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.session_id == session_id, Ticket.status == WAITLISTED)
+    )
+    capacity = programme_session.capacity
+    open_ = programme_session.status == "scheduled" and capacity is not None
+    available = max(capacity - taken, 0) if open_ else 0
+    return Availability(capacity, taken, waitlisted, available)
+
+
+def session_counts(session: Session, event_slug: str) -> list[dict]:
+    """Per session of the event: capacity and tickets by status, check-ins."""
+    event_ = find_event(session, event_slug)
+    rows = session.execute(
+        select(
+            ProgrammeSession,
+            func.count(case((Ticket.status == CONFIRMED, 1))),
+            func.count(case((Ticket.status == HELD, 1))),
+            func.count(case((Ticket.status == WAITLISTED, 1))),
+            func.count(case((Ticket.status == "cancelled", 1))),
+            func.count(Ticket.checked_in_at),
+        )
+        .outerjoin(Ticket, Ticket.session_id == ProgrammeSession.id)
+        .where(ProgrammeSession.event_id == event_.id)
+        .group_by(ProgrammeSession.id)
+        .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+    ).all()
+    return [
+        {
+            "session": s.id,
+            "title": s.title,
+            "starts_at": s.starts_at,
+            "status": s.status,
+            "registration_mode": s.registration_mode,
+            "capacity": s.capacity,
+            "confirmed": confirmed,
+            "held": held,
+            "waitlisted": waitlisted,
+            "cancelled": cancelled,
+            "checked_in": checked_in,
+        }
+        for s, confirmed, held, waitlisted, cancelled, checked_in in rows
+    ]
+
+
+def session_tickets(
+    session: Session,
+    event_slug: str,
+    session_id: int,
+    *,
+    status: str | None,
+    checked_in: bool | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[dict], int]:
+    """One page of a session's tickets (waiting list in its order), and how many there are."""
+    find_session(session, event_slug, session_id)
+    query = select(Ticket).where(Ticket.session_id == session_id)
+    if status is not None:
+        query = query.where(Ticket.status == status)
+    if checked_in is not None:
+        query = query.where(
+            Ticket.checked_in_at.is_not(None) if checked_in else Ticket.checked_in_at.is_(None)
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    tickets = session.scalars(
+        query.order_by(Ticket.requested_at, Ticket.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    items = [
+        {
+            "ticket": t.id,
+            "attendee": t.attendee_id,
+            "name": t.attendee.name,
+            "email": t.attendee.email,
+            "status": t.status,
+            "waitlist_position": waitlist_position(session, t),
+            "requested_at": t.requested_at,
+            "checked_in_at": t.checked_in_at,
+        }
+        for t in tickets
+    ]
+    return items, total
+
+
+CSV_COLUMNS = (
+    "Veranstaltung / Session",
+    "Titel / Title",
+    "Beginn / Starts",
+    "Name",
+    "E-Mail",
+    "Sprache / Language",
+    "Status",
+    "Wartelistenplatz / Waiting list",
+    "Eingecheckt / Checked in",
+)
+# Characters with which spreadsheet programs start a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def attendees_csv(session: Session, event_slug: str, session_id: int | None = None) -> str:
+    """The attendee list as German Excel opens it: BOM, `;` separated, CRLF line ends."""
+    event_ = find_event(session, event_slug)
+    zone = ZoneInfo(event_.timezone)
+    query = (
+        select(Ticket)
+        .join(ProgrammeSession, Ticket.session_id == ProgrammeSession.id)
+        .join(Attendee, Ticket.attendee_id == Attendee.id)
+        .where(ProgrammeSession.event_id == event_.id, Ticket.status != "cancelled")
+        .order_by(ProgrammeSession.starts_at, Ticket.session_id, Ticket.requested_at, Ticket.id)
+    )
+    if session_id is not None:
+        find_session(session, event_slug, session_id)
+        query = query.where(Ticket.session_id == session_id)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CSV_COLUMNS)
+    waiting_ahead: dict[int, int] = {}
+    for ticket in session.scalars(query):
+        checked_in = ticket.checked_in_at
+        position = None
+        if ticket.status == WAITLISTED:
+            # Rows come in waiting-list order, so counting them gives the positions.
+            position = waiting_ahead[ticket.session_id] = (
+                waiting_ahead.get(ticket.session_id, 0) + 1
+            )
+        writer.writerow(
+            [
+                spreadsheet_safe(v)
+                for v in (
+                    ticket.session_id,
+                    ticket.session.title,
+                    ticket.session.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
+                    ticket.attendee.name,
+                    ticket.attendee.email,
+                    ticket.attendee.locale,
+                    ticket.status,
+                    position,
+                    checked_in.astimezone(zone).strftime("%d.%m.%Y %H:%M") if checked_in else "",
+                )
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,171 @@
+"""Request and response bodies of the registration API (marshmallow, flask-smorest)."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+LOCALE = validate.OneOf(("de", "en"))
+# Enough for every real name and a whole day's programme; more is abuse.
+MAX_NAME_LENGTH = 200
+MAX_SESSIONS = 20
+
+
+def normalise_email(value: str) -> str:
+    """Syntax check without DNS; the domain is lower-cased, and the whole address too."""
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(
+            f"Keine gültige E-Mail-Adresse. / Not a valid email address: {exc}"
+        ) from exc
+    return checked.normalized.lower()
+
+
+class EmailField(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return normalise_email(super()._deserialize(value, attr, data, **kwargs).strip())
+
+
+class RegistrationRequestSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
+    email = EmailField(required=True, validate=validate.Length(max=320))
+    sessions = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SESSIONS),
+    )
+    locale = fields.String(load_default="de", validate=LOCALE)
+    consent = fields.Boolean(required=True)
+
+    @validates("name")
+    def _name_has_text(self, value: str, **_kwargs) -> None:
+        if not value.strip() or any(ord(c) < 32 for c in value):
+            raise ValidationError(
+                "Bitte einen Namen ohne Steuerzeichen angeben. / Give a name without control "
+                "characters."
+            )
+
+    @validates("consent")
+    def _consent_given(self, value: bool, **_kwargs) -> None:
+        if value is not True:
+            raise ValidationError(
+                "Ohne Einwilligung keine Anmeldung. / Registration needs your consent."
+            )
+
+
+class RegisteredTicketSchema(Schema):
+    session = fields.Integer()
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    hold_expires_at = fields.AwareDateTime(allow_none=True)
+    new = fields.Boolean(metadata={"description": "false: the ticket existed already"})
+
+
+class RegistrationResponseSchema(Schema):
+    attendee = fields.Integer()
+    email = fields.String()
+    manage_url = fields.String(
+        allow_none=True,
+        metadata={"description": "only for a new attendee; otherwise it comes by email"},
+    )
+    email_confirmation_required = fields.Boolean()
+    tickets = fields.List(fields.Nested(RegisteredTicketSchema))
+
+
+class AvailabilitySchema(Schema):
+    capacity = fields.Integer(allow_none=True)
+    confirmed = fields.Integer()
+    waitlisted = fields.Integer()
+    available = fields.Integer()
+
+
+class BookingTicketSchema(Schema):
+    id = fields.Integer()
+    session = fields.Integer()
+    title = fields.String()
+    title_en = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    stage = fields.String()
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    code = fields.String()
+    hold_expires_at = fields.AwareDateTime(allow_none=True)
+    checked_in_at = fields.AwareDateTime(allow_none=True)
+
+
+class BookingSchema(Schema):
+    event = fields.String()
+    name = fields.String()
+    email = fields.String()
+    locale = fields.String()
+    manage_url = fields.String()
+    feed_url = fields.String()
+    tickets = fields.List(fields.Nested(BookingTicketSchema))
+
+
+class LocaleSchema(Schema):
+    locale = fields.String(required=True, validate=LOCALE)
+
+
+class ErasedSchema(Schema):
+    erased = fields.Boolean()
+
+
+class CheckInRequestSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    session = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class CheckInResponseSchema(Schema):
+    ticket = fields.Integer()
+    name = fields.String()
+    session = fields.Integer()
+    title = fields.String()
+    checked_in_at = fields.AwareDateTime()
+
+
+class SessionCountsSchema(Schema):
+    session = fields.Integer()
+    title = fields.String()
+    starts_at = fields.AwareDateTime()
+    status = fields.String()
+    registration_mode = fields.String()
+    capacity = fields.Integer(allow_none=True)
+    confirmed = fields.Integer()
+    held = fields.Integer()
+    waitlisted = fields.Integer()
+    cancelled = fields.Integer()
+    checked_in = fields.Integer()
+
+
+class TicketListQuerySchema(Schema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(("confirmed", "held", "waitlisted", "cancelled"))
+    )
+    checked_in = fields.Boolean(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class TicketListItemSchema(Schema):
+    ticket = fields.Integer()
+    attendee = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    requested_at = fields.AwareDateTime()
+    checked_in_at = fields.AwareDateTime(allow_none=True)
+
+
+class TicketListSchema(Schema):
+    items = fields.List(fields.Nested(TicketListItemSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+class ExportQuerySchema(Schema):
+    session = fields.Integer(load_default=None)

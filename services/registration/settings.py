@@ -1,0 +1,108 @@
+"""Settings of the registration service beyond the shared `Config`, read from the environment.
+
+The shared `Config` knows ports, databases and URLs; the policies below (rate limits, email
+confirmation, holds, retention) only concern this service, so they are read here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+
+from dotenv import dotenv_values
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from shared.config import Config
+
+
+def _environment() -> dict[str, str]:
+    values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+@dataclass(frozen=True)
+class RegistrationSettings:
+    # Flask-Limiter notation ("100/minute;1000/hour"); per client IP and per email address.
+    rate_limit_per_ip: str = "300/minute"
+    rate_limit_per_email: str = "10/minute"
+    # Whether a ticket waits for the email address to be confirmed (events may override).
+    confirm_email: bool = False
+    hold_minutes: int = 30
+    # Personal data of an event is anonymised this many days after its last day.
+    purge_after_days: int = 30
+    consent_version: str = "2024-04-01"
+    sweep_interval_seconds: float = 30.0
+
+    ENV_NAMES = {
+        "rate_limit_per_ip": "REGISTRATION_RATE_LIMIT_PER_IP",
+        "rate_limit_per_email": "REGISTRATION_RATE_LIMIT_PER_EMAIL",
+        "confirm_email": "REGISTRATION_CONFIRM_EMAIL",
+        "hold_minutes": "REGISTRATION_HOLD_MINUTES",
+        "purge_after_days": "REGISTRATION_PURGE_AFTER_DAYS",
+        "consent_version": "REGISTRATION_CONSENT_VERSION",
+        "sweep_interval_seconds": "REGISTRATION_SWEEP_INTERVAL_SECONDS",
+    }
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> RegistrationSettings:
+        env = _environment() if env is None else env
+        changes = {}
+        for spec in fields(cls):
+            raw = env.get(cls.ENV_NAMES[spec.name], "").strip()
+            if not raw:
+                continue
+            default = getattr(cls, spec.name)
+            if isinstance(default, bool):
+                changes[spec.name] = raw.lower() in {"1", "true", "yes", "on"}
+            elif isinstance(default, int | float):
+                try:
+                    changes[spec.name] = type(default)(raw)
+                except ValueError as exc:
+                    name = cls.ENV_NAMES[spec.name]
+                    raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+            else:
+                changes[spec.name] = raw
+        return cls(**changes)
+
+    def with_overrides(self, **changes) -> RegistrationSettings:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Links:
+    """The URLs that mails and pages carry: manage page, email confirmation, personal feed."""
+
+    registration_url: str
+    notify_url: str
+    secret_key: str = field(repr=False)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Links:
+        return cls(
+            registration_url=config.service_urls["registration"],
+            notify_url=config.service_urls["notify"],
+            secret_key=config.secret_key,
+        )
+
+    def manage_url(self, event: str, manage_token: str) -> str:
+        return f"{self.registration_url}/{event}/manage/{manage_token}"
+
+    def feed_url(self, event: str, feed_token: str) -> str:
+        return f"{self.notify_url}/{event}/calendar/personal/{feed_token}.ics"
+
+    def _confirm_serializer(self) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self.secret_key, salt="registration-confirm-email")
+
+    def confirm_token(self, attendee_id: int) -> str:
+        return self._confirm_serializer().dumps(attendee_id)
+
+    def confirm_url(self, event: str, attendee_id: int) -> str:
+        return f"{self.registration_url}/{event}/confirm/{self.confirm_token(attendee_id)}"
+
+    def attendee_of_confirm_token(self, token: str) -> int | None:
+        try:
+            value = self._confirm_serializer().loads(token)
+        except BadSignature:
+            return None
+        return value if isinstance(value, int) else None
