@@ -163,3 +163,25 @@ class LiveSchema(Schema):
     at = fields.String()
     release = fields.Integer()
     stages = fields.List(fields.Nested(LiveStageSchema))
+
+
+# Partial variants for PATCH, as classes of their own so the OpenAPI document names them apart.
+class EventChangeSchema(EventSchema):
+    class Meta:
+        exclude = ("slug",)
+
+
+class StageChangeSchema(StageSchema):
+    pass
+
+
+class TrackChangeSchema(TrackSchema):
+    pass
+
+
+class SpeakerChangeSchema(SpeakerSchema):
+    pass
+
+
+class DraftSessionChangeSchema(DraftSessionSchema):
+    pass

@@ -9,10 +9,15 @@ from services.schedule import draft
 from services.schedule.api.common import ORGANISER_SECURITY, load_event, not_found, organiser
 from services.schedule.models import Event, ProgrammeSession
 from services.schedule.schemas import (
+    DraftSessionChangeSchema,
     DraftSessionSchema,
+    EventChangeSchema,
     EventSchema,
+    SpeakerChangeSchema,
     SpeakerSchema,
+    StageChangeSchema,
     StageSchema,
+    TrackChangeSchema,
     TrackSchema,
 )
 from shared.web import db_session
@@ -55,7 +60,7 @@ class EventView(MethodView):
 
     @organiser
     @blp.doc(security=ORGANISER_SECURITY)
-    @blp.arguments(EventSchema(partial=True, exclude=("slug",)))
+    @blp.arguments(EventChangeSchema(partial=True))
     @blp.response(200, EventSchema)
     def patch(self, body: dict, event: str):
         """Change an event's title, dates, address…"""
@@ -98,7 +103,7 @@ class StageView(MethodView):
 
     @organiser
     @blp.doc(security=ORGANISER_SECURITY)
-    @blp.arguments(StageSchema(partial=True))
+    @blp.arguments(StageChangeSchema(partial=True))
     @blp.response(200, StageSchema)
     def patch(self, body: dict, event: str, guid: str):
         """Change a stage (its guid stays)."""
@@ -139,7 +144,7 @@ def _track(event: str, slug: str):
 class TrackView(MethodView):
     @organiser
     @blp.doc(security=ORGANISER_SECURITY)
-    @blp.arguments(TrackSchema(partial=True))
+    @blp.arguments(TrackChangeSchema(partial=True))
     @blp.response(200, TrackSchema)
     def patch(self, body: dict, event: str, slug: str):
         """Rename or recolour a track (its slug stays)."""
@@ -182,7 +187,7 @@ def _speaker(event: str, speaker_id: int):
 class SpeakerView(MethodView):
     @organiser
     @blp.doc(security=ORGANISER_SECURITY)
-    @blp.arguments(SpeakerSchema(partial=True))
+    @blp.arguments(SpeakerChangeSchema(partial=True))
     @blp.response(200, SpeakerSchema)
     def patch(self, body: dict, event: str, speaker_id: int):
         """Change a speaker."""
@@ -235,7 +240,7 @@ class SessionView(MethodView):
 
     @organiser
     @blp.doc(security=ORGANISER_SECURITY)
-    @blp.arguments(DraftSessionSchema(partial=True))
+    @blp.arguments(DraftSessionChangeSchema(partial=True))
     @blp.response(200, DraftSessionSchema)
     def patch(self, body: dict, event: str, session_id: int):
         """Change a session; set status "cancelled" to cancel it."""
