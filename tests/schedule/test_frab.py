@@ -278,7 +278,7 @@ def test_external_registration_and_livestream_are_links(bundled_programme):
         "Livestream",
     ]
     assert migration["subtitle"].startswith("Building bridges")
-    assert migration["track"] == "Demografie / Deglobalisierung"
+    assert migration["track"] == "Deglobalisierung / Demografie"
 
 
 def test_daylight_saving_change_gives_the_right_offsets_and_durations(create_programme, xml_schema):
