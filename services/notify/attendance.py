@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.notify.feeds import FeedContext, delete_personal_feeds, render_personal_feed
-from services.notify.mails import Mailer, Recipient, local_datetime, session_details
+from services.notify.mails import Mailer, Recipient, local_datetime, session_details, single_line
 from services.notify.models import (
     Attendee,
     ErasedAttendee,
@@ -186,7 +186,7 @@ def erase_attendee(
         recipient=Recipient(data["name"], data["email"], data["locale"], attendee_id),
         event_slug=data["event"],
         context={
-            "name": data["name"],
+            "name": single_line(data["name"]),
             "event_title": event.title if event is not None else data["event"],
         },
         scrub_after_send=True,

@@ -118,7 +118,7 @@ def feed(
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", timezone)
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", refresh)
+    calendar.add("x-published-ttl", icalendar.vDuration(refresh))
     ordered = sorted(sessions, key=lambda s: (s.starts_at, s.id))
     for session in ordered:
         calendar.add_component(

@@ -19,7 +19,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -27,7 +26,7 @@ import psycopg
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.notify.mails import MAIL_READY_CHANNEL
+from services.notify.mails import MAIL_READY_CHANNEL, sender_address
 from services.notify.models import OutboxMessage, OutgoingMail
 from services.notify.settings import NotifySettings
 from shared.config import Config
@@ -177,7 +176,7 @@ class MailWorker:
         self.db = db
         self.settings = settings
         self.transport = transport or make_transport(config, settings)
-        self.sender = parseaddr(config.mail_from)[1]
+        self.sender = sender_address(config.mail_from).addr_spec
         self.rate = RateLimiter(settings.mail_rate_limit)
         self.stop_event = threading.Event()
         self._listener: psycopg.Connection | None = None

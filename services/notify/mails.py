@@ -19,7 +19,6 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +47,7 @@ MAIL_KINDS = (
 )
 MAIL_READY_CHANNEL = "outgoing_mail_ready"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+_NAME_ADDR_RE = re.compile(r"^\s*(.*?)\s*<([^<>]+)>\s*$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _DATETIME_FORMAT = {"de": "EEEE, d. MMMM y, HH:mm 'Uhr'", "en": "EEEE, d MMMM y, h:mm a"}
 _TIME_FORMAT = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
@@ -65,6 +65,15 @@ templates = Environment(
 def single_line(value: str) -> str:
     """Collapse line breaks and control characters, so no value can start a new header line."""
     return _CONTROL_RE.sub(" ", value).strip()
+
+
+def sender_address(mail_from: str) -> Address:
+    """`MAIL_FROM` as an Address; "to:DO Dortmund <x@y>" is meant as a display name, not as
+    RFC 5322 group syntax, so the part before `<` is taken whole."""
+    match = _NAME_ADDR_RE.match(mail_from)
+    if match:
+        return Address(display_name=single_line(match[1].strip().strip('"')), addr_spec=match[2])
+    return Address(addr_spec=mail_from.strip())
 
 
 @dataclass(frozen=True)
@@ -121,8 +130,7 @@ class Mailer:
     """Composes and queues mails; one per process, built from the configuration."""
 
     def __init__(self, config: Config):
-        display_name, address = parseaddr(config.mail_from)
-        self.sender = Address(display_name=single_line(display_name), addr_spec=address)
+        self.sender = sender_address(config.mail_from)
         self.organizer_email = config.organizer_email
         self.host = calendars.calendar_host(config.public_base_url)
         self.notify_url = config.service_urls["notify"]
@@ -151,7 +159,6 @@ class Mailer:
         message["Date"] = rfc2822_datetime(utcnow())
         message["Message-ID"] = f"<{message_id}>"
         message["Auto-Submitted"] = "auto-generated"
-        message["Content-Language"] = recipient.locale
         message.set_content(plain)
         message.add_alternative(html, subtype="html")
         if qr_code:
@@ -166,6 +173,8 @@ class Mailer:
             message.add_attachment(
                 ics, maintype="application", subtype="ics", filename="invite.ics"
             )
+        # After the parts: making a message multipart moves its Content-* headers to a part.
+        message["Content-Language"] = recipient.locale
         return message
 
     def invitation(

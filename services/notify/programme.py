@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notify.feeds import FeedContext, render_event_feeds, render_personal_feed
-from services.notify.mails import Mailer, Recipient, session_details
+from services.notify.mails import Mailer, Recipient, session_details, single_line
 from services.notify.models import Attendee, Event, ProgrammeSession, Ticket
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ def _queue_change_mails(
 def attendee_context(mailer: Mailer, attendee: Attendee, event: Event | None) -> dict[str, Any]:
     feed_url = mailer.personal_feed_url(attendee.event_slug, attendee.feed_token)
     return {
-        "name": attendee.name,
+        "name": single_line(attendee.name),
         "event_title": event.title if event is not None else attendee.event_slug,
         "manage_url": attendee.manage_url,
         "feed_url": feed_url,

@@ -39,7 +39,7 @@ class ProgrammeSession(Base):
     # When anything shown in a calendar last changed (the release's time, so output is stable).
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    event: Mapped[Event] = relationship(lazy="joined")
+    event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
 
     @property
     def cancelled(self) -> bool:

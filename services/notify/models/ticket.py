@@ -29,4 +29,4 @@ class Ticket(Base):
     # occurred_at of the newest message applied, so older ones arriving late change nothing.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    attendee: Mapped[Attendee] = relationship(lazy="joined")
+    attendee: Mapped[Attendee] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,246 @@
+"""Fixtures of the notify tests: message factories, a handler runner and a real SMTP server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope as SmtpEnvelope
+from sqlalchemy import select
+
+from services.notify.delivery import MailWorker, SmtpTransport
+from services.notify.handlers import build_handlers
+from services.notify.models import OutgoingMail, ProcessedMessage
+from services.notify.settings import NotifySettings
+from shared.consumer import handle_once
+from shared.messages import build_envelope, parse_envelope
+
+EVENT = "todo2024"
+BERLIN_OFFSET = "+02:00"
+
+
+def berlin(day: str, time: str, offset: str = BERLIN_OFFSET) -> str:
+    return f"{day}T{time}:00{offset}"
+
+
+@pytest.fixture
+def session_info():
+    """session_info(id, **changes) -> one session of a release message."""
+
+    def make(session_id: int, **changes) -> dict:
+        info = {
+            "id": session_id,
+            "guid": f"00000000-0000-4000-8000-{session_id:012d}",
+            "title": f"Session {session_id}: Arbeit 4.0",
+            "title_en": f"Session {session_id}: Work 4.0",
+            "abstract": "Wie arbeiten wir morgen?",
+            "starts_at": berlin("2024-04-29", "18:00"),
+            "ends_at": berlin("2024-04-29", "19:00"),
+            "stage": {
+                "guid": "stage-baseology",
+                "name": "Baseology",
+                "address": "Kampstraße 1, 44137 Dortmund",
+                "capacity": 40,
+                "stream_url": "https://todo-dortmund.de/live",
+            },
+            "tracks": [{"slug": "digitalisierung", "name": "Digitalisierung", "color": ""}],
+            "speakers": [{"guid": None, "name": "Eva Beispiel", "organisation": "adesso"}],
+            "streamed": True,
+            "livestream_url": "https://todo-dortmund.de/live",
+            "registration": {"mode": "required", "capacity": 40},
+            "status": "scheduled",
+            "url": f"https://todo-dortmund.de/programm/{session_id}",
+        }
+        info.update(changes)
+        return info
+
+    return make
+
+
+@pytest.fixture
+def release_data(session_info):
+    """release_data(number, sessions=[...], changes=[...]) -> a release message's data."""
+
+    def make(number: int = 1, sessions: list | None = None, changes: list | None = None) -> dict:
+        return {
+            "event": {
+                "slug": EVENT,
+                "title": "to:DO – Dortmunds neue Arbeit",
+                "timezone": "Europe/Berlin",
+                "locale": "de",
+                "starts_on": "2024-04-29",
+                "ends_on": "2024-05-03",
+                "address": "Kampstraße 1, 44137 Dortmund",
+                "url": "https://todo-dortmund.de",
+            },
+            "release": {
+                "number": number,
+                "comment": "",
+                "published_at": (
+                    datetime(2024, 4, 1, 12, tzinfo=UTC) + timedelta(hours=number)
+                ).isoformat(),
+            },
+            "sessions": sessions if sessions is not None else [session_info(1)],
+            "changes": changes or [],
+        }
+
+    return make
+
+
+@pytest.fixture
+def ticket_data():
+    """ticket_data(attendee_id, ticket_id, session, status="confirmed", **attendee) -> data."""
+
+    def make(
+        attendee_id: int = 1,
+        ticket_id: int = 1,
+        session: int = 1,
+        status: str = "confirmed",
+        **attendee,
+    ) -> dict:
+        info = {
+            "id": attendee_id,
+            "name": f"Anna Muster {attendee_id}",
+            "email": f"anna{attendee_id}@example.org",
+            "locale": "de",
+            "manage_url": f"https://todo.example/manage/secret-{attendee_id}",
+            "feed_token": f"feedtoken-{attendee_id}-aaaaaaaaaaaaaaaa",
+        }
+        info.update(attendee)
+        return {
+            "event": EVENT,
+            "attendee": info,
+            "ticket": {
+                "id": ticket_id,
+                "code": f"TKT-{ticket_id:06d}",
+                "session": session,
+                "status": status,
+                "waitlist_position": 3 if status == "waitlisted" else None,
+                "confirm_url": "https://todo.example/confirm/x" if status == "held" else None,
+                "hold_expires_at": "2024-04-20T12:00:00+00:00" if status == "held" else None,
+            },
+        }
+
+    return make
+
+
+@pytest.fixture
+def notify_settings() -> NotifySettings:
+    return NotifySettings(feed_cache_seconds=0, mail_rate_limit=0, mail_retry_base_seconds=60)
+
+
+@pytest.fixture
+def notify_config(make_config, notify_db):
+    return make_config(notify_db=notify_db, public_base_url="https://todo.example")
+
+
+@pytest.fixture
+def deliver(notify_db, notify_config, notify_settings):
+    """deliver(type, data, envelope=None) -> outcome: one message through the consumer path
+    (parsed from its JSON like the runner does, then `handle_once`)."""
+    handlers = build_handlers(notify_config, notify_settings)
+    by_type = {t: (spec.name, h) for spec, hs in handlers.items() for t, h in hs.items()}
+
+    def run(type_name: str, data: dict, envelope=None):
+        envelope = envelope or build_envelope(type_name, data, None)
+        parsed = parse_envelope(envelope.to_json())
+        queue_name, handler = by_type[type_name]
+        outcome = handle_once(notify_db, ProcessedMessage, queue_name, parsed, handler)
+        run.last_envelope = envelope
+        return outcome
+
+    return run
+
+
+@pytest.fixture
+def mails(notify_db):
+    """mails(**filters) -> queued OutgoingMail rows, oldest first."""
+
+    def query(**filters) -> list[OutgoingMail]:
+        with notify_db.transaction() as session:
+            statement = select(OutgoingMail).filter_by(**filters).order_by(OutgoingMail.id)
+            return list(session.scalars(statement))
+
+    return query
+
+
+def parse_mail(raw: bytes) -> EmailMessage:
+    return message_from_bytes(raw, policy=policy.default)
+
+
+def calendar_parts(message: EmailMessage) -> list[EmailMessage]:
+    return [part for part in message.walk() if part.get_content_type() == "text/calendar"]
+
+
+# -- a real SMTP server --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RecordingHandler:
+    """Accepts every mail, or answers `reply` (e.g. "550 ...") to DATA when set."""
+
+    def __init__(self):
+        self.received: list[SmtpEnvelope] = []
+        self.reply: str | None = None
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.reply:
+            return self.reply
+        with self.lock:
+            self.received.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self):
+        self.port = free_port()
+        self.handler = RecordingHandler()
+        self.controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [parse_mail(envelope.original_content) for envelope in self.handler.received]
+
+    def start(self) -> None:
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_worker(notify_db, notify_config, notify_settings, smtp_server):
+    worker = MailWorker(
+        notify_db,
+        notify_config.with_overrides(smtp_url=smtp_server.url),
+        notify_settings,
+        transport=SmtpTransport(smtp_server.url, timeout=5),
+    )
+    yield worker
+    worker.transport.close()

@@ -1,0 +1,234 @@
+"""Ticket and attendee messages: the mails they cause, personal feeds, revocation, erasure."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from services.notify.models import Attendee, ErasedAttendee, Feed, OutgoingMail, Ticket
+from tests.notify.calendar_checks import assert_valid_calendar, events_of
+from tests.notify.conftest import calendar_parts, parse_mail
+
+
+@pytest.fixture
+def programme(deliver, release_data):
+    deliver("schedule.release.published", release_data(1))
+
+
+def personal_feed(notify_db, token: str) -> bytes | None:
+    with notify_db.transaction() as session:
+        return session.scalar(select(Feed.body).where(Feed.kind == "personal", Feed.key == token))
+
+
+def structure(message) -> list[str]:
+    """The MIME tree as 'depth:content-type' lines."""
+
+    def walk(part, depth):
+        yield f"{depth}:{part.get_content_type()}"
+        if part.is_multipart():
+            for child in part.iter_parts():
+                yield from walk(child, depth + 1)
+
+    return list(walk(message, 0))
+
+
+def test_confirmation_is_an_invitation_with_qr_code(programme, deliver, ticket_data, mails):
+    deliver("registration.ticket.confirmed", ticket_data())
+
+    (mail,) = mails(kind="ticket_confirmed")
+    message = parse_mail(mail.message)
+    assert structure(message) == [
+        "0:multipart/mixed",
+        "1:multipart/alternative",
+        "2:text/plain",
+        "2:multipart/related",
+        "3:text/html",
+        "3:image/png",
+        "2:text/calendar",
+        "1:application/ics",
+    ]
+    assert message["To"].addresses[0].addr_spec == "anna1@example.org"
+    assert message["Content-Language"] == "de"
+    text = message.get_body(("plain",)).get_content()
+    assert "TKT-000001" in text
+    assert "https://todo.example/manage/secret-1" in text
+    assert "webcal://127.0.0.1:8003/todo2024/calendar/personal/feedtoken-1-" in text
+    assert "https://todo-dortmund.de/live" in text
+    html = message.get_body(("html",)).get_content()
+    image = next(p for p in message.walk() if p.get_content_type() == "image/png")
+    assert f"cid:{image['Content-ID'].strip('<>')}" in html
+    assert image.get_content().startswith(b"\x89PNG")
+
+    (alternative,) = [p for p in calendar_parts(message)]
+    assert alternative.get_param("method") == "REQUEST"
+    assert alternative.get_content_charset() == "utf-8"
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content() == alternative.get_content().encode()
+    (event,) = events_of(assert_valid_calendar(attachment.get_content()))
+    assert str(event["organizer"]) == "mailto:programm@todo-dortmund.de"
+    assert str(event["attendee"]) == "mailto:anna1@example.org"
+    assert event["dtstamp"].dt.utcoffset().total_seconds() == 0
+
+
+def test_english_attendee_gets_english_mail(programme, deliver, ticket_data, mails):
+    deliver("registration.ticket.confirmed", ticket_data(locale="en"))
+
+    message = parse_mail(mails()[0].message)
+    assert message["Subject"] == "Your seat is confirmed: Session 1: Work 4.0"
+    assert "Show it at the entrance" in message.get_body(("plain",)).get_content()
+    (event,) = events_of(assert_valid_calendar(calendar_parts(message)[0].get_content()))
+    assert str(event["summary"]) == "Session 1: Work 4.0"
+
+
+@pytest.mark.parametrize(
+    ("type_name", "status", "kind", "method", "expected"),
+    [
+        ("registration.ticket.waitlisted", "waitlisted", "ticket_waitlisted", None, "Platz 3"),
+        ("registration.ticket.held", "held", "ticket_held", None, "https://todo.example/confirm/x"),
+        ("registration.ticket.promoted", "confirmed", "ticket_promoted", "REQUEST", "TKT-000001"),
+    ],
+)
+def test_each_ticket_message_sends_its_mail(
+    programme, deliver, ticket_data, mails, type_name, status, kind, method, expected
+):
+    deliver(type_name, ticket_data(status=status))
+
+    (mail,) = mails()
+    assert mail.kind == kind
+    message = parse_mail(mail.message)
+    assert expected in message.get_body(("plain",)).get_content()
+    assert [p.get_param("method") for p in calendar_parts(message)] == ([method] if method else [])
+
+
+def test_cancellation_confirmed_removes_the_calendar_entry(
+    programme, deliver, ticket_data, mails, notify_db
+):
+    deliver("registration.ticket.confirmed", ticket_data())
+    deliver(
+        "registration.ticket.cancelled", {**ticket_data(status="cancelled"), "reason": "attendee"}
+    )
+
+    (mail,) = mails(kind="ticket_cancelled")
+    (part,) = calendar_parts(parse_mail(mail.message))
+    assert part.get_param("method") == "CANCEL"
+    (event,) = events_of(assert_valid_calendar(part.get_content()))
+    assert str(event["status"]) == "CANCELLED"
+    assert (
+        events_of(assert_valid_calendar(personal_feed(notify_db, "feedtoken-1-aaaaaaaaaaaaaaaa")))
+        == []
+    )
+
+
+def test_cancellation_because_the_session_was_cancelled_sends_no_second_mail(
+    programme, deliver, ticket_data, mails
+):
+    deliver("registration.ticket.confirmed", ticket_data())
+    deliver(
+        "registration.ticket.cancelled",
+        {**ticket_data(status="cancelled"), "reason": "session_cancelled"},
+    )
+    assert mails(kind="ticket_cancelled") == []
+
+
+def test_check_in_sends_no_mail(programme, deliver, ticket_data, mails):
+    deliver("registration.ticket.confirmed", ticket_data())
+    deliver(
+        "registration.ticket.checked_in",
+        {**ticket_data(), "checked_in_at": "2024-04-29T17:55:00+02:00"},
+    )
+    assert [m.kind for m in mails()] == ["ticket_confirmed"]
+
+
+def test_older_ticket_message_arriving_late_sends_nothing(
+    programme, deliver, ticket_data, mails, notify_db
+):
+    from shared.messages import build_envelope
+
+    confirmed = build_envelope("registration.ticket.confirmed", ticket_data(), None)
+    waitlisted = build_envelope(
+        "registration.ticket.waitlisted", ticket_data(status="waitlisted"), None
+    )
+    promoted = build_envelope("registration.ticket.promoted", ticket_data(), None)
+    deliver("registration.ticket.waitlisted", None, envelope=waitlisted)
+    deliver("registration.ticket.promoted", None, envelope=promoted)
+    # The first confirmation (before the waitlisting) is older than both; it changes nothing.
+    deliver("registration.ticket.confirmed", None, envelope=confirmed)
+
+    assert [m.kind for m in mails()] == ["ticket_waitlisted", "ticket_promoted"]
+    with notify_db.transaction() as session:
+        assert session.get(Ticket, 1).status == "confirmed"
+
+
+def test_personal_feed_lists_booked_sessions_and_new_token_revokes_the_old(
+    programme, deliver, ticket_data, notify_db
+):
+    deliver("registration.ticket.confirmed", ticket_data())
+    old_token = "feedtoken-1-aaaaaaaaaaaaaaaa"
+    (event,) = events_of(assert_valid_calendar(personal_feed(notify_db, old_token)))
+    assert str(event["uid"]) == "session-1@todo.example"
+
+    attendee = ticket_data(feed_token="feedtoken-1-bbbbbbbbbbbbbbbb")["attendee"]
+    deliver("registration.attendee.updated", {"event": "todo2024", "attendee": attendee})
+
+    assert personal_feed(notify_db, old_token) is None
+    assert personal_feed(notify_db, "feedtoken-1-bbbbbbbbbbbbbbbb") is not None
+
+
+def test_erasure_confirms_then_deletes_personal_data(
+    programme, deliver, ticket_data, mails, notify_db
+):
+    deliver("registration.ticket.confirmed", ticket_data())
+    erased = {
+        "event": "todo2024",
+        "attendee_id": 1,
+        "name": "Anna Muster 1",
+        "email": "anna1@example.org",
+        "locale": "de",
+    }
+    deliver("registration.attendee.erased", erased)
+    # A late ticket message must not bring the data back.
+    deliver("registration.ticket.promoted", ticket_data())
+
+    (confirmation,) = mails(kind="attendee_erased")
+    assert confirmation.recipient == "anna1@example.org"
+    assert confirmation.scrub_after_send
+    (older,) = mails(kind="ticket_confirmed")
+    assert older.recipient is None and older.message is None and older.state == "failed"
+    with notify_db.transaction() as session:
+        assert session.get(Attendee, 1) is None
+        assert session.scalars(select(Ticket)).all() == []
+        assert session.get(ErasedAttendee, 1) is not None
+        assert session.scalars(select(Feed).where(Feed.kind == "personal")).all() == []
+        others = session.scalars(select(OutgoingMail).where(OutgoingMail.kind != "attendee_erased"))
+        assert all(m.message is None and m.recipient is None for m in others)
+
+
+def test_crlf_in_names_and_titles_does_not_reach_headers(
+    deliver, release_data, session_info, ticket_data, mails
+):
+    deliver(
+        "schedule.release.published",
+        release_data(1, sessions=[session_info(1, title="Talk\r\nBcc: victim@evil.example")]),
+    )
+    deliver(
+        "registration.ticket.confirmed",
+        ticket_data(name="Eve\r\nBcc: victim@evil.example\r\nX-Evil: 1"),
+    )
+
+    raw = mails()[0].message
+    headers = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in headers and b"\nBcc:" not in headers
+    assert b"\r\nX-Evil" not in headers
+    message = parse_mail(raw)
+    assert message["Bcc"] is None
+    assert "\n" not in message["Subject"] and "\n" not in str(message["To"])
+    assert message["To"].addresses[0].addr_spec == "anna1@example.org"
+
+
+def test_ticket_before_its_session_is_known_is_retried(deliver, ticket_data, mails):
+    from services.notify.attendance import SessionNotKnownYet
+
+    with pytest.raises(SessionNotKnownYet):
+        deliver("registration.ticket.confirmed", ticket_data())
+    assert mails() == []

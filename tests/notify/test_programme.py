@@ -1,0 +1,161 @@
+"""Releases: the copy of the programme, SEQUENCE, change and cancellation mails, feeds."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.notify.models import Feed, ProgrammeSession
+from shared.consumer import Outcome
+from tests.notify.calendar_checks import assert_valid_calendar, events_of
+from tests.notify.conftest import berlin, calendar_parts, parse_mail
+
+
+def sequence_of(notify_db, session_id: int) -> int:
+    with notify_db.transaction() as session:
+        return session.get(ProgrammeSession, session_id).sequence
+
+
+def programme_feed(notify_db) -> bytes:
+    with notify_db.transaction() as session:
+        return session.scalar(select(Feed.body).where(Feed.kind == "programme"))
+
+
+def book(deliver, ticket_data, attendees: int, session: int = 1, status: str = "confirmed"):
+    for n in range(1, attendees + 1):
+        deliver(
+            "registration.ticket.confirmed"
+            if status == "confirmed"
+            else "registration.ticket.waitlisted",
+            ticket_data(attendee_id=n, ticket_id=n, session=session, status=status),
+        )
+
+
+def test_first_release_stores_sessions_and_sends_nothing(deliver, release_data, mails, notify_db):
+    deliver("schedule.release.published", release_data(1))
+
+    assert sequence_of(notify_db, 1) == 0
+    assert mails() == []
+    calendar = assert_valid_calendar(programme_feed(notify_db))
+    assert [str(e["uid"]) for e in events_of(calendar)] == ["session-1@todo.example"]
+
+
+def test_moved_session_sends_one_update_per_attendee_with_higher_sequence(
+    deliver, release_data, session_info, ticket_data, mails, notify_db
+):
+    deliver("schedule.release.published", release_data(1))
+    book(deliver, ticket_data, 3)
+    confirmations = mails(kind="ticket_confirmed")
+    first_sequence = int(
+        calendar_parts(parse_mail(confirmations[0].message))[0]
+        .get_content()
+        .split("SEQUENCE:")[1]
+        .split()[0]
+    )
+
+    moved = session_info(
+        1, starts_at=berlin("2024-04-30", "10:00"), ends_at=berlin("2024-04-30", "11:00")
+    )
+    release = release_data(2, sessions=[moved])
+    deliver("schedule.release.published", release)
+    # The same release again (redelivered under another message id) sends nothing more.
+    deliver("schedule.release.published", release)
+
+    updates = mails(kind="session_changed")
+    assert sorted(m.recipient for m in updates) == [f"anna{n}@example.org" for n in (1, 2, 3)]
+    assert sequence_of(notify_db, 1) == first_sequence + 1
+    for mail in updates:
+        (part,) = [p for p in calendar_parts(parse_mail(mail.message)) if p.get_param("method")]
+        assert part.get_param("method") == "REQUEST"
+        calendar = assert_valid_calendar(part.get_content())
+        (event,) = events_of(calendar)
+        assert event["sequence"] == first_sequence + 1
+        assert event.DTSTART.isoformat() == "2024-04-30T10:00:00+02:00"
+    feed_event = events_of(assert_valid_calendar(programme_feed(notify_db)))[0]
+    assert feed_event["sequence"] == first_sequence + 1
+
+
+def test_cancelled_session_sends_method_cancel(
+    deliver, release_data, session_info, ticket_data, mails, notify_db
+):
+    deliver("schedule.release.published", release_data(1))
+    book(deliver, ticket_data, 1)
+    deliver(
+        "schedule.release.published",
+        release_data(2, sessions=[session_info(1, status="cancelled")]),
+    )
+
+    (mail,) = mails(kind="session_cancelled")
+    message = parse_mail(mail.message)
+    (part,) = [p for p in calendar_parts(message) if p.get_param("method")]
+    assert part.get_param("method") == "CANCEL"
+    (event,) = events_of(assert_valid_calendar(part.get_content()))
+    assert str(event["status"]) == "CANCELLED"
+    assert str(event["uid"]) == "session-1@todo.example"
+    assert event["sequence"] == 1
+    feed_event = events_of(assert_valid_calendar(programme_feed(notify_db)))[0]
+    assert str(feed_event["status"]) == "CANCELLED"
+
+
+def test_release_without_relevant_change_sends_nothing(
+    deliver, release_data, session_info, ticket_data, mails, notify_db
+):
+    deliver(
+        "schedule.release.published", release_data(1, sessions=[session_info(1), session_info(2)])
+    )
+    book(deliver, ticket_data, 2, session=1)
+    # Session 2 moves, session 1 only gets a new abstract: nobody of session 1 hears about it.
+    deliver(
+        "schedule.release.published",
+        release_data(
+            2,
+            sessions=[
+                session_info(1, abstract="Neuer Text"),
+                session_info(
+                    2,
+                    starts_at=berlin("2024-04-29", "20:00"),
+                    ends_at=berlin("2024-04-29", "21:00"),
+                ),
+            ],
+        ),
+    )
+
+    assert mails(kind="session_changed") == []
+    assert sequence_of(notify_db, 1) == 0
+    assert sequence_of(notify_db, 2) == 1
+    assert b"Neuer Text" in programme_feed(notify_db)
+
+
+def test_older_release_arriving_late_changes_nothing(
+    deliver, release_data, session_info, ticket_data, mails, notify_db
+):
+    deliver(
+        "schedule.release.published",
+        release_data(2, sessions=[session_info(1, title="Neuer Titel")]),
+    )
+    book(deliver, ticket_data, 1)
+    deliver("schedule.release.published", release_data(1))
+
+    assert mails(kind="session_changed") == []
+    with notify_db.transaction() as session:
+        assert session.get(ProgrammeSession, 1).title == "Neuer Titel"
+
+
+def test_redelivered_message_is_handled_once(deliver, release_data, ticket_data, mails):
+    deliver("schedule.release.published", release_data(1))
+    assert deliver("registration.ticket.confirmed", ticket_data()) == Outcome.HANDLED
+    envelope = deliver.last_envelope
+    assert deliver("registration.ticket.confirmed", None, envelope=envelope) == Outcome.DUPLICATE
+    assert len(mails(kind="ticket_confirmed")) == 1
+
+
+def test_session_missing_from_release_is_kept_as_cancelled(
+    deliver, release_data, session_info, notify_db
+):
+    deliver(
+        "schedule.release.published", release_data(1, sessions=[session_info(1), session_info(2)])
+    )
+    deliver("schedule.release.published", release_data(2, sessions=[session_info(1)]))
+
+    events = {str(e["uid"]): e for e in events_of(assert_valid_calendar(programme_feed(notify_db)))}
+    assert str(events["session-2@todo.example"]["status"]) == "CANCELLED"
+    assert str(events["session-1@todo.example"]["status"]) == "CONFIRMED"
