@@ -48,7 +48,6 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 GUID_NAMESPACE = uuid.UUID("6f1c8a56-2a4e-5d0b-9a57-1c0de7f0da7a")
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-_JSON_ACRONYM = re.compile(r"^[a-z0-9_-][a-z0-9_]{3,}(-2[0-9]{3}-[a-z]+)?$")
 _JSON_SLUG = re.compile(r"^[a-z0-9_-]+[a-z0-9]$")
 _XML_TRACK_SLUG = re.compile(r"^[a-z][a-z0-9-]+$")
 _TIMEZONE_NAME = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
