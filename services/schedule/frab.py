@@ -769,7 +769,7 @@ def _our_slug(acronym: str) -> str:
 
 
 def _string(value) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
 def _flatten(messages, prefix: str = "") -> str:

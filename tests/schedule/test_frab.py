@@ -379,7 +379,7 @@ def test_export_import_export_gives_the_same_file(filename, bundled_programme):
 
 
 def test_pretalx_fixtures_are_valid_against_the_schemas(xml_schema, json_validator):
-    for path in sorted(FIXTURES.glob("*.xml")) + sorted(FIXTURES.glob("*.json")):
+    for path in sorted(FIXTURES.glob("pretalx-*")):
         assert_valid(path.read_bytes(), path.name, xml_schema, json_validator)
 
 
@@ -443,6 +443,31 @@ def test_pretalx_xml_and_json_describe_the_same_sessions(pretalx_xml, pretalx_js
         }
 
     assert sessions(pretalx_xml) == sessions(pretalx_json)
+
+
+def test_frab_schedule_json_imports():
+    path = FIXTURES / "frab-werkschau2024-schedule.json"
+    programme = parse_frab(path.read_bytes(), path.name)
+    assert programme["event"]["slug"] == "werkschau2024"
+    history = session_by_title(programme, "Zechen, Labore und die vier D")
+    # frab's subtitle and description are German text: kept in the abstract, in order.
+    assert history["abstract"] == (
+        "Was der Strukturwandel im Revier lehrt\n\n"
+        "Vom Bergbau zur Wissensarbeit: eine Geschichte in fünf Bildern.\n\n"
+        "Mit Archivmaterial\naus drei Städten."
+    )
+    assert history["title_en"] == ""
+    assert history["registration"]["mode"] == "none"
+    assert programme["tracks"][0] == {
+        "slug": "wandel-region",
+        "name": "Wandel & Region",
+        "color": "",
+    }
+    training = session_by_title(programme, "Ausbildung 4.0")
+    assert training["speakers"][0]["guid"] == history["speakers"][0]["guid"]
+    night = session_by_title(programme, "Nachtschicht live")
+    assert night["starts_at"].isoformat() == "2024-11-09T00:15:00+01:00"
+    assert night["ends_at"].isoformat() == "2024-11-09T01:15:00+01:00"
 
 
 def _minimal_json(rooms=None, event_extra=None, conference_extra=None) -> dict:
