@@ -519,11 +519,14 @@ class _Reader:
         self.track_names: dict[str, str] = {}  # name -> slug
         self.sessions: list[dict] = []
         self.acronym = ""
+        self.event: dict = {}
+        self.zone = ZoneInfo(DEFAULT_TIMEZONE)
 
     def fail(self, where: str, problem: str) -> FrabFormatError:
         return FrabFormatError(f"{self.filename}: {where}: {problem}")
 
-    def set_conference(self, acronym, title, zone_name, start, end, url):
+    def set_conference(self, *, acronym, title, zone_name, start, end, url) -> None:
+        """The conference's data as the file has it (checked here: files may have anything)."""
         if not acronym or not isinstance(acronym, str):
             raise self.fail("conference", "no acronym")
         self.acronym = acronym
@@ -541,8 +544,8 @@ class _Reader:
             "title": title.strip(),
             "timezone": zone_name,
             "locale": "de",
-            "starts_on": self._date(start, "conference/start") if start else None,
-            "ends_on": self._date(end, "conference/end") if end else None,
+            "starts_on": self.parse_date(start, "conference/start") if start else None,
+            "ends_on": self.parse_date(end, "conference/end") if end else None,
             "url": url if isinstance(url, str) else "",
         }
 
@@ -652,10 +655,7 @@ class _Reader:
     def _start(self, fields: dict, day_date: date | None, where: str) -> datetime:
         value = fields.get("date")
         if isinstance(value, str) and "T" in value:
-            moment = self._datetime(value, f"{where}/date")
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=self.zone)
-            return moment.astimezone(self.zone)
+            return self._datetime(value, f"{where}/date").astimezone(self.zone)
         start = _string(fields.get("start"))
         if day_date is None or not re.match(r"^\d{1,2}:\d{2}(:\d{2})?$", start):
             raise self.fail(where, "no start time (neither 'date' nor day + 'start')")
@@ -672,7 +672,10 @@ class _Reader:
             hours, minutes = int(match.group(1)), int(match.group(2))
             elapsed = timedelta(hours=hours, minutes=minutes)
         elif isinstance(fields.get("end"), str):
-            return self._datetime(fields["end"], f"{where}/end").astimezone(self.zone)
+            end = self._datetime(fields["end"], f"{where}/end")
+            if end <= starts_at:
+                raise self.fail(f"{where}/end", "must be after the start")
+            return end.astimezone(self.zone)
         else:
             raise self.fail(f"{where}/duration", f"not a duration like 01:30: {duration!r}")
         if elapsed <= timedelta(0):
@@ -680,12 +683,14 @@ class _Reader:
         return (starts_at.astimezone(UTC) + elapsed).astimezone(self.zone)
 
     def _datetime(self, value: str, where: str) -> datetime:
+        """An ISO 8601 date and time; without an offset it is local time of the conference."""
         try:
-            return datetime.fromisoformat(value.strip())
+            moment = datetime.fromisoformat(value.strip())
         except ValueError as error:
             raise self.fail(where, f"not a date and time: {value!r}") from error
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
 
-    def _date(self, value, where: str) -> date:
+    def parse_date(self, value, where: str) -> date:
         if not isinstance(value, str):
             raise self.fail(where, f"not a date: {value!r}")
         try:
@@ -816,7 +821,7 @@ def _read_xml(content: bytes, filename: str) -> dict:
         raise FrabFormatError(f"{filename}: no <day> elements")
     for day_number, day in enumerate(days, start=1):
         where = f"day {day.get('index') or day_number}"
-        day_date = reader._date(day.get("date"), where) if day.get("date") else None
+        day_date = reader.parse_date(day.get("date"), where) if day.get("date") else None
         for room_element in day.findall("room"):
             room_where = f"{where}, room {room_element.get('name')!r}"
             room = reader.stage(room_element.get("name"), room_element.get("guid"), room_where)
@@ -911,7 +916,7 @@ def _read_json(content: bytes, filename: str) -> dict:
         where = f"conference.days[{day_index}]"
         if not isinstance(day, dict) or not isinstance(day.get("rooms"), dict):
             raise reader.fail(where, "a day without a rooms object")
-        day_date = reader._date(day["date"], f"{where}.date") if day.get("date") else None
+        day_date = reader.parse_date(day["date"], f"{where}.date") if day.get("date") else None
         for room_name, events in day["rooms"].items():
             room_where = f"{where}.rooms[{room_name!r}]"
             if not isinstance(events, list):

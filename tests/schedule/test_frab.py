@@ -526,6 +526,17 @@ def test_without_capacity_no_registration_and_stable_derived_guids():
     )
 
 
+def test_end_without_duration_and_times_without_offset_are_understood():
+    programme = _parse_json(
+        _minimal_json(
+            event_extra={"date": "2025-05-05T10:00:00", "duration": None, "end": "2025-05-05T11:15"}
+        )
+    )
+    session = programme["sessions"][0]
+    assert session["starts_at"].isoformat() == "2025-05-05T10:00:00+02:00"
+    assert session["ends_at"].isoformat() == "2025-05-05T11:15:00+02:00"
+
+
 def test_rooms_sharing_a_guid_become_separate_stages():
     shared = "b379c473-93b9-4eae-9a09-d482e86cede3"
     document = _minimal_json(
