@@ -1,0 +1,118 @@
+"""Public reads: the programme API and the frab exports, served from stored renderings with
+strong ETags, Last-Modified, 304s, Cache-Control and CORS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from lxml import etree
+from werkzeug.http import http_date, parse_date
+
+from services.schedule.draft import find_event, list_sessions, update_session
+from services.schedule.releases import publish_release
+
+SCHEMAS = Path(__file__).parent / "schemas"
+PATHS = ["/api/v1/events/{e}/programme", "/{e}/schedule.xml", "/{e}/schedule.json"]
+
+
+def paths(slug: str) -> list[str]:
+    return [path.format(e=slug) for path in PATHS]
+
+
+def republish_with_title(db, slug: str, title: str) -> None:
+    with db.transaction() as session:
+        event = find_event(session, slug)
+        update_session(session, list_sessions(session, event)[0], {"title": title})
+        publish_release(session, event)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_exports_have_strong_etag_cache_headers_and_cors(client, published_event, path):
+    response = client.get(path.format(e=published_event))
+    assert response.status_code == 200
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "max-age" in response.headers["Cache-Control"]
+    assert parse_date(response.headers["Last-Modified"]) is not None
+    assert response.data
+
+    again = client.get(path.format(e=published_event))
+    assert again.headers["ETag"] == etag
+    assert again.data == response.data
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_conditional_gets_answer_304(client, published_event, path):
+    url = path.format(e=published_event)
+    first = client.get(url)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+
+    by_etag = client.get(url, headers={"If-None-Match": etag})
+    assert by_etag.status_code == 304
+    assert by_etag.data == b""
+    assert by_etag.headers["ETag"] == etag
+    assert by_etag.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get(url, headers={"If-None-Match": f'"other", {etag}'}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": http_date(0)}).status_code == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110).
+    stale = client.get(url, headers={"If-None-Match": '"other"', "If-Modified-Since": modified})
+    assert stale.status_code == 200
+
+
+def test_a_new_release_changes_the_etag_of_every_export(client, schedule_db, published_event):
+    before = {url: client.get(url).headers["ETag"] for url in paths(published_event)}
+    republish_with_title(schedule_db, published_event, "Neuer Titel")
+    for url, etag in before.items():
+        response = client.get(url, headers={"If-None-Match": etag})
+        assert response.status_code == 200, url
+        assert response.headers["ETag"] != etag
+        assert "Neuer Titel" in response.data.decode()
+
+
+def test_unknown_event_or_nothing_published_is_404(client, schedule_db, document, import_document):
+    with schedule_db.transaction() as session:
+        import_document(session, document, "unpublished")
+    for slug in ("nope", "unpublished"):
+        for url in paths(slug):
+            response = client.get(url)
+            assert response.status_code == 404
+            assert response.json["code"] == 404
+
+
+def test_programme_api_gives_what_attendees_need(client, published_event):
+    programme = client.get(f"/api/v1/events/{published_event}/programme").json
+    assert programme["event"]["slug"] == published_event
+    assert programme["release"]["number"] == 1
+    opening = next(s for s in programme["sessions"] if s["guid"] == "opening")
+    assert isinstance(opening["id"], int)
+    assert opening["starts_at"] == "2024-04-29T13:00:00+02:00"
+    assert opening["ends_at"] == "2024-04-29T14:30:00+02:00"
+    assert opening["stage"]["name"] == "Baseology"
+    assert opening["tracks"] == [{"slug": "demografie", "name": "Demografie", "color": "#e4572e"}]
+    assert opening["speakers"][0]["organisation"] == "Stadt Dortmund"
+    assert opening["livestream_url"] == "https://stream.example/main"
+    assert opening["registration"] == {"mode": "required", "capacity": 40, "external": None}
+    assert opening["status"] == "scheduled"
+
+
+def test_exports_validate_against_the_frab_schemas(client, published_event):
+    xsd = etree.XMLSchema(etree.parse(str(SCHEMAS / "schedule.xml.xsd")))
+    xml = etree.fromstring(client.get(f"/{published_event}/schedule.xml").data)
+    assert xsd.validate(xml), xsd.error_log
+
+    schema = json.loads((SCHEMAS / "schema.json").read_text())
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    validator.validate(client.get(f"/{published_event}/schedule.json").json)
+
+
+def test_events_list_shows_the_latest_release(client, schedule_db, published_event):
+    republish_with_title(schedule_db, published_event, "Zwei")
+    events = client.get("/api/v1/events").json
+    assert [(e["slug"], e["latest_release"]) for e in events] == [(published_event, 2)]
