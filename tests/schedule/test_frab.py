@@ -238,7 +238,9 @@ def test_export_is_deterministic_whatever_the_order_of_the_release(filename, bun
     random.Random(4).shuffle(shuffled["sessions"])
     assert shuffled["sessions"] != release["sessions"]
     render = FORMATS[filename]
-    assert render(release) == render(copy.deepcopy(release)) == render(shuffled)
+    untouched = copy.deepcopy(release)
+    assert render(release) == render(untouched) == render(shuffled)
+    assert release == untouched, "rendering must not change the release it is given"
 
 
 @pytest.mark.parametrize("filename", FORMATS)
