@@ -1,0 +1,202 @@
+"""Calendar feeds over HTTP: content, validity, ETag/304, 404s, no personal data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import vobject
+from ical.calendar_stream import IcsCalendarStream
+
+from services.notify.app import create_app
+from tests.notify.calendar_checks import assert_valid_calendar, events_of
+from tests.notify.conftest import berlin, calendar_parts, parse_mail
+
+FEED_URLS = (
+    "/todo2024/calendar.ics",
+    "/todo2024/calendar/tracks/digitalisierung.ics",
+    "/todo2024/calendar/days/2024-04-29.ics",
+    "/todo2024/calendar/days/2024-05-01.ics",
+)
+
+
+@pytest.fixture
+def client(notify_config, notify_settings):
+    return create_app(notify_config, notify_settings).test_client()
+
+
+@pytest.fixture
+def published(deliver, release_data, session_info):
+    sessions = [
+        session_info(1),
+        session_info(2, tracks=[{"slug": "demografie", "name": "Demografie"}], speakers=[]),
+        session_info(3, status="cancelled"),
+    ]
+    deliver("schedule.release.published", release_data(1, sessions=sessions))
+    return sessions
+
+
+@pytest.mark.parametrize("url", FEED_URLS)
+def test_feed_is_valid_calendar_with_headers(published, client, url):
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["ETag"].startswith('"')
+    assert response.headers["Last-Modified"]
+    assert "max-age" in response.headers["Cache-Control"]
+    calendar = assert_valid_calendar(response.data)
+    assert str(calendar["x-wr-calname"]).startswith("to:DO")
+    assert str(calendar["name"]) == str(calendar["x-wr-calname"])
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in response.data
+    assert b"X-PUBLISHED-TTL:PT1H" in response.data
+
+
+def test_programme_feed_content(published, client):
+    events = {
+        str(e["uid"]): e for e in events_of(assert_valid_calendar(client.get(FEED_URLS[0]).data))
+    }
+
+    assert set(events) == {f"session-{n}@todo.example" for n in (1, 2, 3)}
+    first = events["session-1@todo.example"]
+    assert str(first["url"]) == "https://todo-dortmund.de/programm/1"
+    assert str(first["location"]) == "Baseology, Kampstraße 1, 44137 Dortmund"
+    assert "Eva Beispiel (adesso)" in str(first["description"])
+    assert "https://todo-dortmund.de/live" in str(first["description"])
+    assert first["categories"].cats == ["Digitalisierung"]
+    assert first["last-modified"].dt == datetime(2024, 4, 1, 13, tzinfo=UTC)
+    assert str(events["session-3@todo.example"]["status"]) == "CANCELLED"
+
+
+def test_track_and_day_feeds_hold_their_sessions(published, client):
+    def uids(url):
+        return sorted(str(e["uid"]) for e in events_of(assert_valid_calendar(client.get(url).data)))
+
+    assert uids("/todo2024/calendar/tracks/demografie.ics") == ["session-2@todo.example"]
+    assert len(uids("/todo2024/calendar/days/2024-04-29.ics")) == 3
+    assert uids("/todo2024/calendar/days/2024-05-01.ics") == []
+
+
+def test_etag_and_last_modified_answer_304(published, client):
+    first = client.get(FEED_URLS[0])
+    etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
+
+    not_modified = client.get(FEED_URLS[0], headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.data == b""
+    assert not_modified.headers["ETag"] == etag
+    assert client.get(FEED_URLS[0], headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
+    assert client.get(FEED_URLS[0], headers={"If-Modified-Since": last_modified}).status_code == 304
+    assert client.get(FEED_URLS[0], headers={"If-None-Match": '"other"'}).status_code == 200
+    earlier = "Mon, 01 Jan 2024 00:00:00 GMT"
+    assert client.get(FEED_URLS[0], headers={"If-Modified-Since": earlier}).status_code == 200
+
+
+def test_same_programme_gives_same_bytes_and_a_change_a_new_etag(
+    published, deliver, release_data, session_info, client
+):
+    before = client.get(FEED_URLS[0])
+    deliver("schedule.release.published", release_data(2, sessions=published))
+    again = client.get(FEED_URLS[0])
+    assert again.data == before.data
+    assert again.headers["ETag"] == before.headers["ETag"]
+
+    deliver(
+        "schedule.release.published",
+        release_data(3, sessions=[session_info(1, title="Neu"), *published[1:]]),
+    )
+    changed = client.get(FEED_URLS[0], headers={"If-None-Match": before.headers["ETag"]})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != before.headers["ETag"]
+    assert b"SUMMARY:Neu" in changed.data
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("/nope/calendar.ics", "Unknown event"),
+        ("/todo2024/calendar/tracks/nope.ics", "Unknown track"),
+        ("/todo2024/calendar/days/2024-06-01.ics", "not a day of this event"),
+        ("/todo2024/calendar/days/tomorrow.ics", "YYYY-MM-DD"),
+        ("/todo2024/calendar/personal/not-a-token.ics", "Unknown or revoked"),
+    ],
+)
+def test_unknown_feeds_answer_404_with_a_reason(published, client, url, words):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert words in response.get_json()["message"]
+
+
+def test_public_feeds_hold_no_personal_data(published, deliver, ticket_data, client):
+    deliver(
+        "registration.ticket.confirmed", ticket_data(name="Zoe Geheim", email="zoe@secret.example")
+    )
+    personal = client.get("/todo2024/calendar/personal/feedtoken-1-aaaaaaaaaaaaaaaa.ics")
+    assert personal.status_code == 200
+    assert personal.headers["Cache-Control"].startswith("private")
+
+    for url in (*FEED_URLS, "/todo2024/calendar/tracks/demografie.ics"):
+        body = client.get(url).data
+        for secret in (
+            b"Zoe",
+            b"Geheim",
+            b"zoe@secret",
+            b"feedtoken",
+            b"TKT-",
+            b"ATTENDEE",
+            b"mailto",
+        ):
+            assert secret not in body, (url, secret)
+
+
+def test_revoked_personal_feed_answers_404(published, deliver, ticket_data, client):
+    deliver("registration.ticket.confirmed", ticket_data())
+    old = "/todo2024/calendar/personal/feedtoken-1-aaaaaaaaaaaaaaaa.ics"
+    assert client.get(old).status_code == 200
+    attendee = ticket_data(feed_token="feedtoken-1-cccccccccccccccc")["attendee"]
+    deliver("registration.attendee.updated", {"event": "todo2024", "attendee": attendee})
+
+    assert client.get(old).status_code == 404
+    assert (
+        client.get("/todo2024/calendar/personal/feedtoken-1-cccccccccccccccc.ics").status_code
+        == 200
+    )
+
+
+def test_dtstart_is_right_on_both_sides_of_dst_changes(
+    deliver, release_data, session_info, ticket_data, mails, client
+):
+    # 2024-03-31 02:00 CET -> CEST, 2024-10-27 03:00 CEST -> CET.
+    moments = {
+        1: ("2024-03-30", "10:00", "+01:00"),
+        2: ("2024-03-31", "10:00", "+02:00"),
+        3: ("2024-10-26", "10:00", "+02:00"),
+        4: ("2024-10-27", "10:00", "+01:00"),
+    }
+    sessions = [
+        session_info(n, starts_at=berlin(day, time, off), ends_at=berlin(day, "11:00", off))
+        for n, (day, time, off) in moments.items()
+    ]
+    deliver("schedule.release.published", release_data(1, sessions=sessions))
+    deliver("registration.ticket.confirmed", ticket_data(session=2))
+    deliver("registration.ticket.confirmed", ticket_data(ticket_id=2, session=4))
+    body = client.get(FEED_URLS[0]).data
+    invitations = [calendar_parts(parse_mail(mail.message))[0].get_content() for mail in mails()]
+
+    expected = {
+        f"session-{n}@todo.example": datetime.fromisoformat(berlin(day, time, off))
+        for n, (day, time, off) in moments.items()
+    }
+    for text in (body.decode(), *invitations):
+        for event in events_of(assert_valid_calendar(text)):
+            start = event.DTSTART
+            assert start == expected[str(event["uid"])]
+            assert start.utcoffset() == expected[str(event["uid"])].utcoffset()
+            assert str(start.tzinfo) == "Europe/Berlin"
+        for vevent in vobject.readOne(text).vevent_list:
+            wanted = expected[vevent.uid.value]
+            assert vevent.dtstart.value == wanted
+            assert vevent.dtstart.value.utcoffset() == wanted.utcoffset()
+        for event in IcsCalendarStream.calendar_from_ics(text).events:
+            assert event.dtstart == expected[event.uid]
+            assert event.dtstart.utcoffset() == expected[event.uid].utcoffset()
