@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +15,12 @@ from services.registration.errors import DomainError, NotFound
 from services.registration.models import Attendee, Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
 from services.registration.publishing import publish_ticket, waitlist_position
-from services.registration.seats import claim_seat, fill_after_commit, seat_status
+from services.registration.seats import (
+    claim_seat,
+    fill_after_commit,
+    needs_confirmation,
+    seat_status,
+)
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import utcnow
 
@@ -63,16 +68,18 @@ def find_event(session: Session, slug: str) -> Event:
 
 
 def _registrable_sessions(
-    session: Session, event_: Event, session_ids: list[int], now: datetime
-) -> list[ProgrammeSession]:
+    session: Session, event_slug: str, session_ids: list[int], now: datetime
+) -> tuple[Event, list[ProgrammeSession]]:
+    """The event and the chosen sessions (in id order), each checked to be open for booking."""
     found = {
         s.id: s
         for s in session.scalars(
-            select(ProgrammeSession).where(
-                ProgrammeSession.event_id == event_.id, ProgrammeSession.id.in_(session_ids)
-            )
+            select(ProgrammeSession)
+            .join(Event, ProgrammeSession.event_id == Event.id)
+            .where(Event.slug == event_slug, ProgrammeSession.id.in_(session_ids))
         )
     }
+    event_ = next(iter(found.values())).event if found else find_event(session, event_slug)
     problems: dict[str, list[str]] = {}
     for session_id in session_ids:
         programme_session = found.get(session_id)
@@ -115,7 +122,7 @@ def _registrable_sessions(
                 "Two chosen sessions overlap in time.",
                 {"sessions": {str(later.id): [message]}},
             )
-    return sorted(found.values(), key=lambda s: s.id)
+    return event_, sorted(found.values(), key=lambda s: s.id)
 
 
 def _attendee(
@@ -129,7 +136,7 @@ def _attendee(
     now: datetime,
 ) -> tuple[Attendee, bool]:
     """The event's attendee with this (normalised) email, created if new; (attendee, created)."""
-    inserted = session.execute(
+    inserted = session.scalars(
         _insert_ignoring_duplicates(session, Attendee)
         .values(
             event_id=event_.id,
@@ -142,23 +149,51 @@ def _attendee(
             feed_token=new_secret_token(),
             created_at=now,
         )
-        .returning(Attendee.id)
-    ).scalar()
+        .returning(Attendee)
+    ).first()
+    if inserted is not None:
+        return inserted, True
     # On a duplicate, PostgreSQL waits for the other transaction inserting the same email and
     # the select below (a new snapshot) sees its row.
     attendee = session.scalars(
         select(Attendee).where(Attendee.event_id == event_.id, Attendee.email == email)
     ).one()
-    return attendee, inserted is not None
+    return attendee, False
 
 
 def _seat_or_waitlist(
     session: Session, ticket: Ticket, settings: RegistrationSettings, now: datetime
 ) -> None:
     if claim_seat(session, ticket.session_id, ticket.id):
-        ticket.status, ticket.hold_expires_at = seat_status(ticket, settings, now)
+        status, hold_expires_at = seat_status(ticket, settings, now)
     else:
-        ticket.status, ticket.hold_expires_at = WAITLISTED, None
+        status, hold_expires_at = WAITLISTED, None
+    # Compared first so that the usual case, a new ticket that got its seat, needs no UPDATE.
+    if (ticket.status, ticket.hold_expires_at) != (status, hold_expires_at):
+        ticket.status, ticket.hold_expires_at = status, hold_expires_at
+
+
+def _new_ticket(
+    session: Session,
+    attendee: Attendee,
+    programme_session: ProgrammeSession,
+    settings: RegistrationSettings,
+    now: datetime,
+) -> Ticket | None:
+    """A new ticket, inserted as if it will get a seat; None if the attendee has one already."""
+    held = needs_confirmation(attendee, attendee.event, settings)
+    return session.scalars(
+        _insert_ignoring_duplicates(session, Ticket)
+        .values(
+            attendee_id=attendee.id,
+            session_id=programme_session.id,
+            status=HELD if held else CONFIRMED,
+            hold_expires_at=now + timedelta(minutes=settings.hold_minutes) if held else None,
+            code=new_ticket_code(),
+            requested_at=now,
+        )
+        .returning(Ticket)
+    ).first()
 
 
 def register(
@@ -179,9 +214,8 @@ def register(
     cancelled one is booked afresh, at the end of the waiting list if the session is full.
     """
     now = now or utcnow()
-    event_ = find_event(session, event_slug)
     session_ids = list(dict.fromkeys(session_ids))
-    programme_sessions = _registrable_sessions(session, event_, session_ids, now)
+    event_, programme_sessions = _registrable_sessions(session, event_slug, session_ids, now)
     attendee, attendee_created = _attendee(
         session,
         event_,
@@ -194,23 +228,14 @@ def register(
     results = []
     # Sessions in id order, so two requests of one attendee lock their tickets in one order.
     for programme_session in programme_sessions:
-        ticket_id = session.execute(
-            _insert_ignoring_duplicates(session, Ticket)
-            .values(
-                attendee_id=attendee.id,
-                session_id=programme_session.id,
-                status=WAITLISTED,
-                code=new_ticket_code(),
-                requested_at=now,
-            )
-            .returning(Ticket.id)
-        ).scalar()
-        created = ticket_id is not None
-        ticket = session.scalars(
-            select(Ticket)
-            .where(Ticket.attendee_id == attendee.id, Ticket.session_id == programme_session.id)
-            .with_for_update(of=Ticket)
-        ).one()
+        ticket = _new_ticket(session, attendee, programme_session, settings, now)
+        created = ticket is not None
+        if ticket is None:
+            ticket = session.scalars(
+                select(Ticket)
+                .where(Ticket.attendee_id == attendee.id, Ticket.session_id == programme_session.id)
+                .with_for_update(of=Ticket)
+            ).one()
         if created or ticket.status == CANCELLED:
             if not created:
                 ticket.requested_at = now

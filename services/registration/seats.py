@@ -158,14 +158,6 @@ def free_seat_exists(session: Session, session_id: int) -> bool:
     )
 
 
-def waiter_exists(session: Session, session_id: int) -> bool:
-    return bool(
-        session.scalar(
-            select(exists().where(Ticket.session_id == session_id, Ticket.status == WAITLISTED))
-        )
-    )
-
-
 def fill_after_commit(
     session: Session, session_id: int, links: Links, settings: RegistrationSettings
 ) -> None:
@@ -194,7 +186,7 @@ def fill_after_commit(
         for sid in session_ids:
             try:
                 with Session(bind) as fresh, fresh.begin():
-                    if free_seat_exists(fresh, sid) and waiter_exists(fresh, sid):
+                    if free_seat_exists(fresh, sid):
                         fill_free_seats(fresh, sid, links, settings)
             except Exception:
                 # The sweeper fills free seats too; a failure here only delays a promotion.

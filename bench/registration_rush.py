@@ -1,0 +1,345 @@
+"""Registration rush: many clients register for one session at once, against gunicorn + PostgreSQL.
+
+Starts `todo serve registration` on a fresh PostgreSQL database and a free port, loads one
+session, and drives it with wrk (a Lua script makes every request's email unique). Prints
+throughput, latency percentiles and the overbooking check (seated tickets vs capacity), and
+writes the figures as JSON under bench/results/. With --profile, py-spy samples the gunicorn
+workers during the run and the hottest functions are printed.
+
+    .venv/bin/python -m bench.registration_rush [--connections 256] [--seconds 20]
+        [--capacity 5000] [--workers 3] [--threads 16] [--profile]
+
+Needs wrk (`apt-get install -y wrk`) and, for --profile, py-spy (`pip install py-spy`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from services.registration.models import Seat, Ticket
+from services.registration.models.ticket import SEATED
+from services.registration.programme import apply_release
+from services.registration.settings import Links, RegistrationSettings
+from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
+
+RESULTS = Path(__file__).parent / "results"
+EVENT = "rush"
+SESSION_ID = 1
+
+WRK_SCRIPT = r"""
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  run = args[1]
+end
+
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"name":"Rush %d-%d","email":"r%s-%d-%d@example.org","sessions":[%s],"locale":"de","consent":true}',
+    tid, counter, run, tid, counter, SESSION)
+  return wrk.format("POST", PATH, {["Content-Type"] = "application/json"}, body)
+end
+
+function done(summary, latency, requests)
+  local out = {
+    requests = summary.requests,
+    duration_us = summary.duration,
+    errors_connect = summary.errors.connect,
+    errors_read = summary.errors.read,
+    errors_write = summary.errors.write,
+    errors_status = summary.errors.status,
+    errors_timeout = summary.errors.timeout,
+    latency_p50_us = latency:percentile(50),
+    latency_p90_us = latency:percentile(90),
+    latency_p99_us = latency:percentile(99),
+    latency_max_us = latency.max,
+  }
+  local parts = {}
+  for k, v in pairs(out) do table.insert(parts, string.format('"%s":%d', k, v)) end
+  io.write("WRK_RESULT {" .. table.concat(parts, ",") .. "}\n")
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_programme(db, capacity: int) -> None:
+    starts = datetime.now(UTC) + timedelta(days=7)
+    data = {
+        "event": {
+            "slug": EVENT,
+            "title": "Rush",
+            "timezone": "Europe/Berlin",
+            "starts_on": starts.date(),
+            "ends_on": starts.date(),
+        },
+        "release": {"number": 1, "published_at": datetime.now(UTC)},
+        "sessions": [
+            {
+                "id": SESSION_ID,
+                "guid": "rush-1",
+                "title": "The rush",
+                "starts_at": starts,
+                "ends_at": starts + timedelta(hours=1),
+                "stage": {"guid": "stage", "name": "Stage"},
+                "registration": {"mode": "required", "capacity": capacity},
+                "status": "scheduled",
+            }
+        ],
+    }
+    links = Links("http://127.0.0.1", "http://127.0.0.1", "bench")
+    with db.transaction() as session:
+        apply_release(session, data, links, RegistrationSettings())
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {timeout} s")
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True
+    )
+    return [int(p) for p in out.stdout.split()]
+
+
+def stored_counts(db, capacity: int) -> dict:
+    with db.transaction() as session:
+        by_status = dict(
+            session.execute(
+                select(Ticket.status, func.count())
+                .where(Ticket.session_id == SESSION_ID)
+                .group_by(Ticket.status)
+            ).all()
+        )
+        seats_taken = session.scalar(
+            select(func.count(Seat.ticket_id)).where(Seat.session_id == SESSION_ID)
+        )
+        seated = session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.session_id == SESSION_ID, Ticket.status.in_(SEATED))
+        )
+        free_seats = session.scalar(
+            select(func.count())
+            .select_from(Seat)
+            .where(Seat.session_id == SESSION_ID, Seat.ticket_id.is_(None))
+        )
+    return {
+        "by_status": by_status,
+        "seated": seated,
+        "seats_taken": seats_taken,
+        "capacity": capacity,
+        "overbooked": max(0, seated - capacity),
+        "seat_rows_match_tickets": seats_taken == seated,
+        "free_seats_while_waiting": free_seats if by_status.get("waitlisted") else 0,
+    }
+
+
+def top_frames(raw_profile: Path, limit: int = 25) -> list[tuple[str, float]]:
+    """Self time and inclusive time per function from py-spy's collapsed stacks."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw_profile.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [re.sub(r" \(.*?/site-packages/", " (", f) for f in stack.split(";")]
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    total = total or 1
+    return (
+        [(f, round(100 * n / total, 1)) for f, n in own.most_common(limit)],
+        [(f, round(100 * n / total, 1)) for f, n in inclusive.most_common(limit * 2)],
+    )
+
+
+def run(args) -> dict:
+    url = create_pg_database("bench_reg")
+    db = migrated_database("registration", url)
+    load_programme(db, args.capacity)
+    port = free_port()
+    env = {
+        **os.environ,
+        "REGISTRATION_DATABASE_URL": url,
+        "REGISTRATION_PORT": str(port),
+        "WEB_WORKERS": str(args.workers),
+        "WEB_THREADS": str(args.threads),
+        "LOG_LEVEL": "WARNING",
+        "REGISTRATION_RATE_LIMIT_PER_IP": "10000000/minute",
+        "REGISTRATION_RATE_LIMIT_PER_EMAIL": "1000/minute",
+    }
+    todo = str(Path(sys.executable).with_name("todo"))
+    server = subprocess.Popen([todo, "serve", "registration"], env=env)
+    tmp = Path(tempfile.mkdtemp(prefix="rush-"))
+    profiler = None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(f"{base}/healthz")
+        # Warm every worker's connection pool and imports before measuring.
+        subprocess.run(
+            ["wrk", "-t2", "-c32", "-d2s", f"{base}/api/v1/events/{EVENT}/sessions/1/availability"],
+            capture_output=True,
+        )
+        script = tmp / "rush.lua"
+        path = f"/api/v1/events/{EVENT}/registrations"
+        script.write_text(f'PATH = "{path}"\nSESSION = {SESSION_ID}\n' + WRK_SCRIPT)
+        if args.profile:
+            profiler = subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--subprocesses",
+                    "--format",
+                    "raw",
+                    "--duration",
+                    str(max(args.seconds - 2, 1)),
+                    "--rate",
+                    "200",
+                    "--nonblocking",
+                    "--output",
+                    str(tmp / "profile.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        started = time.monotonic()
+        wrk = subprocess.run(
+            [
+                "wrk",
+                f"-t{args.wrk_threads}",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--timeout",
+                "10s",
+                "--latency",
+                "-s",
+                str(script),
+                base,
+                "--",
+                str(int(started)),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if profiler is not None:
+            profiler.wait(timeout=60)
+        match = re.search(r"WRK_RESULT (\{.*\})", wrk.stdout)
+        if match is None:
+            raise RuntimeError(f"wrk gave no result:\n{wrk.stdout}\n{wrk.stderr}")
+        figures = json.loads(match.group(1))
+        counts = stored_counts(db, args.capacity)
+        seconds = figures["duration_us"] / 1e6
+        created = sum(counts["by_status"].values())
+        result = {
+            "benchmark": "registration_rush",
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count()},
+            "setup": {
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "capacity": args.capacity,
+                "web_workers": args.workers,
+                "web_threads": args.threads,
+                "wrk_threads": args.wrk_threads,
+            },
+            "requests": figures["requests"],
+            "non_2xx": figures["errors_status"],
+            "socket_errors": {
+                k: figures[k]
+                for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout")
+            },
+            "requests_per_second": round(figures["requests"] / seconds, 1),
+            "registrations_stored": created,
+            "registrations_per_second": round(created / seconds, 1),
+            "latency_ms": {
+                p: round(figures[f"latency_{p}_us"] / 1000, 1) for p in ("p50", "p90", "p99", "max")
+            },
+            "seats": counts,
+        }
+        if args.profile and (tmp / "profile.txt").exists():
+            own, inclusive = top_frames(tmp / "profile.txt")
+            result["profile"] = {"self_percent": own, "inclusive_percent": inclusive}
+        return result
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        db.dispose()
+        if not args.keep_database:
+            drop_pg_database(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=256)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--capacity", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--keep-database", action="store_true")
+    args = parser.parse_args()
+    result = run(args)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"registration_rush-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=2, default=str))
+    profile = result.pop("profile", None)
+    print(json.dumps(result, indent=2, default=str))
+    if profile:
+        print("\nhottest functions (self time, % of samples):")
+        for frame, percent in profile["self_percent"]:
+            print(f"  {percent:5.1f}  {frame}")
+    seats = result["seats"]
+    print(
+        f"\n{result['registrations_per_second']} registrations/s, "
+        f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
+        f"{seats['seated']} seated of {seats['capacity']} seats, overbooked {seats['overbooked']}"
+        f"\nwritten to {out}"
+    )
+
+
+if __name__ == "__main__":
+    main()
