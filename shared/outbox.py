@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, text
+from sqlalchemy import Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.db import UTCDateTime, utcnow
@@ -67,10 +67,22 @@ def add_message(
         created_at=envelope.occurred_at,
     )
     session.add(row)
-    if session.get_bind().dialect.name == "postgresql":
-        # Delivered at commit only, so the relay wakes exactly when the row becomes visible.
-        session.execute(
-            text("SELECT pg_notify(:channel, '')"),
-            {"channel": notify_channel(outbox_model.__tablename__)},
-        )
+    session.info.setdefault(_PENDING_NOTIFY, set()).add(notify_channel(outbox_model.__tablename__))
     return row
+
+
+_PENDING_NOTIFY = "outbox_channels_to_notify"
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_relays(session: Session) -> None:
+    """Wake the relays once per transaction; NOTIFY is delivered at commit, with the rows."""
+    channels = session.info.pop(_PENDING_NOTIFY, None)
+    if channels and session.get_bind().dialect.name == "postgresql":
+        for channel in channels:
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_notifications(session: Session) -> None:
+    session.info.pop(_PENDING_NOTIFY, None)

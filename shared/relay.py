@@ -1,11 +1,16 @@
 """The outbox relay: publishes outbox rows to RabbitMQ and marks them published.
 
-Each row is published persistent and `mandatory`, on a channel with publisher confirms, and
-marked published in the transaction that locked it; a crash or a lost broker before that commit
-leaves the row to be published again (consumers drop duplicates by message id). Two relays may
-run at once: rows are locked with SKIP LOCKED on PostgreSQL (SQLite has a single writer anyway),
-and a row is only published when no earlier row of its aggregate is still waiting, so each
-aggregate's messages keep their order.
+A batch of rows is locked, published persistent and `mandatory` on a channel with publisher
+confirms, and marked published in the same transaction once the broker has confirmed every
+message of the batch. Confirms are collected asynchronously (pika's SelectConnection), so the
+broker can write a whole batch to disk at once instead of one message per disk flush. A crash,
+a negative confirm or a lost broker before the commit leaves the rows to be published again
+(consumers drop duplicates by message id).
+
+Two relays may run at once: rows are locked with SKIP LOCKED on PostgreSQL (SQLite has a single
+writer anyway), and a row is only published when no earlier row of its aggregate is still
+waiting, so each aggregate's messages keep their order. The relay wakes on PostgreSQL's
+LISTEN/NOTIFY (the socket is watched by the same event loop) or, on SQLite, polls.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from dataclasses import dataclass, field
 
 import pika
 import pika.exceptions
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from shared.broker import Backoff, connect, declare_topology
+from shared.broker import Backoff, connect, connection_parameters, declare_topology
 from shared.db import Database, utcnow
 from shared.messages import EXCHANGE
 from shared.outbox import OutboxMixin, notify_channel
@@ -28,6 +35,20 @@ from shared.topology import QUEUES, QueueSpec
 log = logging.getLogger(__name__)
 
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
+CONFIRM_TIMEOUT_SECONDS = 30
+
+
+class BrokerLost(Exception):
+    """The connection or channel closed while the relay was running."""
+
+
+@dataclass
+class Batch:
+    session: Session
+    rows: list[OutboxMixin]
+    unconfirmed: set[int] = field(default_factory=set)
+    returned: set[str] = field(default_factory=set)
+    nacked: bool = False
 
 
 class OutboxRelay:
@@ -39,7 +60,7 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_seconds: float = 0.1,
-        listen_timeout: float = 5.0,
+        listen_timeout: float = 1.0,
         queues: tuple[QueueSpec, ...] = QUEUES,
         queue_type: str = "classic",
     ):
@@ -52,46 +73,105 @@ class OutboxRelay:
         self.queues = queues
         self.queue_type = queue_type
         self.stop_event = threading.Event()
+        self._connection: pika.SelectConnection | None = None
+        self._channel = None
         self._listener: psycopg.Connection | None = None
+        self._batch: Batch | None = None
+        self._next_tag = 0
+        self._pump_timer = None
+        self._failure: Exception | None = None
 
-    # -- the loop -------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------
 
     def run(self) -> None:
         backoff = Backoff()
         while not self.stop_event.is_set():
-            connection = None
             try:
-                connection = connect(self.amqp_url)
-                channel = connection.channel()
-                channel.confirm_delivery()
-                declare_topology(channel, self.queues, self.queue_type)
-                log.info("relay connected to the broker")
+                self._declare_topology()
+                self._run_connection()
                 backoff.reset()
-                self._publish_until_stopped(connection, channel)
-            except BROKER_ERRORS as exc:
+            except (BrokerLost, *BROKER_ERRORS) as exc:
+                if self.stop_event.is_set():
+                    break
                 delay = backoff.next()
                 log.warning("broker unavailable (%s); retrying in %.1f s", exc, delay)
                 self.stop_event.wait(delay)
-            finally:
-                if connection is not None and connection.is_open:
-                    with contextlib.suppress(BROKER_ERRORS):
-                        connection.close()
         self._close_listener()
         log.info("relay stopped")
 
     def stop(self) -> None:
+        """Stop after the batch in flight; safe to call from any thread or a signal handler."""
         self.stop_event.set()
+        connection = self._connection
+        if connection is not None:
+            try:
+                connection.ioloop.add_callback_threadsafe(self._shutdown_if_idle)
+            except Exception:  # the loop has already gone
+                log.debug("relay loop already stopped", exc_info=True)
 
-    def _publish_until_stopped(self, connection, channel) -> None:
-        while not self.stop_event.is_set():
-            published = self.publish_batch(channel)
-            connection.process_data_events(time_limit=0)
-            if published < self.batch_size:
-                self._wait_for_rows()
+    def _declare_topology(self) -> None:
+        connection = connect(self.amqp_url)
+        try:
+            declare_topology(connection.channel(), self.queues, self.queue_type)
+        finally:
+            connection.close()
 
-    # -- one batch ------------------------------------------------------------------------
+    def _run_connection(self) -> None:
+        self._failure = None
+        self._next_tag = 0
+        self._connection = pika.SelectConnection(
+            connection_parameters(self.amqp_url),
+            on_open_callback=self._on_connection_open,
+            on_open_error_callback=self._on_connection_failed,
+            on_close_callback=self._on_connection_closed,
+        )
+        try:
+            self._connection.ioloop.start()
+        finally:
+            self._abandon_batch()
+            self._unwatch_listener()
+            self._connection = None
+            self._channel = None
+        if self._failure is not None and not self.stop_event.is_set():
+            raise BrokerLost(str(self._failure))
 
-    def claim_batch(self, session) -> list[OutboxMixin]:
+    def _on_connection_open(self, connection) -> None:
+        connection.channel(on_open_callback=self._on_channel_open)
+
+    def _on_connection_failed(self, connection, error) -> None:
+        self._failure = error if isinstance(error, Exception) else BrokerLost(str(error))
+        connection.ioloop.stop()
+
+    def _on_connection_closed(self, connection, reason) -> None:
+        if not self.stop_event.is_set():
+            self._failure = reason
+        connection.ioloop.stop()
+
+    def _on_channel_open(self, channel) -> None:
+        self._channel = channel
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.add_on_return_callback(self._on_return)
+        channel.confirm_delivery(self._on_confirm, callback=self._on_confirm_mode)
+
+    def _on_channel_closed(self, _channel, reason) -> None:
+        self._channel = None
+        if not self.stop_event.is_set():
+            self._failure = reason
+        if self._connection is not None and self._connection.is_open:
+            self._connection.close()
+
+    def _on_confirm_mode(self, _frame) -> None:
+        log.info("relay connected to the broker")
+        self._watch_listener()
+        self._schedule_pump(0)
+
+    def _shutdown_if_idle(self) -> None:
+        if self._batch is None and self._connection is not None and self._connection.is_open:
+            self._connection.close()
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def claim_batch(self, session: Session) -> list[OutboxMixin]:
         """Lock the next waiting rows whose aggregate has no earlier row waiting elsewhere."""
         model = self.outbox
         query = (
@@ -125,58 +205,171 @@ class OutboxRelay:
             if row.aggregate not in earliest_foreign or row.id < earliest_foreign[row.aggregate]
         ]
 
-    def publish_batch(self, channel) -> int:
-        """Publish one batch; returns how many rows were published."""
-        with self.db.transaction() as session:
-            rows = self.claim_batch(session)
-            for row in rows:
-                self._publish_row(channel, row)
-                row.published_at = utcnow()
-                row.attempts += 1
-            return len(rows)
+    def _schedule_pump(self, delay: float) -> None:
+        if self._connection is None:
+            return
+        if self._pump_timer is not None:
+            self._connection.ioloop.remove_timeout(self._pump_timer)
+        self._pump_timer = self._connection.ioloop.call_later(delay, self._pump)
 
-    def _publish_row(self, channel, row: OutboxMixin) -> None:
-        properties = pika.BasicProperties(
-            content_type="application/json",
-            delivery_mode=pika.DeliveryMode.Persistent,
-            message_id=row.message_id,
-            type=row.routing_key,
-            timestamp=int(row.created_at.timestamp()),
-        )
+    def _pump(self) -> None:
+        self._pump_timer = None
+        if self._batch is not None or self._channel is None:
+            return
+        if self.stop_event.is_set():
+            self._shutdown_if_idle()
+            return
+        session = self.db.session()
         try:
-            channel.basic_publish(
-                EXCHANGE, row.routing_key, row.body.encode(), properties, mandatory=True
+            rows = self.claim_batch(session)
+        except Exception:
+            session.rollback()
+            session.close()
+            log.exception("reading the outbox failed; retrying")
+            self._schedule_pump(1.0)
+            return
+        if not rows:
+            session.rollback()
+            session.close()
+            self._schedule_pump(
+                self.poll_seconds if self._listener is None else self.listen_timeout
             )
-        except pika.exceptions.UnroutableError:
-            # Every consuming queue is declared before publishing, so nobody subscribes to this
-            # type: keep a trace on the row instead of retrying forever.
-            log.warning("message %s (%s) is unroutable", row.message_id, row.routing_key)
-            row.last_error = "unroutable: no queue is bound to this routing key"
+            return
+        self._batch = Batch(session, rows)
+        for row in rows:
+            self._next_tag += 1
+            self._batch.unconfirmed.add(self._next_tag)
+            self._channel.basic_publish(
+                EXCHANGE,
+                row.routing_key,
+                row.body.encode(),
+                pika.BasicProperties(
+                    content_type="application/json",
+                    delivery_mode=pika.DeliveryMode.Persistent,
+                    message_id=row.message_id,
+                    type=row.routing_key,
+                    timestamp=int(row.created_at.timestamp()),
+                ),
+                mandatory=True,
+            )
+        self._connection.ioloop.call_later(
+            CONFIRM_TIMEOUT_SECONDS, self._confirm_timeout(self._batch)
+        )
 
-    # -- waiting for work -----------------------------------------------------------------
+    def _on_return(self, _channel, _method, properties, _body) -> None:
+        # The broker sends basic.return before the confirm of the same message.
+        if self._batch is not None:
+            self._batch.returned.add(properties.message_id)
 
-    def _wait_for_rows(self) -> None:
+    def _on_confirm(self, frame) -> None:
+        batch = self._batch
+        if batch is None:
+            return
+        method = frame.method
+        tag = method.delivery_tag
+        done = {t for t in batch.unconfirmed if t <= tag} if method.multiple else {tag}
+        batch.unconfirmed -= done
+        if isinstance(method, pika.spec.Basic.Nack):
+            batch.nacked = True
+        if not batch.unconfirmed:
+            self._finish_batch()
+
+    def _finish_batch(self) -> None:
+        batch = self._batch
+        self._batch = None
+        try:
+            if batch.nacked:
+                log.warning("broker refused part of a batch; it will be published again")
+                batch.session.rollback()
+            else:
+                self._mark_published(batch)
+                batch.session.commit()
+        except Exception:
+            batch.session.rollback()
+            log.exception("marking a batch published failed; it will be published again")
+        finally:
+            batch.session.close()
+        if self.stop_event.is_set():
+            self._shutdown_if_idle()
+        else:
+            self._schedule_pump(1.0 if batch.nacked else 0)
+
+    def _mark_published(self, batch: Batch) -> None:
+        model = self.outbox
+        now = utcnow()
+        ids = [row.id for row in batch.rows]
+        batch.session.execute(
+            update(model)
+            .where(model.id.in_(ids))
+            .values(published_at=now, attempts=model.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        for row in batch.rows:
+            if row.message_id in batch.returned:
+                # Every consuming queue is declared before publishing, so nobody subscribes to
+                # this type: keep a trace on the row instead of retrying forever.
+                log.warning("message %s (%s) is unroutable", row.message_id, row.routing_key)
+                batch.session.execute(
+                    update(model)
+                    .where(model.id == row.id)
+                    .values(last_error="unroutable: no queue is bound to this routing key")
+                    .execution_options(synchronize_session=False)
+                )
+
+    def _confirm_timeout(self, batch: Batch):
+        def expire() -> None:
+            if self._batch is batch and self._connection is not None:
+                log.error(
+                    "no confirms for %d messages in %d s; reconnecting",
+                    len(batch.unconfirmed),
+                    CONFIRM_TIMEOUT_SECONDS,
+                )
+                self._failure = BrokerLost("confirm timeout")
+                self._connection.close()
+
+        return expire
+
+    def _abandon_batch(self) -> None:
+        if self._batch is not None:
+            self._batch.session.rollback()
+            self._batch.session.close()
+            self._batch = None
+
+    # -- waking up on PostgreSQL NOTIFY -----------------------------------------------------
+
+    def _watch_listener(self) -> None:
         if self.db.is_sqlite:
-            self.stop_event.wait(self.poll_seconds)
             return
         try:
-            listener = self._listen()
-            for _ in listener.notifies(timeout=self.listen_timeout, stop_after=1):
-                pass
+            if self._listener is None or self._listener.closed:
+                url = self.db.engine.url.set(drivername="postgresql")
+                self._listener = psycopg.connect(
+                    url.render_as_string(hide_password=False), autocommit=True
+                )
+                channel = notify_channel(self.outbox.__tablename__)
+                self._listener.execute(f'LISTEN "{channel}"')
+            self._connection.ioloop.add_handler(
+                self._listener.fileno(), self._on_notify, self._connection.ioloop.READ
+            )
         except psycopg.Error as exc:
             log.warning("LISTEN failed (%s); polling instead", exc)
             self._close_listener()
-            self.stop_event.wait(self.poll_seconds)
 
-    def _listen(self) -> psycopg.Connection:
-        if self._listener is None or self._listener.closed:
-            url = self.db.engine.url.set(drivername="postgresql")
-            self._listener = psycopg.connect(
-                url.render_as_string(hide_password=False), autocommit=True
-            )
-            channel = notify_channel(self.outbox.__tablename__)
-            self._listener.execute(f'LISTEN "{channel}"')
-        return self._listener
+    def _on_notify(self, _fd, _events) -> None:
+        try:
+            for _ in self._listener.notifies(timeout=0):
+                pass
+        except psycopg.Error as exc:
+            log.warning("LISTEN connection lost (%s); polling instead", exc)
+            self._unwatch_listener()
+            self._close_listener()
+        if self._batch is None:
+            self._schedule_pump(0)
+
+    def _unwatch_listener(self) -> None:
+        if self._listener is not None and not self._listener.closed and self._connection:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._connection.ioloop.remove_handler(self._listener.fileno())
 
     def _close_listener(self) -> None:
         if self._listener is not None:

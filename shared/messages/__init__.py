@@ -8,6 +8,7 @@ registered with `message_type`, and checked on publish and on receipt.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+
+
 @dataclass(frozen=True)
 class Envelope:
     id: str
@@ -84,6 +88,7 @@ class Envelope:
         )
 
 
+@functools.cache
 def _data_schema(type_name: str) -> tuple[int, Schema]:
     _load_all()
     try:
@@ -120,7 +125,7 @@ def parse_envelope(body: bytes | str) -> Envelope:
     if not isinstance(raw, dict):
         raise MessageError("body is not a JSON object")
     try:
-        envelope = EnvelopeSchema().load(raw)
+        envelope = _ENVELOPE_SCHEMA.load(raw)
     except ValidationError as exc:
         raise MessageError(f"bad envelope: {exc.messages}") from exc
     version, schema = _data_schema(envelope["type"])

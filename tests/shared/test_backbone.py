@@ -132,36 +132,46 @@ def test_invalid_message_is_dead_lettered_at_once_and_the_rest_keeps_flowing(
     assert queue_depth(amqp_url, test_queue.dead_letter_queue) == 2
 
 
+TOTAL = 10_000
+
+
 @pytest.mark.slow
 def test_relay_killed_in_the_middle_of_a_batch_loses_nothing(
     producer_db, commit_messages, make_config, amqp_url, test_queue, tmp_path
 ):
-    tap = QueueTap(amqp_url, MESSAGE_TYPE)
     with producer_db.transaction() as session:
-        for n in range(3000):
+        for n in range(TOTAL):
             add_message(session, OutboxMessage, MESSAGE_TYPE, live_data(n), aggregate=f"s{n % 7}")
     env = {
         **os.environ,
         "SCHEDULE_DATABASE_URL": producer_db.url,
         "AMQP_URL": amqp_url,
-        "RELAY_BATCH_SIZE": "500",
+        "RELAY_BATCH_SIZE": "1000",
         "TODO_VAR_DIR": str(tmp_path),
     }
     command = [sys.executable, "-m", "shared.cli", "relay", "schedule"]
+    tap = QueueTap(amqp_url, MESSAGE_TYPE)
     relay = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: len(tap.drain()) > 0, message="the first published messages")
+        wait_until(lambda: tap.receive(), interval=0, message="the first messages")
         relay.send_signal(signal.SIGKILL)
         relay.wait(timeout=10)
     finally:
         if relay.poll() is None:
             relay.kill()
-    published_before_restart = len(tap.drain())
-    assert published_before_restart < 3000, "killed before finishing the batch"
+    with producer_db.transaction() as session:
+        marked = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.published_at.is_not(None))
+        )
+    received = {m["id"] for m in tap.drain()}
+    assert len(received) < TOTAL, "killed before the relay was done"
+    assert len(received) > marked, "killed after publishing a batch but before marking it"
 
     relay = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: len({m["id"] for m in tap.drain()}) == 3000, timeout=60)
+        wait_until(lambda: len({m["id"] for m in tap.drain()}) == TOTAL, timeout=60)
     finally:
         relay.send_signal(signal.SIGTERM)
         assert relay.wait(timeout=20) == 0, "relay stops cleanly on SIGTERM"

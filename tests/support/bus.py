@@ -38,14 +38,23 @@ class QueueTap:
         for key in routing_keys:
             self.channel.queue_bind(self.name, EXCHANGE, routing_key=key)
         self.received: list[dict] = []
+        self.channel.basic_consume(self.name, self._on_message, auto_ack=True)
+
+    def _on_message(self, _channel, _method, _properties, body: bytes) -> None:
+        self.received.append(json.loads(body))
+
+    def receive(self, seconds: float = 0.01) -> list[dict]:
+        """Take in what arrives within `seconds`; returns all envelopes received so far."""
+        self.connection.process_data_events(time_limit=seconds)
+        return self.received
 
     def drain(self) -> list[dict]:
-        """Fetch everything waiting now; returns all envelopes received so far."""
+        """Take in messages until none arrives for 50 ms; returns all received so far."""
         while True:
-            method, _props, body = self.channel.basic_get(self.name, auto_ack=True)
-            if method is None:
+            before = len(self.received)
+            self.receive(0.05)
+            if len(self.received) == before:
                 return self.received
-            self.received.append(json.loads(body))
 
     def close(self) -> None:
         if self.connection.is_open:
