@@ -224,7 +224,7 @@ def run(args) -> dict:
         if args.profile:
             profiler = subprocess.Popen(
                 [
-                    "py-spy",
+                    str(Path(sys.executable).with_name("py-spy")),
                     "record",
                     "--pid",
                     str(server.pid),
