@@ -12,9 +12,11 @@ def _programme_error(error: ProgrammeError):
 
 
 def create_app(config: Config | None = None) -> Flask:
-    app = create_service_app(
-        "schedule", config or Config.from_env(), title="Schedule API", blueprints=BLUEPRINTS
+    config = config or Config.from_env()
+    app = create_service_app("schedule", config, title="Schedule API", blueprints=BLUEPRINTS)
+    # Tests publish and read back at once; served for real, a second of lag saves a query.
+    app.extensions["schedule_exports"] = ExportStore(
+        app.extensions["todo_db"], head_ttl=0.0 if config.testing else 1.0
     )
-    app.extensions["schedule_exports"] = ExportStore(app.extensions["todo_db"])
     app.register_error_handler(ProgrammeError, _programme_error)
     return app

@@ -1,13 +1,15 @@
 """Cheap public reads of stored release renderings.
 
-Each request costs one small indexed query for the latest release's ETag (so a new release is
-seen at once by every process); the bytes themselves are cached per process by release, since a
-release never changes.
+A release never changes, so each process caches its rendered bytes. Which release is the latest
+is looked up at most once per `head_ttl` seconds per event and export (one small indexed query),
+so a new release reaches every process within that time; clients cache for longer anyway
+(`Cache-Control: max-age`), and serving stays free of database work on the hot path.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,20 +49,34 @@ class StoredExport:
 
 
 class ExportStore:
-    def __init__(self, db: Database, cached_bodies: int = 64):
+    def __init__(self, db: Database, *, head_ttl: float = 1.0, cached_bodies: int = 64):
         self.db = db
+        self.head_ttl = head_ttl
         self.cached_bodies = cached_bodies
         self._bodies: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._heads: dict[tuple[str, str, int | None], tuple[float, StoredExport | None]] = {}
         self._lock = threading.Lock()
 
     def find(self, slug: str, name: str, number: int | None = None) -> StoredExport | None:
         """The export `name` of the event's latest release (or of release `number`)."""
+        key = (slug, name, number)
+        now = time.monotonic()
+        cached = self._heads.get(key)
+        if cached is not None and (now < cached[0] or (number is not None and cached[1])):
+            return cached[1]
         query, params = (_LATEST, {}) if number is None else (_NUMBERED, {"number": number})
         with self.db.engine.connect() as connection:
             row = connection.execute(query, {"slug": slug, "name": name, **params}).first()
-        if row is None:
-            return None
-        return StoredExport(row.id, name, row.number, row.published_at, row.etag, row.media_type)
+        export = None
+        if row is not None:
+            export = StoredExport(
+                row.id, name, row.number, row.published_at, row.etag, row.media_type
+            )
+        with self._lock:
+            if len(self._heads) > 10_000:  # unknown slugs must not grow it without bound
+                self._heads.clear()
+            self._heads[key] = (now + self.head_ttl, export)
+        return export
 
     def body(self, export: StoredExport) -> bytes:
         key = (export.release_id, export.name)

@@ -12,6 +12,7 @@ from lxml import etree
 from werkzeug.http import http_date, parse_date
 
 from services.schedule.draft import find_event, list_sessions, update_session
+from services.schedule.reads import ExportStore
 from services.schedule.releases import publish_release
 
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -116,3 +117,20 @@ def test_events_list_shows_the_latest_release(client, schedule_db, published_eve
     republish_with_title(schedule_db, published_event, "Zwei")
     events = client.get("/api/v1/events").json
     assert [(e["slug"], e["latest_release"]) for e in events] == [(published_event, 2)]
+
+
+def test_the_store_looks_up_the_latest_release_once_per_ttl(
+    schedule_db, published_event, monkeypatch
+):
+    clock = [1000.0]
+    monkeypatch.setattr("services.schedule.reads.time.monotonic", lambda: clock[0])
+    store = ExportStore(schedule_db, head_ttl=1.0)
+    first = store.find(published_event, "schedule.xml")
+    republish_with_title(schedule_db, published_event, "Neu")
+    assert store.find(published_event, "schedule.xml") == first
+    clock[0] += 1.5
+    second = store.find(published_event, "schedule.xml")
+    assert second.number == 2
+    assert b"Neu" in store.body(second)
+    assert store.find(published_event, "schedule.xml", number=1) == first
+    assert store.find("nope", "schedule.xml") is None
