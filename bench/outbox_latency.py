@@ -64,7 +64,9 @@ def measure(backend: str, rate: float, seconds: float) -> dict:
     )
     env = {**os.environ, "SCHEDULE_DATABASE_URL": producer_url, "AMQP_URL": amqp_url}
     relay = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "relay", "schedule"], env=env, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "shared.cli", "relay", "schedule"],
+        env=env,
+        stderr=subprocess.DEVNULL,
     )
     try:
         with running(consumer):
@@ -116,7 +118,9 @@ def main() -> None:
     args = parser.parse_args()
     backends = ("postgresql", "sqlite") if args.backend == "both" else (args.backend,)
     results = [measure(backend, args.rate, args.seconds) for backend in backends]
-    print(f"{'backend':<12}{'rate/s':>8}{'sent':>7}{'got':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    print(
+        f"{'backend':<12}{'rate/s':>8}{'sent':>7}{'got':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    )
     for r in results:
         print(
             f"{r['backend']:<12}{r['rate_per_s']:>8.0f}{r['messages']:>7}{r['delivered']:>7}"
