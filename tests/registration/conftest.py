@@ -11,6 +11,7 @@ from services.registration.models import ApiToken, ProcessedMessage
 from services.registration.programme import release_handler
 from services.registration.settings import Links, RegistrationSettings
 from shared.auth import new_token, store_token
+from shared.config import Config
 from shared.consumer import handle_once
 from shared.messages import build_envelope
 
@@ -117,11 +118,16 @@ def organiser_token():
 
 
 @pytest.fixture
-def make_app(make_config):
+def make_app(tmp_path):
+    """make_app(db, settings) -> the registration app on db; it needs no broker."""
+
     def make(db, settings: RegistrationSettings = UNTHROTTLED):
         from services.registration.app import create_app
 
-        app = create_app(make_config(registration_db=db), settings)
-        return app
+        config = Config.from_env(
+            {"TODO_VAR_DIR": str(tmp_path / "var"), "TODO_TESTING": "1"}
+        ).with_overrides(testing=True)
+        urls = {**config.database_urls, "registration": db.url}
+        return create_app(config.with_overrides(database_urls=urls), settings)
 
     return make

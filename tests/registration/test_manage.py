@@ -1,0 +1,145 @@
+"""The secret manage link: API and page; cancelling promotes; language, feed token, GDPR."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from services.registration.models import Attendee, OutboxMessage, Ticket
+from tests.registration.conftest import EVENT, session_info
+
+
+@pytest.fixture
+def booked(registration_db, publish_release, register_one, make_app):
+    """a holds the one seat of session 1 and a seat of session 2; b waits for session 1."""
+    publish_release(registration_db, 1, [session_info(1, capacity=1), session_info(2, capacity=5)])
+    a = register_one(registration_db, "a@example.org", [1, 2])
+    register_one(registration_db, "b@example.org", [1], locale="en")
+    app = make_app(registration_db)
+    return registration_db, app.test_client(), a.attendee.manage_token
+
+
+def routing_keys(db) -> list[str]:
+    with db.transaction() as session:
+        return list(session.scalars(select(OutboxMessage.routing_key).order_by(OutboxMessage.id)))
+
+
+def last_message(db, routing_key: str) -> dict:
+    with db.transaction() as session:
+        body = session.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.routing_key == routing_key)
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+    return json.loads(body)["data"]
+
+
+def test_booking_shows_tickets_and_links(booked):
+    _db, client, token = booked
+    booking = client.get(f"/api/v1/manage/{token}").json
+    assert [(t["session"], t["status"]) for t in booking["tickets"]] == [
+        (1, "confirmed"),
+        (2, "confirmed"),
+    ]
+    assert booking["manage_url"].endswith(f"/{EVENT}/manage/{token}")
+    assert "/calendar/personal/" in booking["feed_url"]
+    assert len(token) >= 32
+    assert client.get("/api/v1/manage/not-a-token").status_code == 404
+
+
+def test_cancelling_a_seat_promotes_the_first_waiting_at_once(booked):
+    db, client, token = booked
+    ticket_id = client.get(f"/api/v1/manage/{token}").json["tickets"][0]["id"]
+    response = client.post(f"/api/v1/manage/{token}/tickets/{ticket_id}/cancel")
+    assert response.status_code == 200
+    assert response.json["tickets"][0]["status"] == "cancelled"
+    with db.transaction() as session:
+        waiting = session.scalars(
+            select(Ticket).join(Attendee).where(Attendee.email == "b@example.org")
+        ).one()
+        assert waiting.status == "confirmed"
+    assert routing_keys(db)[-2:] == [
+        "registration.ticket.promoted",
+        "registration.ticket.cancelled",
+    ]
+    assert last_message(db, "registration.ticket.cancelled")["reason"] == "attendee"
+    assert last_message(db, "registration.ticket.promoted")["attendee"]["locale"] == "en"
+    # Cancelling again changes nothing and tells nobody twice.
+    before = routing_keys(db)
+    assert client.post(f"/api/v1/manage/{token}/tickets/{ticket_id}/cancel").status_code == 200
+    assert routing_keys(db) == before
+
+
+def test_a_ticket_of_someone_else_cannot_be_cancelled(booked, register_one):
+    db, client, token = booked
+    other = register_one(db, "c@example.org", [2]).tickets[0].ticket.id
+    assert client.post(f"/api/v1/manage/{token}/tickets/{other}/cancel").status_code == 404
+
+
+def test_cancel_all(booked):
+    _db, client, token = booked
+    booking = client.post(f"/api/v1/manage/{token}/cancel").json
+    assert {t["status"] for t in booking["tickets"]} == {"cancelled"}
+
+
+def test_locale_and_feed_token(booked):
+    db, client, token = booked
+    old_feed = client.get(f"/api/v1/manage/{token}").json["feed_url"]
+    assert client.patch(f"/api/v1/manage/{token}", json={"locale": "en"}).json["locale"] == "en"
+    assert client.patch(f"/api/v1/manage/{token}", json={"locale": "fr"}).status_code == 422
+    new_feed = client.post(f"/api/v1/manage/{token}/feed-token").json["feed_url"]
+    assert new_feed != old_feed
+    updated = last_message(db, "registration.attendee.updated")
+    assert updated["attendee"]["feed_token"] in new_feed
+    assert updated["attendee"]["locale"] == "en"
+
+
+def test_data_download_and_erasure(booked):
+    db, client, token = booked
+    data = client.get(f"/api/v1/manage/{token}/data").json
+    assert data["attendee"]["email"] == "a@example.org"
+    assert data["attendee"]["consent"]["text_version"]
+    assert len(data["tickets"]) == 2
+    assert client.delete(f"/api/v1/manage/{token}").json == {"erased": True}
+    assert client.get(f"/api/v1/manage/{token}").status_code == 404
+    with db.transaction() as session:
+        erased = session.scalars(select(Attendee).where(Attendee.erased_at.is_not(None))).one()
+        assert "a@example.org" not in (erased.name, erased.email)
+        assert (
+            session.scalar(select(Ticket).where(Ticket.attendee_id == erased.id).limit(1))
+            is not None
+        )
+    message = last_message(db, "registration.attendee.erased")
+    assert (message["email"], message["locale"]) == ("a@example.org", "de")
+    # The freed seat went to b; the erased person gets no cancellation mails.
+    assert "registration.ticket.cancelled" not in routing_keys(db)
+    assert routing_keys(db).count("registration.ticket.promoted") == 1
+
+
+def test_manage_page_in_german_and_english(booked):
+    _db, client, token = booked
+    page = client.get(f"/{EVENT}/manage/{token}")
+    assert page.status_code == 200 and "Deine Anmeldung" in page.text and "Session 1" in page.text
+    assert "Your registration" in client.get(f"/{EVENT}/manage/{token}?lang=en").text
+    assert client.get(f"/other/manage/{token}").status_code == 404
+    assert client.get(f"/{EVENT}/manage/wrong").status_code == 404
+
+
+def test_manage_page_forms(booked):
+    _db, client, token = booked
+    response = client.post(f"/{EVENT}/manage/{token}/locale", data={"locale": "en"})
+    assert response.status_code == 303
+    assert "Your registration" in client.get(response.headers["Location"]).text
+    ticket_id = client.get(f"/api/v1/manage/{token}").json["tickets"][0]["id"]
+    assert client.post(f"/{EVENT}/manage/{token}/tickets/{ticket_id}/cancel").status_code == 303
+    assert client.get(f"/api/v1/manage/{token}").json["tickets"][0]["status"] == "cancelled"
+    assert client.post(f"/{EVENT}/manage/{token}/feed-token").status_code == 303
+    assert (
+        client.get(f"/{EVENT}/manage/{token}/data.json").json["attendee"]["email"]
+        == "a@example.org"
+    )
+    erased = client.post(f"/{EVENT}/manage/{token}/erase")
+    assert erased.status_code == 200 and "erased" in erased.text
+    assert client.get(f"/{EVENT}/manage/{token}").status_code == 404
