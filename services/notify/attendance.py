@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from services.notify.feeds import FeedContext, delete_personal_feeds, render_personal_feed
+from services.notify.feeds import FeedContext, delete_personal_feeds, render_personal_feeds
 from services.notify.mails import Mailer, Recipient, local_datetime, session_details, single_line
 from services.notify.models import (
     Attendee,
@@ -107,7 +107,7 @@ def apply_ticket_message(
         verb == "cancelled" and data.get("reason") == "session_cancelled"
     ):
         _queue_ticket_mail(session, verb, ticket, attendee, data, mailer, cause_message_id)
-    render_personal_feed(session, attendee, feed_context, occurred_at)
+    render_personal_feeds(session, [attendee], feed_context, occurred_at)
 
 
 def _queue_ticket_mail(
@@ -164,7 +164,7 @@ def apply_attendee_update(
     if is_erased(session, data["attendee"]["id"]):
         return
     attendee = upsert_attendee(session, data["event"], data["attendee"], occurred_at)
-    render_personal_feed(session, attendee, feed_context, occurred_at)
+    render_personal_feeds(session, [attendee], feed_context, occurred_at)
 
 
 def erase_attendee(

@@ -8,6 +8,7 @@ the session's last change, not the time of rendering).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -83,13 +84,22 @@ def session_event(
     return vevent
 
 
+@functools.lru_cache(maxsize=32)
+def vtimezone(timezone: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """The VTIMEZONE of the sessions' years only (not 1970-2038); built once per process,
+    since working out the transitions costs more than the rest of an invitation."""
+    return icalendar.Timezone.from_tzinfo(
+        ZoneInfo(timezone), first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+
+
 def _serialise(calendar: icalendar.Calendar, sessions: Iterable[ProgrammeSession]) -> bytes:
-    days = [s.starts_at.date() for s in sessions]
-    if days:
-        # A VTIMEZONE covering the sessions' years only, not 1970-2038.
-        calendar.add_missing_timezones(
-            first_date=date(min(days).year, 1, 1), last_date=date(max(days).year + 1, 1, 1)
-        )
+    sessions = list(sessions)
+    if sessions:
+        years = [s.starts_at.year for s in sessions]
+        zone = vtimezone(sessions[0].event.timezone, min(years), max(years))
+        # VTIMEZONE goes before the events that use it.
+        calendar.subcomponents.insert(0, zone)
     return calendar.to_ical()
 
 

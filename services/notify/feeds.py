@@ -39,21 +39,24 @@ def store_feed(
     key: str,
     body: bytes,
     changed_at: datetime,
-    attendee_id: int | None = None,
 ) -> Feed:
     feed = session.scalar(
         select(Feed).where(Feed.event_slug == event_slug, Feed.kind == kind, Feed.key == key)
     )
-    etag = strong_etag(body)
     if feed is None:
-        feed = Feed(event_slug=event_slug, kind=kind, key=key, attendee_id=attendee_id)
+        feed = Feed(event_slug=event_slug, kind=kind, key=key)
         session.add(feed)
-    elif feed.etag == etag:
-        return feed
+    _set_body(feed, body, changed_at)
+    return feed
+
+
+def _set_body(feed: Feed, body: bytes, changed_at: datetime) -> None:
+    etag = strong_etag(body)
+    if feed.etag == etag:
+        return
     feed.body = body
     feed.etag = etag
     feed.last_modified = changed_at.replace(microsecond=0)
-    return feed
 
 
 def event_days(event: Event, sessions: list[ProgrammeSession]) -> set[str]:
@@ -130,49 +133,70 @@ def render_event_feeds(
         )
 
 
-def render_personal_feed(
-    session: Session, attendee: Attendee, context: FeedContext, changed_at: datetime
+def render_personal_feeds(
+    session: Session, attendees: list[Attendee], context: FeedContext, changed_at: datetime
 ) -> None:
-    """The feed of the sessions one attendee holds a ticket for, at their current token only."""
-    tickets = list(
-        session.scalars(
-            select(Ticket).where(
-                Ticket.attendee_id == attendee.id, Ticket.status.in_(PERSONAL_STATUSES)
+    """The feeds of the sessions each attendee holds a ticket for, at their current token only
+    (a revoked token's feed disappears in the same transaction). Done for many attendees at
+    once with a few queries: attendees with the same sessions and language share one body."""
+    if not attendees:
+        return
+    ids = [attendee.id for attendee in attendees]
+    holdings: dict[int, dict[int, str]] = defaultdict(dict)
+    for attendee_id, session_id, status in session.execute(
+        select(Ticket.attendee_id, Ticket.session_id, Ticket.status).where(
+            Ticket.attendee_id.in_(ids), Ticket.status.in_(PERSONAL_STATUSES)
+        )
+    ):
+        holdings[attendee_id][session_id] = status
+    wanted = {sid for held in holdings.values() for sid in held}
+    sessions = {
+        s.id: s
+        for s in session.scalars(select(ProgrammeSession).where(ProgrammeSession.id.in_(wanted)))
+    }
+    events = {
+        e.slug: e
+        for e in session.scalars(
+            select(Event).where(Event.slug.in_({a.event_slug for a in attendees}))
+        )
+    }
+    feeds_of: dict[int, list[Feed]] = defaultdict(list)
+    for feed in session.scalars(
+        select(Feed).where(Feed.kind == "personal", Feed.attendee_id.in_(ids))
+    ):
+        feeds_of[feed.attendee_id].append(feed)
+    bodies: dict[tuple, bytes] = {}
+    for attendee in attendees:
+        held = {sid: status for sid, status in holdings[attendee.id].items() if sid in sessions}
+        shape = (attendee.event_slug, attendee.locale, tuple(sorted(held.items())))
+        if shape not in bodies:
+            event = events.get(attendee.event_slug)
+            bodies[shape] = calendars.feed(
+                _PERSONAL_NAME[attendee.locale].format(
+                    event=event.title if event is not None else attendee.event_slug
+                ),
+                [sessions[sid] for sid in held],
+                host=context.host,
+                locale=attendee.locale,
+                refresh=context.refresh,
+                timezone=event.timezone if event is not None else "Europe/Berlin",
+                tentative=frozenset(sid for sid, status in held.items() if status != "confirmed"),
             )
-        )
-    )
-    status_of = {ticket.session_id: ticket.status for ticket in tickets}
-    sessions = list(
-        session.scalars(select(ProgrammeSession).where(ProgrammeSession.id.in_(status_of)))
-    )
-    event = session.scalar(select(Event).where(Event.slug == attendee.event_slug))
-    title = event.title if event is not None else attendee.event_slug
-    body = calendars.feed(
-        _PERSONAL_NAME[attendee.locale].format(event=title),
-        sessions,
-        host=context.host,
-        locale=attendee.locale,
-        refresh=context.refresh,
-        timezone=event.timezone if event is not None else "Europe/Berlin",
-        tentative=frozenset(sid for sid, status in status_of.items() if status != "confirmed"),
-    )
-    # A revoked token's feed disappears in the same transaction that stores the new one.
-    session.execute(
-        delete(Feed).where(
-            Feed.kind == "personal",
-            Feed.attendee_id == attendee.id,
-            Feed.key != attendee.feed_token,
-        )
-    )
-    store_feed(
-        session,
-        event_slug=attendee.event_slug,
-        kind="personal",
-        key=attendee.feed_token,
-        body=body,
-        changed_at=changed_at,
-        attendee_id=attendee.id,
-    )
+        current = None
+        for feed in feeds_of[attendee.id]:
+            if feed.key == attendee.feed_token:
+                current = feed
+            else:
+                session.delete(feed)
+        if current is None:
+            current = Feed(
+                event_slug=attendee.event_slug,
+                kind="personal",
+                key=attendee.feed_token,
+                attendee_id=attendee.id,
+            )
+            session.add(current)
+        _set_body(current, bodies[shape], changed_at)
 
 
 def delete_personal_feeds(session: Session, attendee_id: int) -> None:

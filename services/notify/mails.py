@@ -192,6 +192,17 @@ class Mailer:
             attendee_email=single_line(recipient.email),
         )
 
+    @staticmethod
+    def dedup_key(cause: str, attendee_id: int, kind: str) -> str:
+        # Ids, not addresses, so the key holds no personal data once the mail is scrubbed.
+        return f"{cause}|attendee-{attendee_id}|{kind}"
+
+    @staticmethod
+    def queued_keys(session: Session, keys: list[str]) -> set[str]:
+        return set(
+            session.scalars(select(OutgoingMail.dedup_key).where(OutgoingMail.dedup_key.in_(keys)))
+        )
+
     def queue(
         self,
         session: Session,
@@ -206,13 +217,14 @@ class Mailer:
         qr_code: str | None = None,
         cause_message_id: str | None = None,
         scrub_after_send: bool = False,
+        known_new: bool = False,
     ) -> OutgoingMail | None:
-        """Queue one mail unless this (cause, recipient, kind) was queued before."""
+        """Queue one mail unless this (cause, recipient, kind) was queued before (callers
+        queueing many mails check that in bulk with `queued_keys` and pass `known_new`)."""
         if kind not in MAIL_KINDS:
             raise ValueError(f"unknown mail kind {kind!r}")
-        # Ids, not addresses, so the key holds no personal data once the mail is scrubbed.
-        dedup_key = f"{cause}|attendee-{recipient.attendee_id}|{kind}"
-        if session.scalar(select(OutgoingMail.id).where(OutgoingMail.dedup_key == dedup_key)):
+        dedup_key = self.dedup_key(cause, recipient.attendee_id, kind)
+        if not known_new and self.queued_keys(session, [dedup_key]):
             return None
         invitation = (
             self.invitation(programme_session, recipient, invitation_method)

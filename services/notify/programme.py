@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.notify.feeds import FeedContext, render_event_feeds, render_personal_feed
+from services.notify.feeds import FeedContext, render_event_feeds, render_personal_feeds
 from services.notify.mails import Mailer, Recipient, session_details, single_line
 from services.notify.models import Attendee, Event, ProgrammeSession, Ticket
 
@@ -136,13 +136,11 @@ def apply_release(
         _queue_change_mails(session, programme_session, what, previous, mailer, cause_message_id)
     render_event_feeds(session, event, feed_context, released_at)
     attendees = session.scalars(
-        select(Attendee)
-        .join(Ticket, Ticket.attendee_id == Attendee.id)
-        .where(Ticket.session_id.in_(touched))
-        .distinct()
+        select(Attendee).where(
+            Attendee.id.in_(select(Ticket.attendee_id).where(Ticket.session_id.in_(touched)))
+        )
     )
-    for attendee in attendees:
-        render_personal_feed(session, attendee, feed_context, released_at)
+    render_personal_feeds(session, list(attendees), feed_context, released_at)
 
 
 def _apply_change(
@@ -182,8 +180,14 @@ def _queue_change_mails(
         .where(Ticket.session_id == programme_session.id, Ticket.status.in_(CONCERNED_STATUSES))
         .order_by(Ticket.id)
     )
+    tickets = list(tickets)
+    done = mailer.queued_keys(
+        session, [Mailer.dedup_key(cause, ticket.attendee_id, kind) for ticket in tickets]
+    )
     details = {locale: session_details(programme_session, locale) for locale in ("de", "en")}
     for ticket in tickets:
+        if Mailer.dedup_key(cause, ticket.attendee_id, kind) in done:
+            continue
         attendee = ticket.attendee
         recipient = Recipient(attendee.name, attendee.email, attendee.locale, attendee.id)
         mailer.queue(
@@ -203,6 +207,7 @@ def _queue_change_mails(
             # Only confirmed attendees got an invitation; the others have nothing to update.
             invitation_method=method if ticket.status == "confirmed" else None,
             cause_message_id=cause_message_id,
+            known_new=True,
         )
 
 

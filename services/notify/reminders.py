@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notify.mails import Mailer, Recipient, session_details
-from services.notify.models import OutgoingMail, ProgrammeSession, Ticket
+from services.notify.models import ProgrammeSession, Ticket
 from services.notify.programme import attendee_context
 from services.notify.settings import NotifySettings
 from shared.db import Database, utcnow
@@ -49,19 +49,21 @@ def queue_due_reminders(
         ).all()
         if not rows:
             continue
-        causes = {ticket.id: reminder_cause(ticket.id, offset) for ticket, _ in rows}
-        keys = {f"{causes[t.id]}|attendee-{t.attendee_id}|reminder": t.id for t, _ in rows}
-        done = set(
-            session.scalars(select(OutgoingMail.dedup_key).where(OutgoingMail.dedup_key.in_(keys)))
-        )
+        keys = {
+            ticket.id: Mailer.dedup_key(
+                reminder_cause(ticket.id, offset), ticket.attendee_id, "reminder"
+            )
+            for ticket, _ in rows
+        }
+        done = Mailer.queued_keys(session, list(keys.values()))
         for ticket, programme_session in rows:
-            if f"{causes[ticket.id]}|attendee-{ticket.attendee_id}|reminder" in done:
+            if keys[ticket.id] in done:
                 continue
             attendee = ticket.attendee
             mail = mailer.queue(
                 session,
                 kind="reminder",
-                cause=causes[ticket.id],
+                cause=reminder_cause(ticket.id, offset),
                 recipient=Recipient(attendee.name, attendee.email, attendee.locale, attendee.id),
                 event_slug=attendee.event_slug,
                 context={
@@ -70,6 +72,7 @@ def queue_due_reminders(
                     "ticket": {"code": ticket.code},
                 },
                 programme_session=programme_session,
+                known_new=True,
             )
             queued += mail is not None
     return queued

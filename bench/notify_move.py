@@ -1,0 +1,174 @@
+"""A session with 1,000 attendees moves: time until all updated invitations are accepted by SMTP.
+
+The release goes through the real consumer path (`handle_once` with notify's handler) on
+PostgreSQL; the real mail worker (`MailWorker.run`, woken by LISTEN/NOTIFY) delivers to an
+aiosmtpd server in this process. Measured: handler time (copy, SEQUENCE, 1,000 rendered mails,
+feeds) and time from the release to the 1,000th mail accepted.
+
+    .venv/bin/python -m bench.notify_move [--attendees 1000] [--rate-limit 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import delete
+
+from services.notify.delivery import MailWorker
+from services.notify.handlers import build_handlers
+from services.notify.models import OutgoingMail, ProcessedMessage
+from services.notify.settings import NotifySettings
+from shared.config import Config
+from shared.consumer import handle_once
+from shared.messages import build_envelope, parse_envelope
+from tests.support.bus import running
+from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def release(number: int, starts_at: str, ends_at: str) -> dict:
+    return {
+        "event": {
+            "slug": "bench",
+            "title": "Bench week",
+            "timezone": "Europe/Berlin",
+            "starts_on": "2024-04-29",
+            "ends_on": "2024-05-03",
+        },
+        "release": {"number": number, "published_at": datetime.now(UTC).isoformat()},
+        "sessions": [
+            {
+                "id": 1,
+                "guid": "bench-1",
+                "title": "Die Zukunft der Arbeit",
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "stage": {"guid": "s", "name": "Baseology", "address": "Kampstraße 1, Dortmund"},
+                "tracks": [{"slug": "digitalisierung", "name": "Digitalisierung"}],
+                "speakers": [{"name": "Eva Beispiel", "organisation": "adesso"}],
+                "livestream_url": "https://example.org/live",
+                "registration": {"mode": "required", "capacity": 2000},
+                "status": "scheduled",
+            }
+        ],
+    }
+
+
+def ticket(n: int) -> dict:
+    return {
+        "event": "bench",
+        "attendee": {
+            "id": n,
+            "name": f"Person {n}",
+            "email": f"person{n}@example.org",
+            "locale": "de" if n % 2 else "en",
+            "manage_url": f"https://example.org/m/{n}",
+            "feed_token": f"token-{n:08d}-xxxxxxxxxxxxxxxx",
+        },
+        "ticket": {"id": n, "code": f"T{n:08d}", "session": 1, "status": "confirmed"},
+    }
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+        self.last_at = 0.0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+            self.last_at = time.monotonic()
+        return "250 OK"
+
+
+def measure(attendees: int, rate_limit: float) -> dict:
+    url = create_pg_database("b_notify")
+    db = migrated_database("notify", url)
+    counter = Counter()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
+    controller.start()
+    config = Config.from_env({"NOTIFY_DATABASE_URL": url}).with_overrides(
+        smtp_url=f"smtp://127.0.0.1:{port}"
+    )
+    settings = NotifySettings(mail_rate_limit=rate_limit)
+    handlers = build_handlers(config, settings)
+    programme = next(spec for spec in handlers if spec.name == "notify.programme")
+    tickets = next(spec for spec in handlers if spec.name == "notify.tickets")
+
+    def deliver(spec, type_name, data):
+        envelope = parse_envelope(build_envelope(type_name, data, None).to_json())
+        handle_once(db, ProcessedMessage, spec.name, envelope, handlers[spec][type_name])
+
+    try:
+        deliver(
+            programme,
+            "schedule.release.published",
+            release(1, "2024-04-29T18:00:00+02:00", "2024-04-29T19:00:00+02:00"),
+        )
+        for n in range(1, attendees + 1):
+            deliver(tickets, "registration.ticket.confirmed", ticket(n))
+        with db.transaction() as session:
+            session.execute(delete(OutgoingMail))  # the confirmations are not part of this
+
+        worker = MailWorker(db, config, settings)
+        with running(worker):
+            time.sleep(1)  # worker idle, listening
+            start = time.monotonic()
+            deliver(
+                programme,
+                "schedule.release.published",
+                release(2, "2024-04-30T10:00:00+02:00", "2024-04-30T11:00:00+02:00"),
+            )
+            handled = time.monotonic()
+            deadline = start + 120
+            while counter.count < attendees and time.monotonic() < deadline:
+                time.sleep(0.01)
+            done = counter.last_at
+    finally:
+        controller.stop()
+        db.dispose()
+        drop_pg_database(url)
+    return {
+        "attendees": attendees,
+        "accepted": counter.count,
+        "rate_limit_per_s": rate_limit,
+        "handler_seconds": round(handled - start, 3),
+        "all_accepted_seconds": round(done - start, 3),
+        "mails_per_second": round(counter.count / (done - handled), 1) if done > handled else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attendees", type=int, default=1000)
+    parser.add_argument("--rate-limit", type=float, default=NotifySettings.mail_rate_limit)
+    args = parser.parse_args()
+    result = measure(args.attendees, args.rate_limit)
+    result["cpus"] = os.cpu_count()
+    result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    print(
+        f"{result['accepted']}/{args.attendees} updated invitations accepted by SMTP "
+        f"{result['all_accepted_seconds']} s after the release "
+        f"(handler {result['handler_seconds']} s, sending {result['mails_per_second']} mails/s, "
+        f"rate limit {args.rate_limit or 'none'}/s)"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    name = f"notify_move-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
