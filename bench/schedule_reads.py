@@ -2,7 +2,8 @@
 
 Starts `todo serve schedule` (gunicorn) on a fresh PostgreSQL database and a free port,
 publishes a generated programme of 500 sessions, and drives each read with wrk: a plain GET
-(200, the stored bytes) and a conditional GET with the current ETag (304). Prints requests/s and
+(200, the stored bytes), the same with `Accept-Encoding: gzip` (200, the compressed bytes) and a
+conditional GET with the current ETag (304). Prints requests/s and
 latency percentiles, and writes the figures as JSON under bench/results/.
 
     .venv/bin/python -m bench.schedule_reads [--sessions 500] [--seconds 10]
@@ -124,8 +125,9 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up in {timeout} s")
 
 
-def fetch(url: str) -> tuple[str, int]:
-    with urllib.request.urlopen(url, timeout=5) as response:
+def fetch(url: str, headers: dict[str, str]) -> tuple[str, int]:
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
         return response.headers["ETag"], len(response.read())
 
 
@@ -194,13 +196,21 @@ def main() -> int:
         rows = []
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)
+        gzip = {"Accept-Encoding": "gzip"}
+        warm_up = argparse.Namespace(**{**vars(args), "seconds": 2})
         for name, target in targets.items():
-            etag, size = fetch(target)
-            # Warm up: every worker caches the stored bytes on its first request.
-            run_wrk(target, script.name, argparse.Namespace(**{**vars(args), "seconds": 2}), {})
-            for answer, headers in (("200", {}), ("304", {"If-None-Match": etag})):
+            etag, size = fetch(target, {})
+            _, gzip_size = fetch(target, gzip)
+            # Warm up: every worker caches the stored (and compressed) bytes on first use.
+            run_wrk(target, script.name, warm_up, {})
+            run_wrk(target, script.name, warm_up, gzip)
+            for answer, headers, body_bytes in (
+                ("200", {}, size),
+                ("200 gzip", gzip, gzip_size),
+                ("304", {"If-None-Match": etag}, 0),
+            ):
                 figures = run_wrk(target, script.name, args, headers)
-                rows.append({"read": name, "answer": answer, "body_bytes": size} | figures)
+                rows.append({"read": name, "answer": answer, "body_bytes": body_bytes} | figures)
         os.unlink(script.name)
     finally:
         if server is not None:
@@ -215,13 +225,14 @@ def main() -> int:
         f"{os.cpu_count()} CPUs (shared machine: indicative)\n"
     )
     print(
-        f"{'read':<15} {'answer':<7} {'bytes':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f"{'read':<15} {'answer':<9} {'bytes':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7}"
     )
     for row in rows:
         errors = row["non_2xx_3xx"] + row["socket_errors"]
-        size = row["body_bytes"] if row["answer"] == "200" else 0
         print(
-            f"{row['read']:<15} {row['answer']:<7} {size:>8} {row['requests_per_s']:>9.0f} "
+            f"{row['read']:<15} {row['answer']:<9} {row['body_bytes']:>8} "
+            f"{row['requests_per_s']:>9.0f} "
             f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {errors:>7}"
         )
     RESULTS.mkdir(exist_ok=True)

@@ -8,6 +8,7 @@ so a new release reaches every process within that time; clients cache for longe
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections import OrderedDict
@@ -53,7 +54,7 @@ class ExportStore:
         self.db = db
         self.head_ttl = head_ttl
         self.cached_bodies = cached_bodies
-        self._bodies: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._bodies: OrderedDict[tuple[int, str, bool], bytes] = OrderedDict()
         self._heads: dict[tuple[str, str, int | None], tuple[float, StoredExport | None]] = {}
         self._lock = threading.Lock()
 
@@ -78,17 +79,22 @@ class ExportStore:
             self._heads[key] = (now + self.head_ttl, export)
         return export
 
-    def body(self, export: StoredExport) -> bytes:
-        key = (export.release_id, export.name)
+    def body(self, export: StoredExport, *, gzipped: bool = False) -> bytes:
+        """The stored bytes, or their gzip (compressed once per process and release)."""
+        key = (export.release_id, export.name, gzipped)
         with self._lock:
             body = self._bodies.get(key)
             if body is not None:
                 self._bodies.move_to_end(key)
                 return body
-        with self.db.engine.connect() as connection:
-            body = connection.execute(
-                _BODY, {"release_id": export.release_id, "name": export.name}
-            ).scalar_one()
+        if gzipped:
+            # mtime=0 keeps the compressed bytes identical in every process, like their ETag.
+            body = gzip.compress(self.body(export), compresslevel=6, mtime=0)
+        else:
+            with self.db.engine.connect() as connection:
+                body = connection.execute(
+                    _BODY, {"release_id": export.release_id, "name": export.name}
+                ).scalar_one()
         with self._lock:
             self._bodies[key] = body
             while len(self._bodies) > self.cached_bodies:

@@ -3,6 +3,7 @@ strong ETags, Last-Modified, 304s, Cache-Control and CORS."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -134,3 +135,19 @@ def test_the_store_looks_up_the_latest_release_once_per_ttl(
     assert b"Neu" in store.body(second)
     assert store.find(published_event, "schedule.xml", number=1) == first
     assert store.find("nope", "schedule.xml") is None
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_gzip_is_a_representation_of_its_own(client, published_event, path):
+    url = path.format(e=published_event)
+    plain = client.get(url)
+    packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data)
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    assert client.get(url, headers={"Accept-Encoding": "gzip"}).data == packed.data
+    conditional = {"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    assert client.get(url, headers=conditional).status_code == 304
+    assert client.get(url, headers={"If-None-Match": packed.headers["ETag"]}).status_code == 200
