@@ -1,0 +1,125 @@
+"""Organiser API: token, check-in, counts, lists and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from tests.registration.conftest import DAY, EVENT, session_info
+
+API = f"/api/v1/events/{EVENT}"
+
+
+@pytest.fixture
+def event_with_tickets(registration_db, publish_release, register_one, make_app, organiser_token):
+    publish_release(
+        registration_db,
+        1,
+        [
+            session_info(1, capacity=2, starts_at=DAY),
+            session_info(2, capacity=2, starts_at=DAY + timedelta(hours=2)),
+            session_info(3, capacity=2, starts_at=DAY + timedelta(days=1)),
+        ],
+    )
+    tickets = {}
+    for email, name, sessions in (
+        ("a@example.org", "Anna", [1, 3]),
+        ("b@example.org", '=HYPERLINK("http://evil")', [1]),
+        ("c@example.org", "Çağla Müller", [1, 2]),
+    ):
+        result = register_one(registration_db, email, sessions, name=name)
+        for t in result.tickets:
+            tickets[(email[0], t.ticket.session_id)] = t.ticket
+    client = make_app(registration_db).test_client()
+    headers = {"Authorization": f"Bearer {organiser_token(registration_db)}"}
+    return client, headers, tickets
+
+
+ORGANISER_CALLS = [
+    ("post", f"{API}/checkins", {"code": "x"}),
+    ("get", f"{API}/counts", None),
+    ("get", f"{API}/sessions/1/tickets", None),
+    ("get", f"{API}/attendees.csv", None),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "payload"), ORGANISER_CALLS)
+def test_organiser_calls_need_a_valid_token(event_with_tickets, method, url, payload):
+    client, _headers, _tickets = event_with_tickets
+    call = getattr(client, method)
+    kwargs = {"json": payload} if payload else {}
+    assert call(url, **kwargs).status_code == 401
+    wrong = call(url, headers={"Authorization": "Bearer todo_wrong"}, **kwargs)
+    assert wrong.status_code == 401
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def checkin(client, headers, code, session):
+    return client.post(f"{API}/checkins", json={"code": code, "session": session}, headers=headers)
+
+
+def test_check_in_at_the_session_door(event_with_tickets):
+    client, headers, tickets = event_with_tickets
+    code = tickets[("a", 1)].code
+    first = checkin(client, headers, code, 1)
+    assert first.status_code == 200
+    assert (first.json["name"], first.json["session"]) == ("Anna", 1)
+    assert checkin(client, headers, code, 1).status_code == 409
+    assert checkin(client, headers, "no-such-code", 1).status_code == 404
+    other = checkin(client, headers, tickets[("c", 2)].code, 1)
+    assert other.status_code == 422 and "code" in other.json["errors"]
+    # c is on the waiting list of session 1: no seat, no entry.
+    assert checkin(client, headers, tickets[("c", 1)].code, 1).status_code == 422
+    counts = {c["session"]: c for c in client.get(f"{API}/counts", headers=headers).json}
+    assert (counts[1]["confirmed"], counts[1]["waitlisted"], counts[1]["checked_in"]) == (2, 1, 1)
+
+
+def test_check_in_without_session_checks_the_day(event_with_tickets, registration_db, links):
+    from services.registration.checkin import check_in
+    from services.registration.errors import DomainError
+
+    _client, _headers, tickets = event_with_tickets
+    with registration_db.transaction() as session:
+        with pytest.raises(DomainError) as refused:
+            check_in(session, EVENT, tickets[("a", 3)].code, links, now=DAY)
+        assert refused.value.status == 422
+        checked = check_in(session, EVENT, tickets[("a", 1)].code, links, now=DAY)
+        assert checked.ticket.session_id == 1
+
+
+def test_ticket_lists_are_paginated_in_waiting_list_order(event_with_tickets):
+    client, headers, _tickets = event_with_tickets
+    url = f"{API}/sessions/1/tickets"
+    page = client.get(f"{url}?status=confirmed&page_size=1", headers=headers).json
+    assert (page["total"], len(page["items"]), page["items"][0]["name"]) == (2, 1, "Anna")
+    second = client.get(f"{url}?status=confirmed&page_size=1&page=2", headers=headers)
+    assert second.json["items"][0]["email"] == "b@example.org"
+    waiting = client.get(f"{url}?status=waitlisted", headers=headers).json
+    assert [(i["email"], i["waitlist_position"]) for i in waiting["items"]] == [
+        ("c@example.org", 1)
+    ]
+    assert client.get(f"{url}?page=0", headers=headers).status_code == 422
+    assert client.get(f"{API}/sessions/99/tickets", headers=headers).status_code == 404
+
+
+def test_csv_opens_in_german_excel(event_with_tickets):
+    client, headers, _tickets = event_with_tickets
+    response = client.get(f"{API}/attendees.csv", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode())
+    text = raw.decode("utf-8-sig")
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0][0] == "Veranstaltung / Session"
+    assert len(rows) == 1 + 5
+    names = [r[3] for r in rows[1:]]
+    assert "Çağla Müller" in names
+    # A name that a spreadsheet would run as a formula is written as text.
+    assert '\'=HYPERLINK("http://evil")' in names
+    only_two = client.get(f"{API}/attendees.csv?session=2", headers=headers)
+    assert len(only_two.get_data().decode("utf-8-sig").strip().split("\r\n")) == 2
