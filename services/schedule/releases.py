@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.schedule import frab
@@ -114,6 +114,21 @@ def list_releases(session: Session, event: Event) -> list[Release]:
     )
 
 
+def events_with_latest_release(session: Session) -> list[tuple[Event, int | None]]:
+    """Every event, newest first, with the number of its latest release (None: unpublished)."""
+    latest = (
+        select(Release.event_id, func.max(Release.number).label("number"))
+        .group_by(Release.event_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Event, latest.c.number)
+        .outerjoin(latest, latest.c.event_id == Event.id)
+        .order_by(Event.starts_on.desc(), Event.slug)
+    )
+    return [(event, number) for event, number in rows]
+
+
 def _sort_key(info: dict[str, Any]) -> tuple:
     return (datetime.fromisoformat(info["starts_at"]), info["stage"]["name"], info["id"])
 
@@ -204,6 +219,7 @@ def publish_release(
         comment=data["release"]["comment"],
         published_at=datetime.fromisoformat(data["release"]["published_at"]),
         data_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        changes_json=json.dumps(data["changes"], ensure_ascii=False, separators=(",", ":")),
     )
     session.add(release)
     session.flush()

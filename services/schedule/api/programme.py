@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from sqlalchemy import func, select
 
 from services.schedule.api.common import ORGANISER_SECURITY, load_event, organiser
 from services.schedule.api.published import PUBLIC_HEADERS, stored_response
+from services.schedule.draft import EVENT_FIELDS
 from services.schedule.live import live_overview
-from services.schedule.models import Event, Release
-from services.schedule.releases import list_releases, publish_release
+from services.schedule.models import Release
+from services.schedule.releases import (
+    events_with_latest_release,
+    list_releases,
+    publish_release,
+)
 from services.schedule.schemas import (
     EventListItemSchema,
     LiveQuerySchema,
@@ -43,31 +47,11 @@ class Events(MethodView):
     @blp.response(200, EventListItemSchema(many=True))
     def get(self):
         """Events (editions) and the number of their latest release."""
-        latest = (
-            select(Release.event_id, func.max(Release.number).label("number"))
-            .group_by(Release.event_id)
-            .subquery()
-        )
-        rows = db_session().execute(
-            select(Event, latest.c.number)
-            .outerjoin(latest, latest.c.event_id == Event.id)
-            .order_by(Event.starts_on.desc(), Event.slug)
-        )
-        return (
-            [
-                {
-                    **{
-                        name: getattr(event, name)
-                        for name in EventListItemSchema().fields
-                        if name != "latest_release"
-                    },
-                    "latest_release": number,
-                }
-                for event, number in rows
-            ],
-            200,
-            PUBLIC_HEADERS,
-        )
+        items = [
+            {name: getattr(event, name) for name in EVENT_FIELDS} | {"latest_release": number}
+            for event, number in events_with_latest_release(db_session())
+        ]
+        return items, 200, PUBLIC_HEADERS
 
 
 @blp.route("/<event>/programme")

@@ -29,12 +29,18 @@ class Release(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
     data_json: Mapped[str] = mapped_column(Text)
+    # The changelog alone, so listing releases need not parse whole programmes.
+    changes_json: Mapped[str] = mapped_column(Text)
 
     event: Mapped[Event] = relationship()
 
     @property
     def data(self) -> dict[str, Any]:
         return json.loads(self.data_json)
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return json.loads(self.changes_json)
 
 
 class ReleaseExport(Base):

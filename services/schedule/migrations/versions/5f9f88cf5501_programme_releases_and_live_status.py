@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=False),
         sa.Column("published_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("data_json", sa.Text(), nullable=False),
+        sa.Column("changes_json", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"],
             ["events.id"],
