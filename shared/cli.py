@@ -64,6 +64,16 @@ def up(config: Config) -> None:
     sys.exit(run_everything(config))
 
 
+@main.command()
+@click.pass_obj
+def prepare(config: Config) -> None:
+    """Migrate every database and load the bundled data (what `up` does before starting)."""
+    from shared.service import all_services
+    from shared.up import prepare as prepare_all
+
+    prepare_all(config, all_services())
+
+
 @main.command("make-migration")
 @service_argument
 @click.argument("message")

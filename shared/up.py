@@ -100,7 +100,7 @@ def up(config: Config) -> int:
     prepare(config, specs)
     manager = Manager(Printer(sys.stdout))
     for name, command in processes(config, specs).items():
-        manager.add_process(name, shlex.join(command), quiet=False)
+        manager.add_process(name, "exec " + shlex.join(command), quiet=False)
     urls = config.service_urls
     click.echo(
         "\nto:DO platform is starting (Ctrl-C stops everything):\n"
