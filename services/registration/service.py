@@ -25,5 +25,5 @@ SERVICE = ServiceSpec(
     create_app=create_app,
     handlers=handlers,
     commands=(sweep_command, purge_command),
-    workers={"registration-sweeper": ("sweep-registrations",)},
+    workers={"sweeper": ("sweep-registrations",)},
 )
