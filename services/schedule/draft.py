@@ -133,6 +133,25 @@ def create_stage(session: Session, event: Event, values: dict[str, Any]) -> Stag
 
 
 def update_stage(session: Session, stage: Stage, changes: dict[str, Any]) -> Stage:
+    if "capacity" in changes and changes["capacity"] is None:
+        relying = session.scalar(
+            select(func.count())
+            .select_from(ProgrammeSession)
+            .where(
+                ProgrammeSession.stage_id == stage.id,
+                ProgrammeSession.registration_mode == "required",
+                ProgrammeSession.registration_capacity.is_(None),
+            )
+        )
+        if relying:
+            raise InvalidProgramme(
+                {
+                    "capacity": [
+                        f"{relying} Sessions mit Anmeldung nutzen diese Kapazität. / "
+                        f"{relying} sessions with registration use this capacity."
+                    ]
+                }
+            )
     for name, value in changes.items():
         if name != "guid":
             setattr(stage, name, value)

@@ -142,6 +142,17 @@ def test_deleting_a_used_stage_is_refused(client, organiser_headers, draft_sessi
     assert client.get(f"{EVENT}/stages/main", headers=organiser_headers).status_code == 200
 
 
+def test_a_stage_cannot_drop_the_capacity_its_sessions_rely_on(
+    client, organiser_headers, draft_session
+):
+    response = client.patch(
+        f"{EVENT}/stages/main", json={"capacity": None}, headers=organiser_headers
+    )
+    assert response.status_code == 422
+    assert "capacity" in response.json["errors"]
+    assert client.get(f"{EVENT}/stages/main", headers=organiser_headers).json["capacity"] == 40
+
+
 def test_deleting_a_speaker_removes_them_from_sessions(
     client, organiser_headers, draft_session, speaker
 ):
