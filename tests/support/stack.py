@@ -1,0 +1,93 @@
+"""The whole platform as `make run` starts it, on test databases, a test vhost and free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from shared.config import SERVICES, Config
+from shared.service import all_services
+from shared.up import processes
+from tests.support.infra import wait_until
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, databases: dict[str, str], amqp_url: str, var_dir: Path, **extra_env: str):
+        self.ports = {service: free_port() for service in SERVICES}
+        self.env = {
+            **os.environ,
+            "AMQP_URL": amqp_url,
+            "TODO_VAR_DIR": str(var_dir),
+            "LOG_LEVEL": "WARNING",
+            "WEB_WORKERS": "1",
+            "WEB_THREADS": "4",
+            **{f"{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
+            **{f"{s.upper()}_PORT": str(port) for s, port in self.ports.items()},
+            **extra_env,
+        }
+        self.log_dir = var_dir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def todo(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "shared.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
+        )
+
+    def start(self, only: tuple[str, ...] | None = None) -> Stack:
+        config = Config.from_env(self.env)
+        for name, command in processes(config, all_services()).items():
+            if only is None or name in only:
+                self.start_process(name, command)
+        for service in SERVICES:
+            wait_until(lambda s=service: self.ready(s), timeout=60, message=f"{service} ready")
+        return self
+
+    def start_process(self, name: str, command: list[str]) -> None:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def ready(self, service: str) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url(service)}/readyz", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+            for path in sorted(self.log_dir.glob("*.log"))
+        )
