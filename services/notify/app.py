@@ -2,7 +2,7 @@ from flask import Flask
 
 from services.notify.api import BLUEPRINTS
 from services.notify.settings import NotifySettings
-from services.notify.views import feeds
+from services.notify.views import FeedFastPath, feeds
 from shared.config import Config
 from shared.web import create_service_app
 
@@ -16,5 +16,6 @@ def create_app(config: Config | None = None, settings: NotifySettings | None = N
         page_blueprints=[feeds],
     )
     app.extensions["notify_settings"] = settings or NotifySettings.from_env()
-    app.extensions["notify_feed_cache"] = {}
+    app.extensions["notify_feed_cache"] = cache = {}
+    app.wsgi_app = FeedFastPath(app.wsgi_app, cache)
     return app

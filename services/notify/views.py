@@ -30,6 +30,22 @@ class StoredFeed:
     last_modified: datetime
     last_modified_header: str
 
+    @property
+    def headers_304(self) -> list[tuple[str, str]]:
+        return [
+            ("ETag", self.etag),
+            ("Last-Modified", self.last_modified_header),
+            ("Cache-Control", _PUBLIC_CACHE_CONTROL),
+        ]
+
+    @property
+    def headers_200(self) -> list[tuple[str, str]]:
+        return [
+            *self.headers_304,
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("Content-Length", str(len(self.body))),
+        ]
+
 
 def _load(event: str, kind: str, key: str) -> StoredFeed | None:
     db = current_app.extensions["todo_db"]
@@ -42,6 +58,37 @@ def _load(event: str, kind: str, key: str) -> StoredFeed | None:
     if row is None:
         return None
     return StoredFeed(bytes(row.body), row.etag, row.last_modified, http_date(row.last_modified))
+
+
+class FeedFastPath:
+    """WSGI middleware answering public feeds that are in the process's cache without entering
+    Flask at all: a hot feed costs a dict lookup and a header comparison. Misses, personal
+    feeds and everything else go to the app, which reads the database and fills the cache."""
+
+    _PATH_RE = re.compile(r"^/([^/]+)/calendar(?:\.ics|/(tracks|days)/([^/]+)\.ics)$")
+    _KINDS = {None: "programme", "tracks": "track", "days": "day"}
+
+    def __init__(self, wsgi_app, cache: dict):
+        self.wsgi_app = wsgi_app
+        self.cache = cache
+
+    def __call__(self, environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        match = (
+            self._PATH_RE.match(environ.get("PATH_INFO", "")) if method in ("GET", "HEAD") else None
+        )
+        if match is not None:
+            hit = self.cache.get((match[1], self._KINDS[match[2]], match[3] or ""))
+            if hit is not None and hit[0] > time.monotonic():
+                stored: StoredFeed = hit[1]
+                if _not_modified(
+                    stored, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
+                ):
+                    start_response("304 Not Modified", stored.headers_304)
+                    return [b""]
+                start_response("200 OK", stored.headers_200)
+                return [b""] if method == "HEAD" else [stored.body]
+        return self.wsgi_app(environ, start_response)
 
 
 def _cached(event: str, kind: str, key: str) -> StoredFeed | None:
@@ -62,15 +109,15 @@ def _cached(event: str, kind: str, key: str) -> StoredFeed | None:
     return stored
 
 
-def _not_modified(stored: StoredFeed) -> bool:
-    if_none_match = request.headers.get("If-None-Match")
+def _not_modified(
+    stored: StoredFeed, if_none_match: str | None, if_modified_since: str | None
+) -> bool:
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
         # Weak comparison, as RFC 9110 prescribes for If-None-Match.
         candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return stored.etag in candidates
-    if_modified_since = request.headers.get("If-Modified-Since")
     if if_modified_since:
         since = parse_date(if_modified_since)
         return since is not None and stored.last_modified <= since
@@ -83,7 +130,9 @@ def _serve(stored: StoredFeed, cache_control: str) -> Response:
         "Last-Modified": stored.last_modified_header,
         "Cache-Control": cache_control,
     }
-    if _not_modified(stored):
+    if _not_modified(
+        stored, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+    ):
         return Response(status=304, headers=headers)
     headers["Content-Type"] = "text/calendar; charset=utf-8"
     return Response(stored.body, status=200, headers=headers)
