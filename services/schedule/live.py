@@ -6,6 +6,7 @@ datetimes, so a question asked across a daylight saving change gets the right an
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from services.schedule.models import (
     Stage,
     StageDelay,
 )
-from services.schedule.releases import latest_release, publish_release
+from services.schedule.releases import publish_release
 from shared.db import utcnow
 from shared.outbox import add_message
 
@@ -58,6 +59,22 @@ def _slot(info: dict[str, Any], mark: str | None, stage: dict[str, Any]) -> dict
     }
 
 
+_SCHEDULED_BY_RELEASE: dict[tuple[str, int], list[dict[str, Any]]] = {}
+
+
+def _scheduled_sessions(session: Session, release_id: int) -> list[dict[str, Any]]:
+    """A release's scheduled sessions, parsed once per process (releases never change)."""
+    key = (str(session.get_bind().url), release_id)
+    sessions = _SCHEDULED_BY_RELEASE.get(key)
+    if sessions is None:
+        data = json.loads(session.scalar(select(Release.data_json).where(Release.id == release_id)))
+        sessions = [info for info in data["sessions"] if info["status"] == "scheduled"]
+        if len(_SCHEDULED_BY_RELEASE) >= 32:
+            _SCHEDULED_BY_RELEASE.clear()
+        _SCHEDULED_BY_RELEASE[key] = sessions
+    return sessions
+
+
 def live_overview(
     session: Session, event: Event, at: datetime | None = None
 ) -> dict[str, Any] | None:
@@ -66,13 +83,17 @@ def live_overview(
     An organiser's on-air mark wins over the clock when asking about now; a session marked
     ended is never "now". Returns None when nothing is published yet.
     """
-    release = latest_release(session, event)
-    if release is None:
+    latest = session.execute(
+        select(Release.id, Release.number)
+        .where(Release.event_id == event.id)
+        .order_by(Release.number.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
         return None
     asking_now = at is None
     at = (at or utcnow()).astimezone(event_timezone(event))
-    data = release.data
-    sessions = [info for info in data["sessions"] if info["status"] == "scheduled"]
+    sessions = _scheduled_sessions(session, latest.id)
     marks = _live_marks(session, [info["id"] for info in sessions])
     stages: dict[str, dict[str, Any]] = {}
     by_stage: dict[str, list[dict[str, Any]]] = {}
@@ -114,7 +135,7 @@ def live_overview(
                 "next": _slot(upcoming, marks.get(upcoming["id"]), stage) if upcoming else None,
             }
         )
-    return {"event": event.slug, "at": at.isoformat(), "release": release.number, "stages": result}
+    return {"event": event.slug, "at": at.isoformat(), "release": latest.number, "stages": result}
 
 
 def set_live_status(session: Session, event: Event, prog: ProgrammeSession, status: str) -> None:

@@ -151,3 +151,25 @@ def test_gzip_is_a_representation_of_its_own(client, published_event, path):
     conditional = {"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
     assert client.get(url, headers=conditional).status_code == 304
     assert client.get(url, headers={"If-None-Match": packed.headers["ETag"]}).status_code == 200
+
+
+def test_reads_on_sqlite(make_database, make_config, document, import_document):
+    from services.schedule.app import create_app
+
+    db = make_database("schedule", "sqlite")
+    with db.transaction() as session:
+        publish_release(session, import_document(session, document).event)
+    client = create_app(make_config(schedule_db=db)).test_client()
+    for url in paths("testweek"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert (
+            client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+        )
+        modified = {"If-Modified-Since": response.headers["Last-Modified"]}
+        assert client.get(url, headers=modified).status_code == 304
+    live = client.get(
+        "/api/v1/events/testweek/live", query_string={"at": "2024-04-29T13:00:00+02:00"}
+    )
+    main = next(e for e in live.json["stages"] if e["stage"]["name"] == "Baseology")
+    assert main["now"]["guid"] == "opening"
