@@ -159,8 +159,8 @@ class Mailer:
         message["Date"] = rfc2822_datetime(utcnow())
         message["Message-ID"] = f"<{message_id}>"
         message["Auto-Submitted"] = "auto-generated"
-        message.set_content(plain)
-        message.add_alternative(html, subtype="html")
+        message.set_content(plain, cte="quoted-printable")
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
         if qr_code:
             message.get_payload()[1].add_related(
                 qr_png(qr_code), "image", "png", cid=f"<{qr_cid}>", filename="ticket-qr.png"
@@ -169,7 +169,9 @@ class Mailer:
             method, ics = invitation
             # RFC 6047: the iTIP object as an alternative that clients act on, plus the same
             # file attached for clients that only offer attachments.
-            message.add_alternative(ics.decode(), subtype="calendar", params={"method": method})
+            message.add_alternative(
+                ics.decode(), subtype="calendar", params={"method": method}, cte="quoted-printable"
+            )
             message.add_attachment(
                 ics, maintype="application", subtype="ics", filename="invite.ics"
             )

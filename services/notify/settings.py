@@ -37,8 +37,8 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
 class NotifySettings:
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
     reminder_poll_seconds: float = 30.0
-    # Mails per second handed to SMTP; 0 means no limit.
-    mail_rate_limit: float = 200.0
+    # Mails per second handed to SMTP (set it to what the relay allows); 0 means no limit.
+    mail_rate_limit: float = 0.0
     mail_batch_size: int = 50
     mail_max_attempts: int = 8
     mail_retry_base_seconds: float = 30.0
