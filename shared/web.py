@@ -22,6 +22,7 @@ from shared.broker import broker_reachable
 from shared.config import Config
 from shared.db import Database
 from shared.logging import correlation_id, new_correlation_id
+from shared.pages import init_pages
 
 log = logging.getLogger(__name__)
 
@@ -220,4 +221,5 @@ def create_service_app(
     app.teardown_request(_reset_correlation)
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(Exception, _unexpected_error)
+    init_pages(app, config, api_blueprints=blueprints, json_errors=http_error_response)
     return app

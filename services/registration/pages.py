@@ -23,9 +23,12 @@ from services.registration import manage
 from services.registration.booking import confirm_email
 from services.registration.errors import DomainError
 from services.registration.models import Attendee
+from shared.pages import csrf
 from shared.web import db_session
 
 pages = Blueprint("registration_pages", __name__, template_folder="templates")
+# The secret token in the URL is the credential, so another site cannot forge these forms.
+csrf.exempt(pages)
 
 TEXTS = {
     "de": {

@@ -3,6 +3,7 @@ from pathlib import Path
 from services.schedule.app import create_app
 from services.schedule.commands import COMMANDS, load_bundled_programme
 from services.schedule.models import ApiToken, Base, OutboxMessage, ProcessedMessage
+from services.schedule.pages.commands import create_organiser_command
 from shared.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -13,6 +14,6 @@ SERVICE = ServiceSpec(
     processed=ProcessedMessage,
     tokens=ApiToken,
     create_app=create_app,
-    commands=COMMANDS,
+    commands=(*COMMANDS, create_organiser_command),
     bootstrap=load_bundled_programme,
 )

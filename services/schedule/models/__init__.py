@@ -3,6 +3,7 @@
 from services.schedule.models.base import ApiToken, Base, OutboxMessage, ProcessedMessage
 from services.schedule.models.event import Event
 from services.schedule.models.live import LiveStatus, StageDelay
+from services.schedule.models.organiser import OrganiserAccount
 from services.schedule.models.release import Release, ReleaseExport
 from services.schedule.models.session import ProgrammeSession, SessionSpeaker, session_tracks
 from services.schedule.models.speaker import Speaker
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "Event",
     "LiveStatus",
+    "OrganiserAccount",
     "OutboxMessage",
     "ProcessedMessage",
     "ProgrammeSession",

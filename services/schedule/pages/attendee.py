@@ -1,0 +1,144 @@
+"""Attendee pages: the events, the programme by day with filters, a session, its .ics file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import icalendar
+from flask import Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+
+from services.schedule.draft import find_event
+from services.schedule.live import live_overview
+from services.schedule.pages import pages
+from services.schedule.pages.programme import (
+    Filters,
+    filter_options,
+    find_published_session,
+    programme_days,
+    published_programme,
+    session_view,
+)
+from services.schedule.releases import events_with_latest_release
+from shared.pages import current_language, localised, service_url
+from shared.web import db_session
+
+PRODID = "-//to:DO event-week platform//schedule//DE"
+
+
+def _programme_or_404(slug: str) -> dict:
+    data = published_programme(slug)
+    if data is None:
+        abort(404, _("There is no published programme for this event yet."))
+    return data
+
+
+def live_session_ids(slug: str) -> set[int]:
+    event = find_event(db_session(), slug)
+    overview = live_overview(db_session(), event) if event is not None else None
+    if overview is None:
+        return set()
+    return {stage["now"]["id"] for stage in overview["stages"] if stage["now"]}
+
+
+def register_url(slug: str, session_ids: list[int]) -> str:
+    ids = ",".join(str(session_id) for session_id in session_ids)
+    return service_url("registration", f"/{slug}/register?sessions={ids}")
+
+
+def availability_url(slug: str) -> str:
+    """Where the page's script asks for free seats; `{id}` stands for the session."""
+    return service_url("registration", f"/api/v1/events/{slug}/sessions/{{id}}/availability")
+
+
+@pages.get("/")
+def events():
+    listed = [
+        (event, number) for event, number in events_with_latest_release(db_session()) if number
+    ]
+    return render_template("pages/events.html", events=listed)
+
+
+@pages.get("/<event>/")
+@pages.get("/<event>/programme")
+def programme(event: str):
+    data = _programme_or_404(event)
+    filters = Filters.from_args(request.args)
+    days = programme_days(data["sessions"], filters, live_session_ids(event))
+    return render_template(
+        "pages/programme.html",
+        event=data["event"],
+        release=data["release"],
+        days=days,
+        filters=filters,
+        options=filter_options(data["sessions"]),
+        register_base=service_url("registration", f"/{event}/register"),
+        availability_url=availability_url(event),
+        nav_current="programme",
+    )
+
+
+@pages.get("/<event>/sessions/<int:session_id>")
+def session_page(event: str, session_id: int):
+    data = _programme_or_404(event)
+    info = find_published_session(data, session_id)
+    if info is None:
+        abort(404, _("This session is not in the programme."))
+    view = session_view(info, live_session_ids(event))
+    return render_template(
+        "pages/session.html",
+        event=data["event"],
+        session=view,
+        register_url=register_url(event, [session_id]),
+        availability_url=availability_url(event),
+        feed_url=service_url("notify", f"/{event}/calendar.ics"),
+        ics_url=url_for(".session_ics", event=event, session_id=session_id),
+        nav_current="programme",
+    )
+
+
+def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
+    """One session as an iCalendar file, with the UID notify's feeds give the same session."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    vevent = icalendar.Event()
+    vevent.add("uid", f"session-{info['id']}@{host}")
+    vevent.add("dtstamp", datetime.fromisoformat(data["release"]["published_at"]))
+    vevent.add("dtstart", datetime.fromisoformat(info["starts_at"]))
+    vevent.add("dtend", datetime.fromisoformat(info["ends_at"]))
+    vevent.add("summary", localised(info, "title"))
+    stage = info["stage"]
+    vevent.add("location", ", ".join(part for part in (stage["name"], stage["address"]) if part))
+    description = [localised(info, "abstract")]
+    if info["speakers"]:
+        description.append(", ".join(speaker["name"] for speaker in info["speakers"]))
+    if info["livestream_url"]:
+        description.append(f"Livestream: {info['livestream_url']}")
+    vevent.add("description", "\n\n".join(part for part in description if part))
+    vevent.add("url", page_url)
+    vevent.add("status", "CANCELLED" if info["status"] == "cancelled" else "CONFIRMED")
+    calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
+@pages.get("/<event>/sessions/<int:session_id>.ics")
+def session_ics(event: str, session_id: int):
+    data = _programme_or_404(event)
+    info = find_published_session(data, session_id)
+    if info is None:
+        abort(404, _("This session is not in the programme."))
+    config = current_app.extensions["todo_config"]
+    host = urlsplit(config.public_base_url).hostname or "localhost"
+    page_url = config.public_base_url + url_for(".session_page", event=event, session_id=session_id)
+    body = session_calendar(data, info, host, page_url)
+    return Response(
+        body,
+        content_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{event}-{session_id}.ics"',
+            "Content-Language": current_language(),
+        },
+    )

@@ -1,0 +1,169 @@
+"""The published programme as pages show it: grouped by day, filtered, labelled in the
+page's language. Plain functions over a release's data (the `schedule.release.published` form)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import format_date, lazy_gettext
+
+from services.schedule.api.published import export_store
+from shared.pages import current_language, localised
+
+# Formats the bundled and imported programmes use; others are shown as they are written.
+SESSION_TYPES = {
+    "talk": lazy_gettext("Talk"),
+    "panel": lazy_gettext("Panel"),
+    "keynote": lazy_gettext("Keynote"),
+    "interview": lazy_gettext("Interview"),
+    "workshop": lazy_gettext("Workshop"),
+    "lecture": lazy_gettext("Talk"),
+    "discussion": lazy_gettext("Discussion"),
+    "meetup": lazy_gettext("Meetup"),
+    "networking": lazy_gettext("Networking"),
+    "tour": lazy_gettext("Tour"),
+    "exhibition": lazy_gettext("Exhibition"),
+    "other": lazy_gettext("Other"),
+}
+
+_parsed: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def published_programme(slug: str) -> dict[str, Any] | None:
+    """The event's latest release (event, release, sessions), parsed once per process."""
+    store = export_store()
+    export = store.find(slug, "programme.json")
+    if export is None:
+        return None
+    key = (str(store.db.url), export.release_id)
+    with _parsed_lock:
+        data = _parsed.get(key)
+    if data is None:
+        data = json.loads(store.body(export))
+        with _parsed_lock:
+            _parsed[key] = data
+            while len(_parsed) > 16:
+                _parsed.popitem(last=False)
+    return data
+
+
+def type_label(kind: str) -> str:
+    label = SESSION_TYPES.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ").capitalize()
+
+
+def starts(info: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(info["starts_at"])
+
+
+def ends(info: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(info["ends_at"])
+
+
+def day_of(info: dict[str, Any]) -> date:
+    # Release times carry the event's offset, so the date is the local day.
+    return starts(info).date()
+
+
+_DAY_FORMATS = {"de": "EEEE, d. MMMM", "en": "EEEE, d MMMM"}
+
+
+def day_label(day: date) -> str:
+    return format_date(day, _DAY_FORMATS[current_language()])
+
+
+@dataclass(frozen=True)
+class Filters:
+    day: str = ""
+    track: str = ""
+    stage: str = ""
+    type: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        return cls(**{name: (args.get(name) or "").strip()[:100] for name in cls.__annotations__})
+
+    def keep(self, info: dict[str, Any]) -> bool:
+        return (
+            (not self.day or day_of(info).isoformat() == self.day)
+            and (not self.track or self.track in {t["slug"] for t in info["tracks"]})
+            and (not self.stage or info["stage"]["guid"] == self.stage)
+            and (not self.type or info["type"] == self.type)
+        )
+
+    @property
+    def active(self) -> bool:
+        return any((self.day, self.track, self.stage, self.type))
+
+
+@dataclass
+class FilterOptions:
+    days: list[tuple[str, str]] = field(default_factory=list)
+    tracks: list[tuple[str, str]] = field(default_factory=list)
+    stages: list[tuple[str, str]] = field(default_factory=list)
+    types: list[tuple[str, str]] = field(default_factory=list)
+
+
+def filter_options(sessions: list[dict[str, Any]]) -> FilterOptions:
+    days, tracks, stages, types = {}, {}, {}, {}
+    for info in sessions:
+        day = day_of(info)
+        days[day.isoformat()] = day_label(day)
+        for track in info["tracks"]:
+            tracks[track["slug"]] = track["name"]
+        stages[info["stage"]["guid"]] = info["stage"]["name"]
+        types[info["type"]] = type_label(info["type"])
+    return FilterOptions(
+        days=sorted(days.items()),
+        tracks=sorted(tracks.items(), key=lambda item: item[1].lower()),
+        stages=sorted(stages.items(), key=lambda item: item[1].lower()),
+        types=sorted(types.items(), key=lambda item: item[1].lower()),
+    )
+
+
+def session_view(info: dict[str, Any], live_ids: set[int]) -> dict[str, Any]:
+    """What a page needs of one session, in the page's language."""
+    registration = info["registration"]
+    return {
+        "id": info["id"],
+        "title": localised(info, "title"),
+        "abstract": localised(info, "abstract"),
+        "type": info["type"],
+        "type_label": type_label(info["type"]),
+        "language": info["language"],
+        "starts": starts(info),
+        "ends": ends(info),
+        "stage": info["stage"],
+        "tracks": info["tracks"],
+        "speakers": info["speakers"],
+        "streamed": info["streamed"],
+        "livestream_url": info["livestream_url"],
+        "cancelled": info["status"] == "cancelled",
+        "live": info["id"] in live_ids and info["status"] != "cancelled",
+        "registration_mode": registration["mode"],
+        "registrable": registration["mode"] == "required" and info["status"] != "cancelled",
+        "capacity": registration["capacity"],
+        "external": registration["external"],
+    }
+
+
+def programme_days(
+    sessions: list[dict[str, Any]], filters: Filters, live_ids: set[int]
+) -> list[tuple[date, str, list[dict[str, Any]]]]:
+    """The sessions the filters keep, by day (date, label, sessions), in time order (a
+    release lists its sessions in time order)."""
+    days: dict[date, list[dict[str, Any]]] = {}
+    for info in sessions:
+        if filters.keep(info):
+            days.setdefault(day_of(info), []).append(session_view(info, live_ids))
+    return [(day, day_label(day), listed) for day, listed in sorted(days.items())]
+
+
+def find_published_session(data: dict[str, Any], session_id: int) -> dict[str, Any] | None:
+    return next((info for info in data["sessions"] if info["id"] == session_id), None)

@@ -1,0 +1,187 @@
+"""What every service's HTML pages share: one layout, local assets, German/English, CSRF
+protection, and the organiser's login (a signed session cookie all services read).
+
+`create_service_app` calls `init_pages`; a service's page blueprint then only renders templates
+that `{% extends "layout.html" %}` (see `shared/templates/README.md`).
+
+The language is German unless asked otherwise: `?lang=` (remembered in a cookie), then that
+cookie, then the browser's Accept-Language. Strings are gettext catalogues under
+`shared/translations/` (msgids in English, a complete German catalogue).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, current_app, render_template, request, session
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from shared.config import Config
+
+LOCALES = ("de", "en")
+DEFAULT_LOCALE = "de"
+LANG_COOKIE = "todo_lang"
+# The same name, key and host-only scope on every service: browsers send a host's cookies to
+# all its ports, so one login serves schedule, registration and notify.
+SESSION_COOKIE = "todo_session"
+SHARED_DIR = Path(__file__).resolve().parent.parent
+TRANSLATIONS_DIR = SHARED_DIR / "translations"
+
+csrf = CSRFProtect()
+
+shared_pages = Blueprint(
+    "shared_pages",
+    __name__,
+    template_folder=str(SHARED_DIR / "templates"),
+    static_folder=str(SHARED_DIR / "static"),
+    static_url_path="/static/shared",
+)
+
+
+@shared_pages.get("/privacy")
+def privacy():
+    return render_template("privacy.html")
+
+
+@shared_pages.get("/imprint")
+def imprint():
+    return render_template("imprint.html")
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang")
+    if wanted in LOCALES:
+        return wanted
+    remembered = request.cookies.get(LANG_COOKIE)
+    if remembered in LOCALES:
+        return remembered
+    return request.accept_languages.best_match(LOCALES, default=DEFAULT_LOCALE)
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LOCALE
+
+
+def _remember_language(response):
+    wanted = request.args.get("lang")
+    if wanted in LOCALES and request.cookies.get(LANG_COOKIE) != wanted:
+        response.set_cookie(
+            LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def config() -> Config:
+    return current_app.extensions["todo_config"]
+
+
+def service_url(service: str, path: str = "") -> str:
+    """An absolute link to another service's page (its configured base URL + path)."""
+    return config().service_urls[service] + path
+
+
+def webcal(url: str) -> str:
+    """A feed's URL as calendar apps subscribe to it (webcal:// opens the calendar app)."""
+    return "webcal://" + url.split("://", 1)[-1]
+
+
+def csrf_field() -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+
+
+def url_with_language(lang: str) -> str:
+    """The current page in another language (other query arguments kept)."""
+    args = request.args.to_dict(flat=False) | {"lang": [lang]}
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def localised(info: dict, field: str) -> str:
+    """A programme text in the page's language: `title_en` on English pages if it is set."""
+    if current_language() == "en" and info.get(f"{field}_en"):
+        return info[f"{field}_en"]
+    return info.get(field) or ""
+
+
+def _template_context() -> dict:
+    return {
+        "lang": current_language(),
+        "other_languages": [code for code in LOCALES if code != current_language()],
+        "url_with_language": url_with_language,
+        "service_url": service_url,
+        "localised": localised,
+        "current_organiser": session.get("organiser"),
+        "csrf_field": csrf_field,
+    }
+
+
+def _wants_html() -> bool:
+    if request.path.startswith("/api/"):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def render_message_page(status: int, title: str, message: str):
+    return render_template("message.html", title=title, message=message), status
+
+
+def _csrf_refused(error: CSRFError):
+    return render_message_page(
+        400,
+        _("The form has expired"),
+        _("Please go back, reload the page and send the form again."),
+    )
+
+
+def _error_page_or_json(json_handler):
+    def handle(error: HTTPException):
+        if not _wants_html():
+            return json_handler(error)
+        status = error.code or 500
+        titles = {
+            404: _("Page not found"),
+            403: _("Access denied"),
+            405: _("Not allowed"),
+        }
+        return render_message_page(
+            status, titles.get(status, _("Something went wrong")), error.description or ""
+        )
+
+    return handle
+
+
+def init_pages(app: Flask, config: Config, *, api_blueprints: list, json_errors) -> None:
+    """Templates, assets, locale, CSRF and the shared session cookie for one service's app."""
+    app.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.public_base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # A token lives as long as the session: organisers keep the live control page open
+        # for hours.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE,
+        BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
+    )
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["webcal"] = webcal
+    csrf.init_app(app)
+    # JSON APIs authenticate with Bearer tokens (or none), never with the cookie.
+    for blueprint in api_blueprints:
+        csrf.exempt(blueprint)
+    app.register_blueprint(shared_pages)
+    app.context_processor(_template_context)
+    app.after_request(_remember_language)
+    app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(HTTPException, _error_page_or_json(json_errors))
