@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
 from pathlib import Path
@@ -60,6 +60,24 @@ templates = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+
+
+class _CachingHeaderRegistry(HeaderRegistry):
+    """The standard registry builds a new header class on every header it parses; building a
+    mail sets dozens of headers, so the classes are made once per header name."""
+
+    def __init__(self):
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        if key not in self._classes:
+            self._classes[key] = super().__getitem__(name)
+        return self._classes[key]
+
+
+MAIL_POLICY = policy.SMTP.clone(header_factory=_CachingHeaderRegistry())
 
 
 def single_line(value: str) -> str:
@@ -150,7 +168,7 @@ class Mailer:
     ) -> EmailMessage:
         qr_cid = f"qr.{message_id}" if qr_code else None
         subject, plain, html = render(kind, recipient.locale, {**context, "qr_cid": qr_cid})
-        message = EmailMessage(policy=policy.SMTP)
+        message = EmailMessage(policy=MAIL_POLICY)
         message["Subject"] = subject
         message["From"] = self.sender
         message["To"] = Address(
