@@ -143,7 +143,7 @@ def feed(
     return _serialise(calendar, ordered)
 
 
-def invitation(
+def invitation_frame(
     session: ProgrammeSession,
     *,
     method: str,
@@ -152,10 +152,9 @@ def invitation(
     dtstamp: datetime,
     organizer_email: str,
     organizer_name: str,
-    attendee_name: str,
-    attendee_email: str,
-) -> bytes:
-    """An iTIP REQUEST (invite or update) or CANCEL for one attendee of one session."""
+) -> tuple[bytes, bytes]:
+    """An iTIP REQUEST (invite or update) or CANCEL without its ATTENDEE, split where that
+    line goes: a change mailed to many attendees renders the calendar once."""
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"unsupported iTIP method {method!r}")
     calendar = _calendar(method)
@@ -169,11 +168,41 @@ def invitation(
     organizer = icalendar.vCalAddress(f"mailto:{organizer_email}")
     organizer.params["cn"] = icalendar.vText(organizer_name)
     vevent.add("organizer", organizer)
-    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
-    attendee.params["cn"] = icalendar.vText(attendee_name)
+    calendar.add_component(vevent)
+    head, tail = _serialise(calendar, [session]).rsplit(b"END:VEVENT\r\n", 1)
+    return head, b"END:VEVENT\r\n" + tail
+
+
+def attendee_line(name: str, email: str, method: str) -> bytes:
+    """The ATTENDEE content line, escaped and folded by icalendar."""
+    attendee = icalendar.vCalAddress(f"mailto:{email}")
+    attendee.params["cn"] = icalendar.vText(name)
     attendee.params["role"] = "REQ-PARTICIPANT"
     attendee.params["partstat"] = "ACCEPTED" if method == "REQUEST" else "DECLINED"
     attendee.params["rsvp"] = "FALSE"
-    vevent.add("attendee", attendee)
-    calendar.add_component(vevent)
-    return _serialise(calendar, [session])
+    return icalendar.Event().content_line("ATTENDEE", attendee).to_ical() + b"\r\n"
+
+
+def invitation(
+    session: ProgrammeSession,
+    *,
+    method: str,
+    host: str,
+    locale: str,
+    dtstamp: datetime,
+    organizer_email: str,
+    organizer_name: str,
+    attendee_name: str,
+    attendee_email: str,
+) -> bytes:
+    """An iTIP REQUEST (invite or update) or CANCEL for one attendee of one session."""
+    head, tail = invitation_frame(
+        session,
+        method=method,
+        host=host,
+        locale=locale,
+        dtstamp=dtstamp,
+        organizer_email=organizer_email,
+        organizer_name=organizer_name,
+    )
+    return head + attendee_line(attendee_name, attendee_email, method) + tail

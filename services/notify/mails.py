@@ -152,6 +152,9 @@ class Mailer:
         self.organizer_email = config.organizer_email
         self.host = calendars.calendar_host(config.public_base_url)
         self.notify_url = config.service_urls["notify"]
+        # Invitations without their ATTENDEE line, by session version, method, language and
+        # DTSTAMP (to the second): one rendering serves every attendee of a change.
+        self._frames: dict[tuple, tuple[bytes, bytes]] = {}
 
     def personal_feed_url(self, event_slug: str, feed_token: str) -> str:
         return f"{self.notify_url}/{event_slug}/calendar/personal/{feed_token}.ics"
@@ -177,10 +180,16 @@ class Mailer:
         message["Date"] = rfc2822_datetime(utcnow())
         message["Message-ID"] = f"<{message_id}>"
         message["Auto-Submitted"] = "auto-generated"
+        # Boundaries given up front spare the generator searching the body for a free one;
+        # "=_" cannot occur at a line start in quoted-printable or base64 parts.
+        boundary = f"=_{message_id.split('@', 1)[0]}_"
         message.set_content(plain, cte="quoted-printable")
+        message.make_alternative(boundary=boundary + "alt")
         message.add_alternative(html, subtype="html", cte="quoted-printable")
         if qr_code:
-            message.get_payload()[1].add_related(
+            html_part = message.get_payload()[1]
+            html_part.make_related(boundary=boundary + "rel")
+            html_part.add_related(
                 qr_png(qr_code), "image", "png", cid=f"<{qr_cid}>", filename="ticket-qr.png"
             )
         if invitation is not None:
@@ -190,6 +199,7 @@ class Mailer:
             message.add_alternative(
                 ics.decode(), subtype="calendar", params={"method": method}, cte="quoted-printable"
             )
+            message.make_mixed(boundary=boundary + "mix")
             message.add_attachment(
                 ics, maintype="application", subtype="ics", filename="invite.ics"
             )
@@ -200,17 +210,34 @@ class Mailer:
     def invitation(
         self, programme_session: ProgrammeSession, recipient: Recipient, method: str
     ) -> tuple[str, bytes]:
-        return method, calendars.invitation(
-            programme_session,
-            method=method,
-            host=self.host,
-            locale=recipient.locale,
-            dtstamp=utcnow().replace(microsecond=0),
-            organizer_email=self.organizer_email,
-            organizer_name=single_line(programme_session.event.title),
-            attendee_name=single_line(recipient.name),
-            attendee_email=single_line(recipient.email),
+        dtstamp = utcnow().replace(microsecond=0)
+        key = (
+            programme_session.id,
+            programme_session.sequence,
+            programme_session.modified_at,
+            programme_session.event.title,
+            method,
+            recipient.locale,
+            dtstamp,
         )
+        frame = self._frames.get(key)
+        if frame is None:
+            if len(self._frames) > 64:
+                self._frames.clear()
+            frame = self._frames[key] = calendars.invitation_frame(
+                programme_session,
+                method=method,
+                host=self.host,
+                locale=recipient.locale,
+                dtstamp=dtstamp,
+                organizer_email=self.organizer_email,
+                organizer_name=single_line(programme_session.event.title),
+            )
+        head, tail = frame
+        line = calendars.attendee_line(
+            single_line(recipient.name), single_line(recipient.email), method
+        )
+        return method, head + line + tail
 
     @staticmethod
     def dedup_key(cause: str, attendee_id: int, kind: str) -> str:
