@@ -85,12 +85,8 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--sessions", type=int, default=40)
-    args = parser.parse_args()
+def measure(seconds: int, connections: int, sessions: int) -> dict:
+    """Serve a programme feed of `sessions` and measure 200 and 304 answers."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
@@ -101,7 +97,7 @@ def main() -> None:
     handlers = build_handlers(config, NotifySettings())
     spec = next(s for s in handlers if s.name == "notify.programme")
     envelope = parse_envelope(
-        build_envelope("schedule.release.published", programme(args.sessions), None).to_json()
+        build_envelope("schedule.release.published", programme(sessions), None).to_json()
     )
     handle_once(db, ProcessedMessage, spec.name, envelope, handlers[spec][envelope.type])
     env = {
@@ -122,8 +118,8 @@ def main() -> None:
                 time.sleep(0.2)
         else:
             sys.exit("notify did not start")
-        ok = wrk(feed_url, args.seconds, args.connections, {})
-        not_modified = wrk(feed_url, args.seconds, args.connections, {"If-None-Match": etag})
+        ok = wrk(feed_url, seconds, connections, {})
+        not_modified = wrk(feed_url, seconds, connections, {"If-None-Match": etag})
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -131,8 +127,8 @@ def main() -> None:
         drop_pg_database(url)
     result = {
         "feed_bytes": size,
-        "sessions": args.sessions,
-        "connections": args.connections,
+        "sessions": sessions,
+        "connections": connections,
         "web_workers": config.web_workers,
         "web_threads": config.web_threads,
         "status_200": ok,
@@ -141,6 +137,17 @@ def main() -> None:
         "load_average_1m": os.getloadavg()[0],
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--sessions", type=int, default=40)
+    args = parser.parse_args()
+    result = measure(args.seconds, args.connections, args.sessions)
+    ok, not_modified, size = result["status_200"], result["status_304"], result["feed_bytes"]
     print(
         f"programme feed ({size} bytes): {ok['requests_per_second']:.0f} req/s with 200 "
         f"(p99 {ok['latency_p99']}), {not_modified['requests_per_second']:.0f} req/s with 304 "

@@ -156,16 +156,8 @@ def run_wrk(url: str, script: str, args, headers: dict[str, str]) -> dict:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=500)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
-
+def measure(args) -> list[dict]:
+    """Publish the generated programme, serve it and measure each read; one row per read."""
     url = create_pg_database("bench_schedule")
     db = migrated_database("schedule", url)
     server = None
@@ -218,6 +210,20 @@ def main() -> int:
             server.wait(timeout=30)
         db.dispose()
         drop_pg_database(url)
+
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    rows = measure(args)
 
     print(
         f"\nschedule reads: {args.sessions} sessions, gunicorn {args.workers} workers x "

@@ -1,0 +1,249 @@
+"""The whole platform as `make run` starts it, on fresh PostgreSQL databases, a private RabbitMQ
+vhost (or broker), an aiosmtpd SMTP server and free ports: for benchmarks and drills.
+
+    with platform_running() as platform:
+        session_id = platform.publish_programme(capacity=100_000)
+        platform.register("a@example.org", session_id)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import shutil
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bench.common import SmtpSink
+from tests.support.infra import (
+    create_pg_database,
+    create_vhost,
+    delete_vhost,
+    migrated_database,
+)
+from tests.support.stack import Stack
+
+EVENT = "bench"
+BERLIN = ZoneInfo("Europe/Berlin")
+SERVICES = ("schedule", "registration", "notify")
+
+
+def programme(capacity: int, sessions: int = 1) -> dict:
+    """A programme a week from now: `sessions` one-hour sessions that need registration."""
+    day = (datetime.now(UTC) + timedelta(days=7)).astimezone(BERLIN).date()
+    first = datetime(day.year, day.month, day.day, 10, tzinfo=BERLIN)
+    return {
+        "format": "todo-programme/1",
+        "event": {
+            "slug": EVENT,
+            "title": "Benchmark-Woche",
+            "timezone": "Europe/Berlin",
+            "starts_on": day.isoformat(),
+            "ends_on": day.isoformat(),
+            "address": "Kampstraße 1, 44137 Dortmund",
+        },
+        "stages": [
+            {"guid": "roof", "name": "Baseology", "address": "Kampstraße 1", "capacity": capacity}
+        ],
+        "tracks": [{"slug": "digitalisierung", "name": "Digitalisierung", "color": "#0055aa"}],
+        "sessions": [
+            {
+                "guid": f"bench-{n}",
+                "title": f"Die Zukunft der Arbeit {n}",
+                "stage": "roof",
+                "tracks": ["digitalisierung"],
+                "starts_at": (first + timedelta(hours=n)).isoformat(),
+                "ends_at": (first + timedelta(hours=n, minutes=50)).isoformat(),
+                "streamed": True,
+                "registration": {"mode": "required", "capacity": None},
+            }
+            for n in range(sessions)
+        ],
+    }
+
+
+class Platform:
+    """A running platform; `stack` is the test suite's `Stack` (processes by name)."""
+
+    def __init__(self, stack: Stack, smtp: SmtpSink, databases: dict[str, str], tmp: Path):
+        self.stack = stack
+        self.smtp = smtp
+        self.databases = databases
+        self.tmp = tmp
+        self._local = threading.local()
+
+    def url(self, service: str) -> str:
+        return self.stack.url(service)
+
+    def publish_programme(self, capacity: int, sessions: int = 1) -> list[int]:
+        """Import and publish a programme; wait until registration and notify have their copies;
+        returns the session ids."""
+        path = self.tmp / "programme.json"
+        path.write_text(json.dumps(programme(capacity, sessions)))
+        self.stack.todo("import-programme", EVENT, str(path))
+        self.stack.todo("publish", EVENT)
+        listing = get_json(f"{self.url('schedule')}/api/v1/events/{EVENT}/programme")
+        ids = [s["id"] for s in listing["sessions"]]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if get_json(self.availability_url(ids[-1])) and get_status(
+                f"{self.url('notify')}/{EVENT}/calendar.ics"
+            ) == (200):
+                return ids
+            time.sleep(0.2)
+        raise RuntimeError("the programme did not reach registration and notify in 60 s")
+
+    def availability_url(self, session_id: int) -> str:
+        return (
+            f"{self.url('registration')}/api/v1/events/{EVENT}/sessions/{session_id}/availability"
+        )
+
+    def register(
+        self, email: str, session_ids: list[int], name: str = "", timeout: float = 30, **extra
+    ) -> tuple[int, dict | None]:
+        """POST a registration over a keep-alive connection of this thread; (status, body).
+        Connection errors give status 0."""
+        body = json.dumps(
+            {
+                "name": name or f"Bench {email.split('@')[0]}",
+                "email": email,
+                "sessions": session_ids,
+                "locale": "de",
+                "consent": True,
+                **extra,
+            }
+        )
+        headers = {"Content-Type": "application/json", "Idempotency-Key": email}
+        for attempt in range(2):
+            connection = self._connection(timeout)
+            try:
+                connection.request("POST", f"/api/v1/events/{EVENT}/registrations", body, headers)
+                response = connection.getresponse()
+                raw = response.read()
+                try:
+                    return response.status, json.loads(raw)
+                except ValueError:
+                    return response.status, None
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                self._local.connection = None
+                if attempt:
+                    return 0, None
+        return 0, None
+
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.stack.ports["registration"], timeout=timeout
+            )
+            self._local.connection = connection
+        return connection
+
+    def service_pids(self) -> dict[str, list[int]]:
+        """The root process ids of each service (web server, relay, consumer, workers)."""
+        groups: dict[str, list[int]] = {s: [] for s in SERVICES}
+        for name, process in self.stack.processes.items():
+            groups[name.split("-", 1)[0]].append(process.pid)
+        return groups
+
+
+def get_json(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)
+    except (urllib.error.HTTPError, OSError, ValueError):
+        return None
+
+
+def get_status(url: str, headers: dict[str, str] | None = None) -> int:
+    try:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+@contextlib.contextmanager
+def platform_running(
+    *,
+    amqp_url: str | None = None,
+    pg_admin_url: str | None = None,
+    web_workers: int = 2,
+    web_threads: int = 8,
+    keep_logs: bool = False,
+    **extra_env: str,
+) -> Iterator[Platform]:
+    """Start every process of the platform; stop them and drop the databases afterwards.
+
+    `amqp_url` (default: a fresh vhost on the test broker) and `pg_admin_url` (default: the
+    test PostgreSQL) let drills put the platform on private servers they may stop."""
+    tmp = Path(tempfile.mkdtemp(prefix="platform-"))
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(lambda: keep_logs or shutil.rmtree(tmp, ignore_errors=True))
+        if amqp_url is None:
+            vhost, amqp_url = create_vhost()
+            cleanup.callback(delete_vhost, vhost)
+        databases = {}
+        for service in SERVICES:
+            url = _create_database(service, pg_admin_url)
+            cleanup.callback(_drop_database, url, pg_admin_url)
+            migrated_database(service, url).dispose()
+            databases[service] = url
+        smtp = cleanup.enter_context(SmtpSink())
+        stack = Stack(
+            databases,
+            amqp_url,
+            tmp / "var",
+            SMTP_URL=smtp.url,
+            WEB_WORKERS=str(web_workers),
+            WEB_THREADS=str(web_threads),
+            REGISTRATION_RATE_LIMIT_PER_IP="100000000/minute",
+            REGISTRATION_RATE_LIMIT_PER_EMAIL="100000/minute",
+            MAIL_RETRY_BASE_SECONDS="1",
+            **extra_env,
+        )
+        cleanup.callback(stack.stop)
+        try:
+            stack.start()
+        except BaseException:
+            print(stack.logs())
+            raise
+        yield Platform(stack, smtp, databases, tmp)
+
+
+def _create_database(service: str, pg_admin_url: str | None) -> str:
+    if pg_admin_url is None:
+        return create_pg_database(f"b_{service}")
+    from tests.support import infra
+
+    saved = infra.PG_ADMIN_URL
+    infra.PG_ADMIN_URL = pg_admin_url
+    try:
+        return infra.create_pg_database(f"d_{service}")
+    finally:
+        infra.PG_ADMIN_URL = saved
+
+
+def _drop_database(url: str, pg_admin_url: str | None) -> None:
+    from tests.support import infra
+
+    saved = infra.PG_ADMIN_URL
+    infra.PG_ADMIN_URL = pg_admin_url or saved
+    try:
+        with contextlib.suppress(Exception):
+            infra.drop_pg_database(url)
+    finally:
+        infra.PG_ADMIN_URL = saved

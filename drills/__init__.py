@@ -1,0 +1,1 @@
+"""Fault drills (`make drill`): the platform under load while servers and workers fail."""

@@ -1,0 +1,76 @@
+"""`make drill`: every fault drill, one table; `python -m drills fuzz` runs the long API fuzzing.
+
+    .venv/bin/python -m drills [broker kill smtp postgres poison] [--scale 1.0]
+    .venv/bin/python -m drills fuzz [--examples 1000]
+
+Drills run on private servers (a RabbitMQ node and a PostgreSQL cluster of their own, an
+aiosmtpd server); the shared RabbitMQ and PostgreSQL are never stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+
+from bench.common import RESULTS, load_average, write_result
+from drills.scenarios import DRILLS, DrillResult
+
+
+def fuzz(examples: int) -> int:
+    """Schemathesis against every service with `examples` generated cases per operation."""
+    env = {**os.environ, "FUZZ_MAX_EXAMPLES": str(examples)}
+    return subprocess.call(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/fuzz", "-q", "-rA"],
+        env=env,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("drills", nargs="*", help=f"fuzz, or some of: {', '.join(DRILLS)}")
+    parser.add_argument("--scale", type=float, default=1.0, help="shorter drills below 1.0")
+    parser.add_argument("--examples", type=int, default=1000, help="fuzz: examples per operation")
+    args = parser.parse_args()
+    if args.drills == ["fuzz"]:
+        return fuzz(args.examples)
+    names = args.drills or list(DRILLS)
+    unknown = set(names) - set(DRILLS)
+    if unknown:
+        parser.error(f"unknown drills {sorted(unknown)}")
+    results: list[DrillResult] = []
+    for name in names:
+        print(f"[drill] {name} ... (load average {load_average()})", flush=True)
+        started = time.monotonic()
+        try:
+            result = DRILLS[name](args.scale)
+        except Exception as exc:
+            traceback.print_exc()
+            result = DrillResult(name, problems=[f"drill failed: {type(exc).__name__}: {exc}"])
+        result.counts["seconds"] = round(time.monotonic() - started, 1)
+        result.counts["load_average"] = load_average()
+        results.append(result)
+    print(f"\nmake drill: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs\n")
+    for result in results:
+        print(f"{result.name}\n  {json.dumps(result.counts)}")
+        for note in result.notes:
+            print(f"  note: {note}")
+        print(f"  => {result.verdict}\n")
+    path = write_result(
+        "drill",
+        [
+            {"name": r.name, "counts": r.counts, "verdict": r.verdict, "notes": r.notes}
+            for r in results
+        ],
+    )
+    print(f"written to {path.relative_to(RESULTS.parent.parent)}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""The fault drills: the platform under registration load while something breaks.
+
+Each drill returns a `DrillResult` with counts and a verdict: "nothing lost, nothing doubled" or
+the numbers that say otherwise. Registrations are counted as they were answered; confirmation
+mails are counted per recipient at the aiosmtpd server. `scale` shortens a drill for `make test`
+(tests/drills/); 1.0 is the full drill of `make drill`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pika
+
+from bench.platform import EVENT, Platform, platform_running
+from drills.servers import PrivatePostgres, PrivateRabbit
+from shared.broker import connect
+from shared.config import Config
+from shared.messages import EXCHANGE
+from shared.service import all_services
+from shared.up import processes
+from tests.support.bus import queue_depth
+
+# The mail sweeper re-queues mail a crashed sender left in `sending` after this long (default
+# 300 s); short here so a drill sees the consequence.
+DRILL_ENV = {"MAIL_SENDING_TIMEOUT_SECONDS": "5", "MAIL_MAX_ATTEMPTS": "20"}
+
+
+@dataclass
+class DrillResult:
+    name: str
+    counts: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def verdict(self) -> str:
+        return "nothing lost, nothing doubled" if self.ok else "; ".join(self.problems)
+
+
+class RegistrationStream:
+    """Registers attendees at a steady rate from a pool of client threads until stopped; keeps
+    every answer (status 0 = no answer: connection refused or reset)."""
+
+    def __init__(self, platform: Platform, session_id: int, rate: float, prefix: str):
+        self.platform = platform
+        self.session_id = session_id
+        self.rate = rate
+        self.prefix = prefix
+        self.answers: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.sent = 0
+        self._threads: list[threading.Thread] = []
+        self._next = 0
+
+    def _email(self) -> str | None:
+        with self.lock:
+            if self.stop_event.is_set():
+                return None
+            n = self._next
+            self._next += 1
+        return f"{self.prefix}-{n}@example.org"
+
+    def _client(self, index: int, clients: int) -> None:
+        start = time.monotonic()
+        k = 0
+        while not self.stop_event.is_set():
+            due = start + (k * clients + index) / self.rate
+            k += 1
+            delay = due - time.monotonic()
+            if delay > 0 and self.stop_event.wait(delay):
+                return
+            email = self._email()
+            if email is None:
+                return
+            status, _ = self.platform.register(email, [self.session_id], timeout=60)
+            with self.lock:
+                self.answers[email] = status
+
+    def __enter__(self) -> RegistrationStream:
+        clients = max(4, min(64, int(self.rate // 4)))
+        self._threads = [
+            threading.Thread(target=self._client, args=(i, clients), daemon=True)
+            for i in range(clients)
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_event.set()
+        for thread in self._threads:
+            thread.join(timeout=90)
+
+    def statuses(self) -> Counter:
+        with self.lock:
+            return Counter(self.answers.values())
+
+    def registered(self) -> set[str]:
+        with self.lock:
+            return {email for email, status in self.answers.items() if status == 201}
+
+
+def tally_mails(
+    result: DrillResult, platform: Platform, stream: RegistrationStream, wait: float
+) -> None:
+    """Wait up to `wait` s for a mail to every registered attendee; count lost and doubled."""
+    registered = stream.registered()
+    statuses = stream.statuses()
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if registered <= set(platform.smtp.first_accepted_at()):
+            break
+        time.sleep(0.25)
+    time.sleep(min(2.0, wait))  # late duplicates
+    per_recipient = platform.smtp.per_recipient()
+    answered_otherwise = {e for e, s in stream.answers.items() if s != 201}
+    missing = [e for e in registered if per_recipient[e] == 0]
+    doubled = {e: per_recipient[e] for e in registered if per_recipient[e] > 1}
+    unexpected = [e for e in answered_otherwise if per_recipient[e]]
+    result.counts.update(
+        registrations=len(stream.answers),
+        answers={str(k): v for k, v in sorted(statuses.items())},
+        mails=sum(per_recipient.values()),
+        mails_missing=len(missing),
+        mails_doubled=sum(n - 1 for n in doubled.values()),
+        mails_to_failed_registrations=len(unexpected),
+    )
+    if not stream.answers:
+        result.problems.append("no registration was made")
+    if statuses.get(0):
+        result.problems.append(f"{statuses[0]} registrations got no answer")
+    if statuses.get(500):
+        result.problems.append(f"{statuses[500]} registrations answered 500")
+    if missing:
+        result.problems.append(f"{len(missing)} confirmation mails lost")
+    if doubled:
+        result.problems.append(
+            f"{sum(n - 1 for n in doubled.values())} mails doubled ({len(doubled)} attendees)"
+        )
+    if unexpected:
+        result.problems.append(f"{len(unexpected)} mails for registrations that failed")
+
+
+# -- the drills ----------------------------------------------------------------------------
+
+
+def broker_outage(scale: float = 1.0) -> DrillResult:
+    """RabbitMQ stopped (`rabbitmqctl stop_app`) for 15 s during a registration rush."""
+    outage = max(3.0, 15 * scale)
+    result = DrillResult(f"RabbitMQ stopped for {outage:.0f} s during a rush")
+    with PrivateRabbit() as rabbit, platform_running(amqp_url=rabbit.amqp_url, **DRILL_ENV) as p:
+        result.notes.append(f"private RabbitMQ node started in {rabbit.start_seconds} s")
+        [session_id] = p.publish_programme(capacity=10_000)
+        with RegistrationStream(p, session_id, rate=100, prefix="outage") as stream:
+            time.sleep(3 * scale + 1)
+            rabbit.stop_app()
+            stopped = len(stream.answers)
+            time.sleep(outage)
+            rabbit.start_app()
+            during = len(stream.answers) - stopped
+            time.sleep(3 * scale + 1)
+        result.counts["registered_while_broker_down"] = during
+        tally_mails(result, p, stream, wait=60 + 60 * scale)
+    return result
+
+
+def restart_command(platform: Platform, name: str) -> list[str]:
+    return processes(Config.from_env(platform.stack.env), all_services())[name]
+
+
+def kill_and_restart(platform: Platform, name: str, pause: float = 1.0) -> None:
+    process = platform.stack.processes[name]
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    time.sleep(pause)
+    platform.stack.start_process(name, restart_command(platform, name))
+
+
+WORKERS = (
+    "registration-relay",
+    "notify-consumer",
+    "notify-mail",
+    "schedule-relay",
+    "registration-consumer",
+    "notify-relay",
+)
+
+
+def worker_kills(scale: float = 1.0, workers: tuple[str, ...] = WORKERS) -> DrillResult:
+    """Each worker process killed with SIGKILL in the middle of work and restarted.
+
+    Registrations flow all the time (registration relay, notify consumer, mail sender busy);
+    a new release is published just before the schedule relay and registration's consumer are
+    killed, so they die while carrying it."""
+    result = DrillResult("each worker killed with SIGKILL mid-work and restarted")
+    with platform_running(**DRILL_ENV) as p:
+        [session_id] = p.publish_programme(capacity=10_000)
+        with RegistrationStream(p, session_id, rate=100, prefix="kill") as stream:
+            time.sleep(2)
+            for name in workers:
+                if name in ("schedule-relay", "registration-consumer"):
+                    p.stack.todo("publish", EVENT)
+                    time.sleep(0.05)
+                kill_and_restart(p, name)
+                result.counts.setdefault("killed", []).append(name)
+                time.sleep(max(1.0, 4 * scale))
+        # The sweeper looks for mail stuck in `sending` every 30 s.
+        tally_mails(result, p, stream, wait=45 + 30 * scale)
+        releases = p.stack.todo("publish", EVENT, check=False)
+        result.counts["releases_published"] = releases.returncode == 0
+    if "notify-mail" in workers:
+        result.notes.append(
+            "the mail sender claims up to 50 mails per batch, sends them, then records them in "
+            "one transaction: a SIGKILL between an SMTP server's 250 and that commit sends the "
+            "already accepted mails of the batch again after the sweeper's timeout "
+            "(MAIL_SENDING_TIMEOUT_SECONDS, default 300 s)"
+        )
+    return result
+
+
+def smtp_down(scale: float = 1.0) -> DrillResult:
+    """The SMTP server down for 60 s: mail is retried and delivered once it returns."""
+    down = max(5.0, 60 * scale)
+    result = DrillResult(f"SMTP server down for {down:.0f} s")
+    with platform_running(**DRILL_ENV) as p:
+        [session_id] = p.publish_programme(capacity=10_000)
+        p.smtp.stop()
+        with RegistrationStream(p, session_id, rate=20, prefix="smtp") as stream:
+            time.sleep(min(down, 10))
+        time.sleep(max(0.0, down - min(down, 10)))
+        p.smtp.start()
+        back = time.monotonic()
+        tally_mails(result, p, stream, wait=120)
+        last = max(p.smtp.first_accepted_at().values(), default=back)
+        result.counts["all_delivered_seconds_after_return"] = round(last - back, 1)
+        result.notes.append(
+            "retries back off from MAIL_RETRY_BASE_SECONDS (1 s in the drill, 30 s by default)"
+        )
+    return result
+
+
+def database_restart(scale: float = 1.0) -> DrillResult:
+    """PostgreSQL restarted during a rush: failed requests answer 503, not 500, and recover."""
+    result = DrillResult("PostgreSQL restarted during a rush")
+    with (
+        PrivatePostgres() as postgres,
+        platform_running(pg_admin_url=postgres.admin_url, **DRILL_ENV) as p,
+    ):
+        [session_id] = p.publish_programme(capacity=10_000)
+        with RegistrationStream(p, session_id, rate=100, prefix="pg") as stream:
+            time.sleep(2 + 3 * scale)
+            started = time.monotonic()
+            postgres.restart()
+            result.counts["restart_seconds"] = round(time.monotonic() - started, 1)
+            time.sleep(2 + 5 * scale)
+        after, _ = p.register("pg-after@example.org", [session_id])
+        result.counts["registration_after_restart"] = after
+        if after != 201:
+            result.problems.append(f"a registration after the restart answered {after}")
+        tally_mails(result, p, stream, wait=60)
+        statuses = stream.statuses()
+        failed_cleanly = statuses.get(503, 0)
+        result.counts["answered_503"] = failed_cleanly
+        other = {s: n for s, n in statuses.items() if s not in (201, 503, 0, 500)}
+        if other:
+            result.problems.append(f"unexpected answers {other}")
+    return result
+
+
+def poison_message(scale: float = 1.0) -> DrillResult:
+    """Messages no handler can take: dead-lettered, and the rest keeps flowing."""
+    result = DrillResult("poison messages")
+    with platform_running(**DRILL_ENV) as p:
+        [session_id] = p.publish_programme(capacity=10_000)
+        amqp_url = p.stack.env["AMQP_URL"]
+        poisons = [
+            b"this is not json",
+            json.dumps(
+                {
+                    "id": "00000000-0000-4000-8000-000000000001",
+                    "type": "registration.ticket.confirmed",
+                    "occurred_at": "2024-04-29T10:00:00+00:00",
+                    "schema_version": 1,
+                    "correlation_id": None,
+                    "data": {"event": EVENT, "ticket": "not an object"},
+                }
+            ).encode(),
+        ]
+        connection = connect(amqp_url)
+        channel = connection.channel()
+        channel.confirm_delivery()
+        with RegistrationStream(p, session_id, rate=20, prefix="poison") as stream:
+            time.sleep(1)
+            for body in poisons:
+                channel.basic_publish(
+                    EXCHANGE,
+                    "registration.ticket.confirmed",
+                    body,
+                    pika.BasicProperties(delivery_mode=2, message_id="poison"),
+                )
+            time.sleep(max(2.0, 5 * scale))
+        connection.close()
+        tally_mails(result, p, stream, wait=60)
+        dead = queue_depth(amqp_url, "notify.tickets.dead")
+        result.counts["poison_published"] = len(poisons)
+        result.counts["dead_lettered"] = dead
+        if dead != len(poisons):
+            result.problems.append(f"{dead} of {len(poisons)} poison messages dead-lettered")
+    return result
+
+
+DRILLS = {
+    "broker": broker_outage,
+    "kill": worker_kills,
+    "smtp": smtp_down,
+    "postgres": database_restart,
+    "poison": poison_message,
+}
