@@ -87,3 +87,23 @@ def test_rush_of_400_fills_40_seats_then_cancellations_promote_in_order(
     assert stored[CONFIRMED] == 40 and stored[WAITLISTED] == 350 and stored["cancelled"] == 10
     assert stored["taken"] == 40 and stored["seated_on_seat"] == 40
     assert waiting_order(db, 1)[0] not in first_waiting
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_twenty_simultaneous_registrations_of_one_email_make_one_ticket(
+    backend, make_database, publish_release, register_one
+):
+    db = make_database("registration", backend)
+    publish_release(db, 1, [session_info(1, capacity=40), session_info(2, capacity=1)])
+
+    def one(_):
+        return register_one(db, "same@example.org", [1, 2])
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert sum(r.attendee_created for r in results) == 1
+    assert sum(t.created for r in results for t in r.tickets) == 2
+    assert {t.ticket.status for r in results for t in r.tickets} == {CONFIRMED}
+    stored = counts(db, 1)
+    assert stored[CONFIRMED] == 1 and stored["taken"] == 1
+    assert counts(db, 2)["taken"] == 1
