@@ -129,11 +129,15 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up in {timeout} s")
 
 
-def worker_pids(master_pid: int) -> list[int]:
-    out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True
-    )
-    return [int(p) for p in out.stdout.split()]
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def stored_counts(db, capacity: int) -> dict:
@@ -189,6 +193,91 @@ def top_frames(raw_profile: Path, limit: int = 25) -> list[tuple[str, float]]:
         [(f, round(100 * n / total, 1)) for f, n in own.most_common(limit)],
         [(f, round(100 * n / total, 1)) for f, n in inclusive.most_common(limit * 2)],
     )
+
+
+SEAT_ROW_TX = """
+\\set n random(1, 2000000000)
+BEGIN;
+WITH a AS (
+  INSERT INTO attendees (event_id, name, email, locale, consent_at, consent_version,
+                         manage_token, feed_token, created_at)
+  VALUES (1, 'Rush', 'sql-' || :client_id || '-' || :n || '@example.org', 'de', now(), 'v',
+          md5(random()::text), md5(random()::text), now())
+  RETURNING id),
+t AS (
+  INSERT INTO tickets (attendee_id, session_id, status, code, requested_at)
+  SELECT id, 1, 'confirmed', md5(random()::text), now() FROM a RETURNING id)
+SELECT id AS ticket FROM t \\gset
+UPDATE seats SET ticket_id = :ticket WHERE id = (
+  SELECT id FROM seats WHERE session_id = 1 AND ticket_id IS NULL
+  ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED);
+INSERT INTO outbox (message_id, routing_key, aggregate, body, created_at, attempts)
+VALUES (gen_random_uuid()::text, 'registration.ticket.confirmed', 'attendee', repeat('x', 700),
+        now(), 0);
+END;
+"""
+# The design DESIGN.md warns about: one counter row per session, locked through the commit.
+HOT_ROW_TX = SEAT_ROW_TX.replace(
+    """UPDATE seats SET ticket_id = :ticket WHERE id = (
+  SELECT id FROM seats WHERE session_id = 1 AND ticket_id IS NULL
+  ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED);""",
+    "UPDATE bench_seat_counter SET taken = taken + 1 WHERE session_id = 1 AND taken < capacity;",
+)
+
+
+def pgbench(url: str, script: str, clients: int, seconds: int) -> float:
+    """Transactions per second pgbench reaches with `script` on the registration schema."""
+    path = Path(tempfile.mkdtemp(prefix="rush-sql-")) / "tx.sql"
+    path.write_text(script)
+    libpq_url = url.replace("postgresql+psycopg://", "postgresql://")
+    out = subprocess.run(
+        [
+            "pgbench",
+            "-n",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-f",
+            str(path),
+            libpq_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+
+
+def run_sql_only(args) -> dict:
+    """The seat transaction alone, without Python: seat rows vs one hot counter row."""
+    url = create_pg_database("bench_reg_sql")
+    db = migrated_database("registration", url)
+    load_programme(db, args.capacity)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE bench_seat_counter (session_id int primary key, taken int, capacity int)"
+        )
+        connection.exec_driver_sql(f"INSERT INTO bench_seat_counter VALUES (1, 0, {10**9})")
+    figures = {}
+    try:
+        # PostgreSQL here allows 100 connections, shared with everyone else.
+        for clients in (4, 16, 64):
+            figures[clients] = {
+                "seat_rows_tps": pgbench(url, SEAT_ROW_TX, clients, args.seconds),
+                "hot_row_tps": pgbench(url, HOT_ROW_TX, clients, args.seconds),
+            }
+    finally:
+        db.dispose()
+        drop_pg_database(url)
+    return {
+        "benchmark": "registration_rush --sql",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "setup": {"seconds_per_run": args.seconds, "capacity": args.capacity},
+        "transactions_per_second_by_clients": figures,
+    }
 
 
 def run(args) -> dict:
@@ -267,6 +356,8 @@ def run(args) -> dict:
         if match is None:
             raise RuntimeError(f"wrk gave no result:\n{wrk.stdout}\n{wrk.stderr}")
         figures = json.loads(match.group(1))
+        # Requests wrk gave up on may still be running: let gunicorn finish them first.
+        stop_server(server)
         counts = stored_counts(db, args.capacity)
         seconds = figures["duration_us"] / 1e6
         created = sum(counts["by_status"].values())
@@ -301,11 +392,7 @@ def run(args) -> dict:
             result["profile"] = {"self_percent": own, "inclusive_percent": inclusive}
         return result
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         db.dispose()
         if not args.keep_database:
             drop_pg_database(url)
@@ -321,7 +408,17 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--sql", action="store_true", help="only the seat transaction, by pgbench, vs a hot row"
+    )
     args = parser.parse_args()
+    if args.sql:
+        result = run_sql_only(args)
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"registration_rush_sql-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+        out.write_text(json.dumps(result, indent=2, default=str))
+        print(json.dumps(result, indent=2, default=str))
+        return
     result = run(args)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"registration_rush-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
