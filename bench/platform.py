@@ -83,23 +83,63 @@ class Platform:
     def url(self, service: str) -> str:
         return self.stack.url(service)
 
-    def publish_programme(self, capacity: int, sessions: int = 1) -> list[int]:
-        """Import and publish a programme; wait until registration and notify have their copies;
-        returns the session ids."""
+    def publish_programme(self, capacity: int, sessions: int = 1, wait: float = 60) -> list[int]:
+        """Import and publish a programme of `sessions`; wait until registration and notify have
+        the last one (unless `wait` is 0); returns the session ids."""
         path = self.tmp / "programme.json"
         path.write_text(json.dumps(programme(capacity, sessions)))
         self.stack.todo("import-programme", EVENT, str(path))
         self.stack.todo("publish", EVENT)
         listing = get_json(f"{self.url('schedule')}/api/v1/events/{EVENT}/programme")
         ids = [s["id"] for s in listing["sessions"]]
-        deadline = time.monotonic() + 60
+        if wait and not self.has_programme(ids, sessions, wait):
+            raise RuntimeError(f"the programme did not reach registration and notify in {wait} s")
+        return ids
+
+    def has_programme(self, ids: list[int], sessions: int, wait: float) -> bool:
+        """Whether registration and notify (within `wait` s) know the last session."""
+        title = f"Die Zukunft der Arbeit {sessions - 1}"
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if get_json(self.availability_url(ids[-1])) and get_status(
+            if get_json(self.availability_url(ids[-1])) and title in get_text(
                 f"{self.url('notify')}/{EVENT}/calendar.ics"
-            ) == (200):
-                return ids
+            ):
+                return True
             time.sleep(0.2)
-        raise RuntimeError("the programme did not reach registration and notify in 60 s")
+        return False
+
+    def pipeline_state(self) -> dict:
+        """Where messages and mail are: unpublished outbox rows, queue depths, mail by state."""
+        from sqlalchemy import func, select
+
+        from services.notify.models import OutgoingMail
+        from services.registration.models import OutboxMessage as RegistrationOutbox
+        from shared.db import Database
+        from tests.support.bus import queue_depth
+
+        state: dict = {}
+        registration = Database(self.databases["registration"], pool_size=1)
+        notify = Database(self.databases["notify"], pool_size=1)
+        try:
+            with registration.transaction() as session:
+                state["registration_outbox_unpublished"] = session.scalar(
+                    select(func.count())
+                    .select_from(RegistrationOutbox)
+                    .where(RegistrationOutbox.published_at.is_(None))
+                )
+            with notify.transaction() as session:
+                state["notify_mail_by_state"] = dict(
+                    session.execute(
+                        select(OutgoingMail.state, func.count()).group_by(OutgoingMail.state)
+                    ).all()
+                )
+        finally:
+            registration.dispose()
+            notify.dispose()
+        amqp_url = self.stack.env["AMQP_URL"]
+        for queue in ("notify.tickets", "notify.tickets.dead", "registration.programme.dead"):
+            state[f"queue {queue}"] = queue_depth(amqp_url, queue)
+        return state
 
     def availability_url(self, session_id: int) -> str:
         return (
@@ -162,6 +202,14 @@ def get_json(url: str):
             return json.load(response)
     except (urllib.error.HTTPError, OSError, ValueError):
         return None
+
+
+def get_text(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode().replace("\r\n ", "")
+    except (urllib.error.HTTPError, OSError, ValueError):
+        return ""
 
 
 def get_status(url: str, headers: dict[str, str] | None = None) -> int:

@@ -19,7 +19,7 @@ import traceback
 from datetime import UTC, datetime
 
 from bench.common import RESULTS, load_average, write_result
-from drills.scenarios import DRILLS, DrillResult
+from drills.scenarios import DRILLS, DrillResult, drill_ground
 
 
 def fuzz(examples: int) -> int:
@@ -44,17 +44,24 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown drills {sorted(unknown)}")
     results: list[DrillResult] = []
-    for name in names:
-        print(f"[drill] {name} ... (load average {load_average()})", flush=True)
-        started = time.monotonic()
-        try:
-            result = DRILLS[name](args.scale)
-        except Exception as exc:
-            traceback.print_exc()
-            result = DrillResult(name, problems=[f"drill failed: {type(exc).__name__}: {exc}"])
-        result.counts["seconds"] = round(time.monotonic() - started, 1)
-        result.counts["load_average"] = load_average()
-        results.append(result)
+    started = time.monotonic()
+    with drill_ground() as ground:
+        print(
+            f"[drill] platform up on a private RabbitMQ node and PostgreSQL cluster in "
+            f"{time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+        for name in names:
+            print(f"[drill] {name} ... (load average {load_average()})", flush=True)
+            started = time.monotonic()
+            try:
+                result = DRILLS[name](ground, args.scale)
+            except Exception as exc:
+                traceback.print_exc()
+                result = DrillResult(name, problems=[f"drill failed: {type(exc).__name__}: {exc}"])
+            result.counts["seconds"] = round(time.monotonic() - started, 1)
+            result.counts["load_average"] = load_average()
+            results.append(result)
     print(f"\nmake drill: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs\n")
     for result in results:
         print(f"{result.name}\n  {json.dumps(result.counts)}")
