@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import icalendar
 from flask import Response, abort, current_app, render_template, request, url_for
@@ -107,8 +108,9 @@ def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
     vevent = icalendar.Event()
     vevent.add("uid", f"session-{info['id']}@{host}")
     vevent.add("dtstamp", datetime.fromisoformat(data["release"]["published_at"]))
-    vevent.add("dtstart", datetime.fromisoformat(info["starts_at"]))
-    vevent.add("dtend", datetime.fromisoformat(info["ends_at"]))
+    zone = ZoneInfo(data["event"]["timezone"])
+    vevent.add("dtstart", datetime.fromisoformat(info["starts_at"]).astimezone(zone))
+    vevent.add("dtend", datetime.fromisoformat(info["ends_at"]).astimezone(zone))
     vevent.add("summary", localised(info, "title"))
     stage = info["stage"]
     vevent.add("location", ", ".join(part for part in (stage["name"], stage["address"]) if part))
@@ -121,6 +123,7 @@ def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
     vevent.add("url", page_url)
     vevent.add("status", "CANCELLED" if info["status"] == "cancelled" else "CONFIRMED")
     calendar.add_component(vevent)
+    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 

@@ -1,1 +1,457 @@
-"""Organiser pages."""
+"""Organiser pages: login, the draft's sessions and stages, publishing with a changelog preview,
+and live control. Each form is parsed here and handed to one domain function."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
+from services.schedule import draft
+from services.schedule.errors import NothingChanged, ProgrammeError
+from services.schedule.live import announce_delay, live_overview, set_live_status
+from services.schedule.models import Event, OrganiserAccount
+from services.schedule.pages import pages
+from services.schedule.pages.programme import SESSION_TYPES
+from services.schedule.releases import latest_release, publish_release
+from shared.pages import current_language
+from shared.pages.organisers import (
+    check_organiser_password,
+    organiser_login_required,
+    safe_next_url,
+    sign_in,
+    sign_out,
+)
+from shared.web import db_session
+
+DELAY_CHOICES = (5, 10, 15)
+CHANGE_KINDS = {
+    "new": lazy_gettext("new"),
+    "moved": lazy_gettext("moved"),
+    "changed": lazy_gettext("changed"),
+    "cancelled": lazy_gettext("cancelled"),
+    "restored": lazy_gettext("restored"),
+}
+REGISTRATION_MODES = {
+    "none": lazy_gettext("No registration"),
+    "required": lazy_gettext("Registration required (seats)"),
+    "external": lazy_gettext("Registration with the host"),
+}
+# Domain error keys -> the form field that shows them.
+_FIELD_OF = {"starts_at": "start", "ends_at": "end", "capacity": "capacity", "external": "external"}
+
+
+def in_language(message: str) -> str:
+    """The domain's messages are "Deutsch / English"; pages show the half in their language."""
+    german, separator, english = message.partition(" / ")
+    if not separator:
+        return message
+    return english if current_language() == "en" else german
+
+
+def form_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for key, problems in errors.items():
+        if isinstance(problems, dict):
+            for inner, nested in form_errors(problems).items():
+                flat.setdefault(_FIELD_OF.get(inner, inner), []).extend(nested)
+        else:
+            listed = problems if isinstance(problems, list) else [problems]
+            flat.setdefault(_FIELD_OF.get(key, key), []).extend(in_language(p) for p in listed)
+    return flat
+
+
+def load_event(slug: str) -> Event:
+    event = draft.find_event(db_session(), slug)
+    if event is None:
+        abort(404, _("There is no such event."))
+    return event
+
+
+# -- login --------------------------------------------------------------------------------------
+
+
+@pages.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next_url(request.values.get("next"), url_for(".events"))
+    if request.method == "POST":
+        name = request.form.get("name", "").strip()
+        account = check_organiser_password(
+            db_session(), OrganiserAccount, name, request.form.get("password", "")
+        )
+        if account is not None:
+            sign_in(account.name)
+            return redirect(next_url, 303)
+        return render_template(
+            "login.html", failed=True, values={"name": name}, next_url=next_url
+        ), 401
+    return render_template("login.html", failed=False, values={}, next_url=next_url)
+
+
+@pages.post("/logout")
+def logout():
+    sign_out()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for(".login"), 303)
+
+
+# -- dashboard and sessions ---------------------------------------------------------------------
+
+
+@pages.get("/<event>/organiser/")
+@organiser_login_required
+def dashboard(event: str):
+    found = load_event(event)
+    release = latest_release(db_session(), found)
+    return render_template(
+        "pages/organiser/dashboard.html",
+        event=found,
+        sessions=draft.list_sessions(db_session(), found),
+        tz=draft.event_timezone(found),
+        release=release,
+        nav_current="organiser",
+    )
+
+
+def _session_form_values(prog, event: Event) -> dict[str, str]:
+    tz = draft.event_timezone(event)
+    starts, ends = prog.starts_at.astimezone(tz), prog.ends_at.astimezone(tz)
+    return {
+        "title": prog.title,
+        "title_en": prog.title_en,
+        "abstract": prog.abstract,
+        "type": prog.type,
+        "stage": prog.stage.guid,
+        "day": starts.date().isoformat(),
+        "start": starts.strftime("%H:%M"),
+        "end": ends.strftime("%H:%M"),
+        "registration": prog.registration_mode,
+        "capacity": "" if prog.registration_capacity is None else str(prog.registration_capacity),
+        "external": prog.registration_external,
+        "streamed": "on" if prog.streamed else "",
+        "status": prog.status,
+    }
+
+
+def parse_session_form(form, event: Event) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The session form as `create_session`/`update_session` values, or field errors."""
+    errors: dict[str, list[str]] = {}
+    title = form.get("title", "").strip()
+    if not title:
+        errors["title"] = [_("Please give a title.")]
+    elif len(title) > 300:
+        errors["title"] = [_("At most 300 characters.")]
+    try:
+        day = date.fromisoformat(form.get("day", ""))
+    except ValueError:
+        errors["day"] = [_("Please give the day as YYYY-MM-DD.")]
+        day = None
+    moments = {}
+    for name in ("start", "end"):
+        try:
+            moments[name] = time.fromisoformat(form.get(name, ""))
+        except ValueError:
+            errors[name] = [_("Please give the time as HH:MM.")]
+    mode = form.get("registration", "none")
+    if mode not in REGISTRATION_MODES:
+        errors["registration"] = [_("Please choose one of the options.")]
+    capacity = None
+    if form.get("capacity", "").strip():
+        try:
+            capacity = int(form["capacity"])
+            if not 0 <= capacity <= 100_000:
+                raise ValueError
+        except ValueError:
+            errors["capacity"] = [_("Please give a whole number of seats (or leave it empty).")]
+    status = form.get("status", "scheduled")
+    if status not in ("scheduled", "cancelled"):
+        errors["status"] = [_("Please choose one of the options.")]
+    if errors:
+        return {}, errors
+    tz = draft.event_timezone(event)
+    values = {
+        "title": title,
+        "title_en": form.get("title_en", "").strip()[:300],
+        "abstract": form.get("abstract", "").strip()[:20_000],
+        "type": (form.get("type", "").strip() or "talk")[:50],
+        "stage": form.get("stage", ""),
+        "starts_at": datetime.combine(day, moments["start"], tz),
+        "ends_at": datetime.combine(day, moments["end"], tz),
+        "registration": {
+            "mode": mode,
+            "capacity": capacity,
+            "external": form.get("external", "").strip()[:500] or None,
+        },
+        "streamed": form.get("streamed") == "on",
+        "status": status,
+    }
+    return values, {}
+
+
+def _render_session_form(event: Event, values: dict, errors: dict, prog=None, status: int = 200):
+    stages = draft.list_stages(db_session(), event)
+    return render_template(
+        "pages/organiser/session_form.html",
+        event=event,
+        prog=prog,
+        values=values,
+        errors=errors,
+        stage_options=[(stage.guid, stage.name) for stage in stages],
+        type_options=[(kind, str(label)) for kind, label in SESSION_TYPES.items()],
+        registration_options=[(mode, str(label)) for mode, label in REGISTRATION_MODES.items()],
+        nav_current="organiser",
+    ), status
+
+
+@pages.route("/<event>/organiser/sessions/new", methods=["GET", "POST"])
+@organiser_login_required
+def new_session(event: str):
+    found = load_event(event)
+    if request.method == "GET":
+        return _render_session_form(found, {"day": found.starts_on.isoformat()}, {})
+    values, errors = parse_session_form(request.form, found)
+    if not errors:
+        try:
+            prog = draft.create_session(db_session(), found, values)
+        except ProgrammeError as error:
+            errors = form_errors(error.errors) or {"_form": [in_language(error.message)]}
+        else:
+            flash(_("Session “%(title)s” added to the draft.", title=prog.title), "success")
+            return redirect(url_for(".dashboard", event=event), 303)
+    return _render_session_form(found, request.form.to_dict(), errors, status=422)
+
+
+def _draft_session(event: Event, session_id: int):
+    prog = draft.find_session(db_session(), event, session_id)
+    if prog is None:
+        abort(404, _("This session is not in the draft."))
+    return prog
+
+
+@pages.route("/<event>/organiser/sessions/<int:session_id>", methods=["GET", "POST"])
+@organiser_login_required
+def edit_session(event: str, session_id: int):
+    found = load_event(event)
+    prog = _draft_session(found, session_id)
+    if request.method == "GET":
+        return _render_session_form(found, _session_form_values(prog, found), {}, prog)
+    values, errors = parse_session_form(request.form, found)
+    if not errors:
+        try:
+            draft.update_session(db_session(), prog, values)
+        except ProgrammeError as error:
+            errors = form_errors(error.errors) or {"_form": [in_language(error.message)]}
+        else:
+            flash(
+                _("Saved in the draft. Publish to make it public: “%(title)s”.", title=prog.title),
+                "success",
+            )
+            return redirect(url_for(".dashboard", event=event), 303)
+    return _render_session_form(found, request.form.to_dict(), errors, prog, status=422)
+
+
+# -- stages -------------------------------------------------------------------------------------
+
+
+def parse_stage_form(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    name = form.get("name", "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = [_("Please give a name (at most 200 characters).")]
+    capacity = None
+    if form.get("capacity", "").strip():
+        try:
+            capacity = int(form["capacity"])
+            if not 0 <= capacity <= 100_000:
+                raise ValueError
+        except ValueError:
+            errors["capacity"] = [_("Please give a whole number of seats (or leave it empty).")]
+    values = {
+        "name": name,
+        "address": form.get("address", "").strip()[:300],
+        "capacity": capacity,
+        "stream_url": form.get("stream_url", "").strip()[:500],
+    }
+    return values, errors
+
+
+@pages.route("/<event>/organiser/stages", methods=["GET", "POST"])
+@organiser_login_required
+def stages(event: str):
+    found = load_event(event)
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values, errors = parse_stage_form(request.form)
+        if not errors:
+            try:
+                stage = draft.create_stage(db_session(), found, values)
+            except ProgrammeError as error:
+                errors = form_errors(error.errors) or {"name": [in_language(error.message)]}
+            else:
+                flash(_("Venue “%(name)s” added.", name=stage.name), "success")
+                return redirect(url_for(".stages", event=event), 303)
+        values, status = request.form.to_dict(), 422
+    return render_template(
+        "pages/organiser/stages.html",
+        event=found,
+        stages=draft.list_stages(db_session(), found),
+        values=values,
+        errors=errors,
+        nav_current="organiser",
+    ), status
+
+
+@pages.route("/<event>/organiser/stages/<guid>", methods=["GET", "POST"])
+@organiser_login_required
+def edit_stage(event: str, guid: str):
+    found = load_event(event)
+    stage = draft.find_stage(db_session(), found, guid)
+    if stage is None:
+        abort(404, _("There is no such stage."))
+    values = {
+        "name": stage.name,
+        "address": stage.address,
+        "capacity": "" if stage.capacity is None else str(stage.capacity),
+        "stream_url": stage.stream_url,
+    }
+    errors, status = {}, 200
+    if request.method == "POST":
+        changes, errors = parse_stage_form(request.form)
+        if not errors:
+            try:
+                draft.update_stage(db_session(), stage, changes)
+            except ProgrammeError as error:
+                errors = form_errors(error.errors) or {"name": [in_language(error.message)]}
+            else:
+                flash(_("Venue “%(name)s” saved.", name=stage.name), "success")
+                return redirect(url_for(".stages", event=event), 303)
+        values, status = request.form.to_dict(), 422
+    return render_template(
+        "pages/organiser/stage_form.html",
+        event=found,
+        stage=stage,
+        values=values,
+        errors=errors,
+        nav_current="organiser",
+    ), status
+
+
+# -- publishing ---------------------------------------------------------------------------------
+
+
+def changelog_preview(event: Event) -> tuple[list[dict[str, Any]], bool]:
+    """What publishing now would announce, worked out by publishing inside a savepoint that is
+    then rolled back; (changes, whether anything changed at all)."""
+    previous = latest_release(db_session(), event)
+    old = {info["id"]: info for info in previous.data["sessions"]} if previous else {}
+    savepoint = db_session().begin_nested()
+    try:
+        release = publish_release(db_session(), event)
+        data = release.data
+    except NothingChanged:
+        return [], False
+    finally:
+        savepoint.rollback()
+    new = {info["id"]: info for info in data["sessions"]}
+    return [
+        {
+            "kind": change["kind"],
+            "kind_label": str(CHANGE_KINDS.get(change["kind"], change["kind"])),
+            "session": new[change["session"]],
+            "before": old.get(change["session"]),
+            "fields": change["fields_changed"],
+        }
+        for change in data["changes"]
+    ], True
+
+
+@pages.route("/<event>/organiser/publish", methods=["GET", "POST"])
+@organiser_login_required
+def publish(event: str):
+    if request.method == "POST":
+        found = load_event(event)
+        comment = request.form.get("comment", "").strip()[:2000]
+        try:
+            release = publish_release(db_session(), found, comment)
+        except ProgrammeError as error:
+            flash(in_language(error.message), "error")
+        else:
+            flash(_("Release %(number)s is published.", number=release.number), "success")
+        return redirect(url_for(".dashboard", event=event), 303)
+    found = load_event(event)
+    changes, changed = changelog_preview(found)
+    return render_template(
+        "pages/organiser/publish.html",
+        event=found,
+        changes=changes,
+        changed=changed,
+        first=latest_release(db_session(), found) is None,
+        nav_current="organiser",
+    )
+
+
+# -- live control -------------------------------------------------------------------------------
+
+
+@pages.get("/<event>/organiser/live")
+@organiser_login_required
+def live_control(event: str):
+    found = load_event(event)
+    overview = live_overview(db_session(), found)
+    return render_template(
+        "pages/organiser/live.html",
+        event=found,
+        overview=overview,
+        delays=DELAY_CHOICES,
+        nav_current="organiser",
+    )
+
+
+@pages.post("/<event>/organiser/live/sessions/<int:session_id>")
+@organiser_login_required
+def set_session_live(event: str, session_id: int):
+    found = load_event(event)
+    prog = _draft_session(found, session_id)
+    status = request.form.get("status", "")
+    if status not in ("on_air", "ended", "scheduled"):
+        abort(400, _("Unknown live status."))
+    try:
+        set_live_status(db_session(), found, prog, status)
+    except ProgrammeError as error:
+        flash(in_language(error.message), "error")
+    return redirect(url_for(".live_control", event=event), 303)
+
+
+@pages.post("/<event>/organiser/live/stages/<guid>/delay")
+@organiser_login_required
+def delay_stage(event: str, guid: str):
+    found = load_event(event)
+    stage = draft.find_stage(db_session(), found, guid)
+    if stage is None:
+        abort(404, _("There is no such stage."))
+    try:
+        minutes = int(request.form.get("minutes", ""))
+    except ValueError:
+        minutes = 0
+    if minutes not in DELAY_CHOICES:
+        abort(400, _("Unknown delay."))
+    try:
+        release, moved = announce_delay(db_session(), found, stage, minutes)
+    except ProgrammeError as error:
+        messages = form_errors(error.errors).values() if error.errors else []
+        flash(" ".join([in_language(error.message), *(m for ms in messages for m in ms)]), "error")
+    else:
+        flash(
+            _(
+                "%(stage)s: %(count)s sessions moved by %(minutes)s minutes; release %(number)s is published.",
+                stage=stage.name,
+                count=len(moved),
+                minutes=minutes,
+                number=release.number,
+            ),
+            "success",
+        )
+    return redirect(url_for(".live_control", event=event), 303)
