@@ -169,3 +169,11 @@ class TicketListSchema(Schema):
 
 class ExportQuerySchema(Schema):
     session = fields.Integer(load_default=None)
+
+
+class EventSettingsSchema(Schema):
+    confirm_email = fields.Boolean(
+        required=True,
+        allow_none=True,
+        metadata={"description": "hold seats until the email is confirmed; null: service default"},
+    )

@@ -43,6 +43,7 @@ ORGANISER_CALLS = [
     ("get", f"{API}/counts", None),
     ("get", f"{API}/sessions/1/tickets", None),
     ("get", f"{API}/attendees.csv", None),
+    ("put", f"{API}/settings", {"confirm_email": True}),
 ]
 
 
@@ -123,3 +124,17 @@ def test_csv_opens_in_german_excel(event_with_tickets):
     assert '\'=HYPERLINK("http://evil")' in names
     only_two = client.get(f"{API}/attendees.csv?session=2", headers=headers)
     assert len(only_two.get_data().decode("utf-8-sig").strip().split("\r\n")) == 2
+
+
+def test_email_confirmation_is_chosen_per_event(event_with_tickets):
+    client, headers, _tickets = event_with_tickets
+    assert client.get(f"{API}/settings", headers=headers).json == {"confirm_email": None}
+    changed = client.put(f"{API}/settings", json={"confirm_email": True}, headers=headers)
+    assert changed.json == {"confirm_email": True}
+    assert client.put(f"{API}/settings", json={}, headers=headers).status_code == 422
+    registration = client.post(
+        f"{API}/registrations",
+        json={"name": "D", "email": "d@example.org", "sessions": [3], "consent": True},
+    )
+    assert registration.json["tickets"][0]["status"] == "held"
+    assert registration.json["email_confirmation_required"] is True

@@ -8,11 +8,13 @@ from flask_smorest import Blueprint
 
 from services.registration import reports
 from services.registration.api.context import links
+from services.registration.booking import find_event
 from services.registration.checkin import check_in
 from services.registration.models import ApiToken
 from services.registration.schemas import (
     CheckInRequestSchema,
     CheckInResponseSchema,
+    EventSettingsSchema,
     ExportQuerySchema,
     SessionCountsSchema,
     TicketListQuerySchema,
@@ -102,3 +104,23 @@ class AttendeesCsv(MethodView):
                 "Content-Type": "text/csv; charset=utf-8",
             },
         )
+
+
+@blp.route("/settings")
+class EventSettings(MethodView):
+    decorators = [organiser]
+
+    @blp.response(200, EventSettingsSchema)
+    @blp.doc(security=SECURITY)
+    def get(self, event: str):
+        """The event's registration settings."""
+        return find_event(db_session(), event)
+
+    @blp.arguments(EventSettingsSchema)
+    @blp.response(200, EventSettingsSchema)
+    @blp.doc(security=SECURITY)
+    def put(self, args: dict, event: str):
+        """Choose whether new seats wait for the attendee's email confirmation."""
+        event_ = find_event(db_session(), event)
+        event_.confirm_email = args["confirm_email"]
+        return event_
