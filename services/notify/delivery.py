@@ -36,6 +36,11 @@ from shared.outbox import add_message
 log = logging.getLogger(__name__)
 
 
+SWEEP_INTERVAL_SECONDS = 30
+# A connection kept open between mails saves the handshake at a steady trickle of mail.
+IDLE_DISCONNECT_SECONDS = 10
+
+
 class TemporaryFailure(Exception):
     """Worth trying again later: 4xx replies, refused connections, timeouts."""
 
@@ -84,12 +89,21 @@ class SmtpTransport:
             connection.login(self.username, self.password)
         return connection
 
+    def _sendmail(self, sender: str, recipient: str, message: bytes) -> None:
+        options = () if recipient.isascii() else ("SMTPUTF8",)
+        if self._connection is not None:
+            try:
+                self._connection.sendmail(sender, [recipient], message, mail_options=options)
+                return
+            except smtplib.SMTPServerDisconnected:
+                # The server dropped the idle connection; that says nothing about this mail.
+                self._connection = None
+        self._connection = self._connect()
+        self._connection.sendmail(sender, [recipient], message, mail_options=options)
+
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         try:
-            if self._connection is None:
-                self._connection = self._connect()
-            options = () if recipient.isascii() else ("SMTPUTF8",)
-            self._connection.sendmail(sender, [recipient], message, mail_options=options)
+            self._sendmail(sender, recipient, message)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._reset()
@@ -188,12 +202,17 @@ class MailWorker:
     def run(self) -> None:
         log.info("mail worker started")
         try:
+            last_work = time.monotonic()
             while not self.stop_event.is_set():
-                if time.monotonic() - self._last_sweep > 30:
+                if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_SECONDS:
                     self.sweep()
                     self._last_sweep = time.monotonic()
-                if self.deliver_due() < self.settings.mail_batch_size:
+                claimed = self.deliver_due()
+                if claimed:
+                    last_work = time.monotonic()
+                elif time.monotonic() - last_work > IDLE_DISCONNECT_SECONDS:
                     self.transport.close()
+                if claimed < self.settings.mail_batch_size:
                     self._wait_for_mail()
         finally:
             self.transport.close()

@@ -185,3 +185,20 @@ def test_rate_limit_spaces_sends():
     limiter.wait()
     assert limiter.next_at == pytest.approx(first + 0.001)
     assert RateLimiter(per_second=0).interval == 0
+
+
+def test_dropped_idle_connection_is_reopened_without_a_retry(
+    confirmed, deliver, ticket_data, mail_worker, smtp_server, mails
+):
+    assert mail_worker.deliver_due() == 1
+    # The server goes away and comes back while the worker keeps its connection.
+    smtp_server.stop()
+    smtp_server.start()
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=2, ticket_id=2))
+    assert mail_worker.deliver_due() == 1
+
+    assert [(m.state, m.attempts) for m in mails()] == [("sent", 1), ("sent", 1)]
+    assert [e.rcpt_tos for e in smtp_server.handler.received] == [
+        ["anna1@example.org"],
+        ["anna2@example.org"],
+    ]
