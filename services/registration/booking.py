@@ -245,7 +245,11 @@ def register(
             position = waitlist_position(session, ticket)
             verb = {WAITLISTED: "waitlisted", HELD: "held"}.get(ticket.status, "confirmed")
             publish_ticket(session, verb, ticket, links, position=position)
-            if ticket.status == WAITLISTED:
+            if ticket.status == WAITLISTED and not created:
+                # A new ticket's foreign key share-locks the session row, which orders this
+                # transaction against any cancellation (it locks that row for update): one
+                # of the two sees the other. Re-booking an old ticket row takes no such lock,
+                # so it checks again after its commit.
                 fill_after_commit(session, programme_session.id, links, settings)
             results.append(TicketResult(ticket, True, position))
         else:

@@ -6,12 +6,14 @@ Invariants (proved by tests/registration/test_seats.py on PostgreSQL and SQLite)
 - seat rows are only added or removed under the session row's lock, and never below the number
   of seated tickets, so a lowered capacity unseats nobody;
 - nobody is left waiting while a seat is free: a registration that finds no free seat at once
-  waits for seats locked by unfinished claims before it joins the waiting list, and every
-  transaction that frees a seat or adds a waiter checks after its commit whether a free seat
-  and a waiter now coexist and, if so, promotes (`fill_free_seats`).
+  waits for seats locked by unfinished claims (one may roll back) before it joins the waiting
+  list; a new ticket's foreign key share-locks its session row, so a registration and a
+  cancellation (which locks that row for update) are ordered and the later one sees the
+  earlier; a re-booked old ticket and every freed seat check again after commit
+  (`fill_after_commit`), and the sweeper fills whatever might still be left.
 
-Registrations never lock the session row, so concurrent registrations only meet on different
-seat rows (`FOR UPDATE SKIP LOCKED`) and their commits can be flushed to disk together.
+Registrations never lock the session row exclusively, so concurrent registrations only meet on
+different seat rows (`FOR UPDATE SKIP LOCKED`) and their commits can be flushed to disk together.
 Everything that moves seats between people (cancel, promote, capacity change, expired hold)
 locks the session row first, so those serialise among themselves. SQLite ignores the row locks:
 its `BEGIN IMMEDIATE` serialises all writers anyway.
