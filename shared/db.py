@@ -9,6 +9,7 @@ their own connections after forking.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,12 +121,19 @@ class Database:
         self.pool_size = pool_size
         self._engine: Engine | None = None
         self._sessionmaker: sessionmaker[Session] | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sessionmaker[Session]:
+        # gthread workers serve their first requests concurrently: create everything once.
+        with self._lock:
+            if self._sessionmaker is None:
+                self._engine = create_db_engine(self.url, pool_size=self.pool_size)
+                self._sessionmaker = sessionmaker(self._engine, expire_on_commit=False)
+            return self._sessionmaker
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = create_db_engine(self.url, pool_size=self.pool_size)
-            self._sessionmaker = sessionmaker(self._engine, expire_on_commit=False)
+        self._connect()
         return self._engine
 
     @property
@@ -133,9 +141,7 @@ class Database:
         return is_sqlite(self.url)
 
     def session(self) -> Session:
-        self.engine  # noqa: B018 - creates the session factory on first use
-        assert self._sessionmaker is not None
-        return self._sessionmaker()
+        return (self._sessionmaker or self._connect())()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -151,7 +157,8 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
             self._engine = None
             self._sessionmaker = None
