@@ -232,3 +232,31 @@ def test_ticket_before_its_session_is_known_is_retried(deliver, ticket_data, mai
     with pytest.raises(SessionNotKnownYet):
         deliver("registration.ticket.confirmed", ticket_data())
     assert mails() == []
+
+
+def test_personal_feed_shows_waitlisted_sessions_as_tentative(
+    deliver, release_data, session_info, ticket_data, notify_db
+):
+    deliver(
+        "schedule.release.published", release_data(1, sessions=[session_info(1), session_info(2)])
+    )
+    deliver("registration.ticket.confirmed", ticket_data(ticket_id=1, session=1))
+    deliver(
+        "registration.ticket.waitlisted", ticket_data(ticket_id=2, session=2, status="waitlisted")
+    )
+
+    events = events_of(
+        assert_valid_calendar(personal_feed(notify_db, "feedtoken-1-aaaaaaaaaaaaaaaa"))
+    )
+    assert {str(e["uid"]): str(e["status"]) for e in events} == {
+        "session-1@todo.example": "CONFIRMED",
+        "session-2@todo.example": "TENTATIVE",
+    }
+
+
+def test_live_status_is_accepted_and_changes_nothing(programme, deliver, mails):
+    from shared.consumer import Outcome
+
+    live = {"event": "todo2024", "stage": "stage-baseology", "session": 1, "status": "on_air"}
+    assert deliver("schedule.live.updated", live) == Outcome.HANDLED
+    assert mails() == []
