@@ -121,7 +121,9 @@ def ticket_data():
                 "session": session,
                 "status": status,
                 "waitlist_position": 3 if status == "waitlisted" else None,
-                "confirm_url": "https://todo.example/confirm/x" if status == "held" else None,
+                "confirm_url": "https://todo.example/confirm/x"
+                if status in ("held", "waitlisted")
+                else None,
                 "hold_expires_at": "2024-04-20T12:00:00+00:00" if status == "held" else None,
             },
         }

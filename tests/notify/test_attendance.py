@@ -85,6 +85,13 @@ def test_english_attendee_gets_english_mail(programme, deliver, ticket_data, mai
     ("type_name", "status", "kind", "method", "expected"),
     [
         ("registration.ticket.waitlisted", "waitlisted", "ticket_waitlisted", None, "Platz 3"),
+        (
+            "registration.ticket.waitlisted",
+            "waitlisted",
+            "ticket_waitlisted",
+            None,
+            "https://todo.example/confirm/x",
+        ),
         ("registration.ticket.held", "held", "ticket_held", None, "https://todo.example/confirm/x"),
         ("registration.ticket.promoted", "confirmed", "ticket_promoted", "REQUEST", "TKT-000001"),
     ],
