@@ -140,6 +140,41 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each living process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_since(before: dict[int, float], pids: list[int]) -> float:
+    # Processes started during the run (new pool connections) count from zero.
+    return sum(now - before.get(pid, 0.0) for pid, now in cpu_seconds(pids).items())
+
+
+def server_pids(master_pid: int) -> list[int]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True
+    )
+    return [master_pid, *(int(p) for p in out.stdout.split())]
+
+
+def database_backend_pids(db) -> list[int]:
+    with db.engine.connect() as connection:
+        return list(
+            connection.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).scalars()
+        )
+
+
 def stored_counts(db, capacity: int) -> dict:
     with db.transaction() as session:
         by_status = dict(
@@ -331,6 +366,10 @@ def run(args) -> dict:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        # CPU per registration of the web workers and of their PostgreSQL backends tells what
+        # an idle machine could do, whatever else shares the cores during the run.
+        web_before = cpu_seconds(server_pids(server.pid))
+        db_before = cpu_seconds(database_backend_pids(db))
         started = time.monotonic()
         wrk = subprocess.run(
             [
@@ -351,11 +390,17 @@ def run(args) -> dict:
             text=True,
         )
         if profiler is not None:
-            profiler.wait(timeout=60)
+            try:
+                profiler.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                profiler.terminate()
+                profiler.wait()
         match = re.search(r"WRK_RESULT (\{.*\})", wrk.stdout)
         if match is None:
             raise RuntimeError(f"wrk gave no result:\n{wrk.stdout}\n{wrk.stderr}")
         figures = json.loads(match.group(1))
+        web_cpu = cpu_since(web_before, server_pids(server.pid))
+        db_cpu = cpu_since(db_before, database_backend_pids(db))
         # Requests wrk gave up on may still be running: let gunicorn finish them first.
         stop_server(server)
         counts = stored_counts(db, args.capacity)
@@ -385,8 +430,17 @@ def run(args) -> dict:
             "latency_ms": {
                 p: round(figures[f"latency_{p}_us"] / 1000, 1) for p in ("p50", "p90", "p99", "max")
             },
+            "cpu_ms_per_registration": {
+                "web": round(1000 * web_cpu / max(created, 1), 2),
+                "postgresql": round(1000 * db_cpu / max(created, 1), 2),
+            },
             "seats": counts,
         }
+        per_registration = (web_cpu + db_cpu) / max(created, 1)
+        # What the machine's cores could serve if this run had them to itself (wrk excluded).
+        result["registrations_per_second_on_idle_cores"] = round(
+            (os.cpu_count() or 1) / per_registration, 1
+        )
         if args.profile and (tmp / "profile.txt").exists():
             own, inclusive = top_frames(tmp / "profile.txt")
             result["profile"] = {"self_percent": own, "inclusive_percent": inclusive}
@@ -431,7 +485,9 @@ def main() -> None:
             print(f"  {percent:5.1f}  {frame}")
     seats = result["seats"]
     print(
-        f"\n{result['registrations_per_second']} registrations/s, "
+        f"\n{result['registrations_per_second']} registrations/s "
+        f"(CPU per registration: {result['cpu_ms_per_registration']} ms, so about "
+        f"{result['registrations_per_second_on_idle_cores']}/s on idle cores), "
         f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
         f"{seats['seated']} seated of {seats['capacity']} seats, overbooked {seats['overbooked']}"
         f"\nwritten to {out}"

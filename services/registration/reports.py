@@ -40,18 +40,33 @@ def find_session(session: Session, event_slug: str, session_id: int) -> Programm
 
 
 def availability(session: Session, event_slug: str, session_id: int) -> Availability:
-    """Two index lookups: taken seats (at most the capacity) and the waiting list's length."""
-    programme_session = find_session(session, event_slug, session_id)
-    taken = session.scalar(select(func.count(Seat.ticket_id)).where(Seat.session_id == session_id))
-    waitlisted = session.scalar(
+    """One statement over two small indexes: taken seats (at most the capacity) and the
+    waiting list's length."""
+    taken = (
+        select(func.count(Seat.ticket_id))
+        .where(Seat.session_id == ProgrammeSession.id)
+        .scalar_subquery()
+    )
+    waitlisted = (
         select(func.count())
         .select_from(Ticket)
-        .where(Ticket.session_id == session_id, Ticket.status == WAITLISTED)
+        .where(Ticket.session_id == ProgrammeSession.id, Ticket.status == WAITLISTED)
+        .scalar_subquery()
     )
-    capacity = programme_session.capacity
-    open_ = programme_session.status == "scheduled" and capacity is not None
-    available = max(capacity - taken, 0) if open_ else 0
-    return Availability(capacity, taken, waitlisted, available)
+    row = session.execute(
+        select(ProgrammeSession.capacity, ProgrammeSession.status, taken, waitlisted)
+        .join(Event, ProgrammeSession.event_id == Event.id)
+        .where(ProgrammeSession.id == session_id, Event.slug == event_slug)
+    ).first()
+    if row is None:
+        raise NotFound(
+            "Diese Veranstaltung gibt es nicht. / There is no such session.",
+            {"session": ["unbekannt / unknown"]},
+        )
+    capacity, status, taken_count, waiting_count = row
+    open_ = status == "scheduled" and capacity is not None
+    available = max(capacity - taken_count, 0) if open_ else 0
+    return Availability(capacity, taken_count, waiting_count, available)
 
 
 def session_counts(session: Session, event_slug: str) -> list[dict]:
