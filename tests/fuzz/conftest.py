@@ -1,0 +1,100 @@
+"""Each service's app with a migrated PostgreSQL database, some published data and an organiser
+token, for schemathesis to fuzz through its OpenAPI document (in process, WSGI)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+
+import pytest
+import schemathesis
+
+from shared.auth import new_token, store_token
+from shared.config import Config
+from shared.service import load_service
+from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
+
+REQUESTS: Counter = Counter()
+EVENTS = {"schedule": "bench", "registration": "rush", "notify": "bench"}
+
+
+def seed_schedule(db) -> None:
+    from bench.schedule_reads import generated_programme
+    from services.schedule.draft import find_event
+    from services.schedule.importer import import_programme
+    from services.schedule.programme_format import load_programme_document
+    from services.schedule.releases import publish_release
+
+    with db.transaction() as session:
+        import_programme(session, load_programme_document(generated_programme(12)))
+        publish_release(session, find_event(session, "bench"), "fuzz")
+
+
+def seed_registration(db) -> None:
+    from bench.registration_rush import load_programme
+
+    load_programme(db, 40)
+
+
+def seed_notify(db, config) -> None:
+    from bench.notify_feed import programme
+    from bench.notify_move import ticket
+    from services.notify.handlers import build_handlers
+    from services.notify.models import ProcessedMessage
+    from services.notify.settings import NotifySettings
+    from shared.consumer import handle_once
+    from shared.messages import build_envelope, parse_envelope
+
+    handlers = build_handlers(config, NotifySettings())
+    for queue_name, type_name, data in (
+        ("notify.programme", "schedule.release.published", programme(6)),
+        ("notify.tickets", "registration.ticket.confirmed", ticket(1)),
+    ):
+        spec = next(s for s in handlers if s.name == queue_name)
+        envelope = parse_envelope(build_envelope(type_name, data, None).to_json())
+        handle_once(db, ProcessedMessage, spec.name, envelope, handlers[spec][type_name])
+
+
+@pytest.fixture(scope="session")
+def fuzz_counts():
+    yield REQUESTS
+    report = os.environ.get("FUZZ_REPORT")
+    if report:
+        with open(report, "w") as out:
+            json.dump(dict(REQUESTS), out)
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(request, amqp_url, tmp_path_factory):
+    """(app, organiser token, event slug) of the service named by the module's SERVICE."""
+    service = request.module.SERVICE
+    url = create_pg_database(f"fz_{service}")
+    db = migrated_database(service, url)
+    config = Config.from_env(
+        {"TODO_VAR_DIR": str(tmp_path_factory.mktemp("var")), "TODO_TESTING": "1"}
+    ).with_overrides(database_urls={service: url}, amqp_url=amqp_url, testing=True, smtp_url="")
+    {
+        "schedule": lambda: seed_schedule(db),
+        "registration": lambda: seed_registration(db),
+        "notify": lambda: seed_notify(db, config),
+    }[service]()
+    token = new_token()
+    with db.transaction() as session:
+        store_token(session, load_service(service).tokens, "fuzz", token)
+    app = load_service(service).create_app(config)
+    yield app, token, EVENTS[service]
+    app.extensions["todo_db"].dispose()
+    db.dispose()
+    drop_pg_database(url)
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_target):
+    app, _token, _event = fuzz_target
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
+def examples() -> int:
+    """Generated cases per API operation: a few in `make test`, many in `python -m drills fuzz`."""
+    return int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))

@@ -1,0 +1,17 @@
+"""Schemathesis against the notify service's OpenAPI document, with an organiser token: no 5xx,
+responses that match their schemas (a few cases per operation here; `python -m drills fuzz`
+runs many)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fuzz.fuzzing import fuzz_service
+
+SERVICE = "notify"
+pytestmark = pytest.mark.slow
+
+
+def test_notify_api_answers_every_generated_request_within_its_schema(fuzz_target, fuzz_counts):
+    failures = fuzz_service(fuzz_target, SERVICE)
+    assert not failures, "\n\n".join(failures)
