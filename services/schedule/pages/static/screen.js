@@ -11,7 +11,7 @@
   // With ?at= the screen plays that moment and lets its clock run on from there.
   var startAt = root.dataset.at ? Date.parse(root.dataset.at) : null;
   var loadedAt = Date.now();
-  var lastUpdate = new Date();
+  var lastUpdate = now();
   var failures = 0;
 
   function now() {
@@ -31,7 +31,7 @@
       var minutes = Math.ceil((Date.parse(el.dataset.startsAt) - current) / 60000);
       var text;
       if (minutes <= 0) text = root.dataset.textNow;
-      else if (minutes < 60) text = root.dataset.textMinutes.replace("{n}", minutes);
+      else if (minutes <= 60) text = root.dataset.textMinutes.replace("{n}", minutes);
       else text = root.dataset.textHours.replace("{h}", Math.floor(minutes / 60)).replace("{n}", minutes % 60);
       if (el.textContent !== text) el.textContent = text;
     });
@@ -51,14 +51,14 @@
       })
       .then(function (state) {
         if (holder.innerHTML !== state.html) holder.innerHTML = state.html;
-        lastUpdate = new Date();
+        lastUpdate = now();
         failures = 0;
         offline.hidden = true;
         tick();
       })
       .catch(function () {
         failures += 1;
-        offline.textContent = offline.dataset.text.replace("{t}", hhmm(lastUpdate.getTime()));
+        offline.textContent = offline.dataset.text.replace("{t}", hhmm(lastUpdate));
         offline.hidden = false;
       })
       .then(function () {

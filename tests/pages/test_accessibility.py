@@ -1,0 +1,56 @@
+"""axe-core finds no serious or critical accessibility problems on the schedule's pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pages.conftest import EVENT, MAIN_STAGE, ORGANISER, PHONE
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def serious_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} – "
+        + "; ".join(node["target"][0] for node in violation["nodes"][:5])
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def test_attendee_and_organiser_pages_have_no_serious_violations(stack, new_page):
+    schedule = stack.url("schedule")
+    ids = stack.session_ids()
+    page = new_page(viewport=PHONE)
+    pages = {
+        "programme": f"{schedule}/{EVENT}/",
+        "programme (en)": f"{schedule}/{EVENT}/?lang=en",
+        "session": f"{schedule}/{EVENT}/sessions/{ids['opening']}",
+        "screen": f"{schedule}/{EVENT}/screen/{MAIN_STAGE}?at=2030-05-06T13:30:00%2B02:00",
+        "login": f"{schedule}/login",
+    }
+    problems = {}
+    for name, url in pages.items():
+        page.goto(url)
+        problems[name] = serious_violations(page)
+
+    page.goto(f"{schedule}/login?lang=de")
+    page.get_by_label("Name").fill(ORGANISER[0])
+    page.get_by_label("Passwort").fill(ORGANISER[1])
+    page.get_by_role("button", name="Anmelden").click()
+    for name, path in {
+        "dashboard": "/organiser/",
+        "session form": f"/organiser/sessions/{ids['care']}",
+        "venues": "/organiser/stages",
+        "publish": "/organiser/publish",
+        "live control": "/organiser/live",
+    }.items():
+        page.goto(f"{schedule}/{EVENT}{path}")
+        problems[name] = serious_violations(page)
+    assert not {name: found for name, found in problems.items() if found}
