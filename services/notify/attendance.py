@@ -198,7 +198,9 @@ def erase_attendee(
         .where(others, OutgoingMail.state.in_(("queued", "retrying")))
         .values(state="failed", last_error="attendee erased before delivery")
     )
-    session.execute(update(OutgoingMail).where(others).values(recipient=None, message=None))
+    session.execute(
+        update(OutgoingMail).where(others).values(recipient=None, content=None, message=None)
+    )
     delete_personal_feeds(session, attendee_id)
     session.execute(delete(Ticket).where(Ticket.attendee_id == attendee_id))
     session.execute(delete(Attendee).where(Attendee.id == attendee_id))

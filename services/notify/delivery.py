@@ -17,7 +17,6 @@ import smtplib
 import ssl
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -26,7 +25,7 @@ import psycopg
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.notify.mails import MAIL_READY_CHANNEL, sender_address
+from services.notify.mails import MAIL_READY_CHANNEL, Mailer, sender_address
 from services.notify.models import OutboxMessage, OutgoingMail
 from services.notify.settings import NotifySettings
 from shared.config import Config
@@ -161,14 +160,6 @@ def make_transport(config: Config, settings: NotifySettings):
     return MaildirTransport(config.var_dir / "mail")
 
 
-@dataclass(frozen=True)
-class ClaimedMail:
-    id: int
-    recipient: str | None
-    message: bytes | None
-    attempts: int
-
-
 class RateLimiter:
     """Spaces sends evenly at `per_second` (0 = unlimited)."""
 
@@ -191,6 +182,7 @@ class MailWorker:
         self.settings = settings
         self.transport = transport or make_transport(config, settings)
         self.sender = sender_address(config.mail_from).addr_spec
+        self.mailer = Mailer(config)
         self.rate = RateLimiter(settings.mail_rate_limit)
         self.stop_event = threading.Event()
         self._listener: psycopg.Connection | None = None
@@ -221,7 +213,8 @@ class MailWorker:
 
     # -- claiming and recording -----------------------------------------------------------
 
-    def claim(self, session: Session, now: datetime) -> list[ClaimedMail]:
+    def claim(self, session: Session, now: datetime) -> list[OutgoingMail]:
+        """Lock due mail and mark it `sending`; the rows stay readable after the commit."""
         query = (
             select(OutgoingMail)
             .where(
@@ -232,12 +225,11 @@ class MailWorker:
         )
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
-        claimed = []
-        for mail in session.scalars(query):
+        claimed = list(session.scalars(query))
+        for mail in claimed:
             mail.state = "sending"
             mail.claimed_at = now
             mail.attempts += 1
-            claimed.append(ClaimedMail(mail.id, mail.recipient, mail.message, mail.attempts))
         return claimed
 
     def deliver_due(self, now: datetime | None = None) -> int:
@@ -246,31 +238,45 @@ class MailWorker:
         with self.db.transaction() as session:
             claimed = self.claim(session, now)
         outcomes: dict[int, Exception | None] = {}
+        composed: dict[int, bytes] = {}
         for mail in claimed:
-            if mail.recipient is None or mail.message is None:
+            if mail.recipient is None or (mail.message is None and mail.content is None):
                 outcomes[mail.id] = PermanentFailure("nothing to send (erased)")
                 continue
+            message = mail.message
+            if message is None:
+                message = composed[mail.id] = self.mailer.message_bytes(mail)
             self.rate.wait()
             try:
-                self.transport.send(self.sender, mail.recipient, mail.message)
+                self.transport.send(self.sender, mail.recipient, message)
                 outcomes[mail.id] = None
             except (TemporaryFailure, PermanentFailure) as exc:
                 outcomes[mail.id] = exc
         if outcomes:
             with self.db.transaction() as session:
-                self.record(session, outcomes, now)
+                self.record(session, outcomes, composed, now)
         return len(claimed)
 
-    def record(self, session: Session, outcomes: dict[int, Exception | None], now: datetime):
+    def record(
+        self,
+        session: Session,
+        outcomes: dict[int, Exception | None],
+        composed: dict[int, bytes],
+        now: datetime,
+    ) -> None:
         mails = session.scalars(select(OutgoingMail).where(OutgoingMail.id.in_(outcomes)))
         for mail in mails:
             error = outcomes[mail.id]
+            if mail.id in composed and mail.content is not None:
+                # Kept, so a retry sends the very same bytes (unless erased meanwhile).
+                mail.message = composed[mail.id]
             if error is None:
                 mail.state = "sent"
                 mail.sent_at = utcnow()
                 mail.last_error = None
                 if mail.scrub_after_send:
                     mail.recipient = None
+                    mail.content = None
                     mail.message = None
                 self._publish(session, mail, "notify.mail.sent")
             elif isinstance(error, TemporaryFailure) and (

@@ -4,8 +4,10 @@ Texts are whole per-locale Jinja2 templates (`templates/mail/<locale>/<kind>.txt
 gettext catalogues: mails are prose that translators edit as a whole, there is no compile step,
 and the consumer and worker render them without a Flask app or request. Babel formats dates.
 
-A mail is rendered once, when it is queued, and stored as bytes: what is sent (and re-sent
-after a temporary failure) is what was true when its cause happened, with a fixed Message-ID.
+What a mail says (context, invitation, QR code) is fixed when it is queued, in the transaction
+of its cause: what is sent is what was true then. Composing the MIME message costs more than
+everything else a consumer does, so the delivery worker does it, once, and keeps the bytes for
+retries (the Message-ID derives from the dedup key).
 """
 
 from __future__ import annotations
@@ -250,6 +252,24 @@ class Mailer:
             session.scalars(select(OutgoingMail.dedup_key).where(OutgoingMail.dedup_key.in_(keys)))
         )
 
+    def message_id(self, dedup_key: str) -> str:
+        return f"{hashlib.sha256(dedup_key.encode()).hexdigest()[:32]}@{self.host}"
+
+    def message_bytes(self, mail: OutgoingMail) -> bytes:
+        """The mail as sent: composed from the content fixed when it was queued."""
+        content = mail.content
+        invitation = content["invitation"]
+        return self.compose(
+            kind=mail.kind,
+            recipient=Recipient(
+                content["name"], mail.recipient, content["locale"], mail.attendee_id
+            ),
+            context=content["context"],
+            message_id=self.message_id(mail.dedup_key),
+            invitation=(invitation[0], invitation[1].encode()) if invitation else None,
+            qr_code=content["qr_code"],
+        ).as_bytes()
+
     def queue(
         self,
         session: Session,
@@ -278,15 +298,6 @@ class Mailer:
             if invitation_method and programme_session is not None
             else None
         )
-        message_id = f"{hashlib.sha256(dedup_key.encode()).hexdigest()[:32]}@{self.host}"
-        message = self.compose(
-            kind=kind,
-            recipient=recipient,
-            context=context,
-            message_id=message_id,
-            invitation=invitation,
-            qr_code=qr_code,
-        )
         mail = OutgoingMail(
             dedup_key=dedup_key,
             kind=kind,
@@ -295,7 +306,13 @@ class Mailer:
             attendee_id=recipient.attendee_id,
             session_id=programme_session.id if programme_session is not None else None,
             recipient=single_line(recipient.email),
-            message=message.as_bytes(),
+            content={
+                "name": recipient.name,
+                "locale": recipient.locale,
+                "context": context,
+                "invitation": [invitation[0], invitation[1].decode()] if invitation else None,
+                "qr_code": qr_code,
+            },
             scrub_after_send=scrub_after_send,
             state="queued",
             attempts=0,

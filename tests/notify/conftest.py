@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from services.notify.delivery import MailWorker, SmtpTransport
 from services.notify.handlers import build_handlers
+from services.notify.mails import Mailer
 from services.notify.models import OutgoingMail, ProcessedMessage
 from services.notify.settings import NotifySettings
 from shared.consumer import handle_once
@@ -160,13 +161,20 @@ def deliver(notify_db, notify_config, notify_settings):
 
 
 @pytest.fixture
-def mails(notify_db):
-    """mails(**filters) -> queued OutgoingMail rows, oldest first."""
+def mails(notify_db, notify_config):
+    """mails(**filters) -> OutgoingMail rows, oldest first, each not sent yet with `message`
+    composed as the delivery worker will (on the returned copy only)."""
+    mailer = Mailer(notify_config)
 
     def query(**filters) -> list[OutgoingMail]:
         with notify_db.transaction() as session:
             statement = select(OutgoingMail).filter_by(**filters).order_by(OutgoingMail.id)
-            return list(session.scalars(statement))
+            rows = list(session.scalars(statement))
+            session.expunge_all()
+        for mail in rows:
+            if mail.message is None and mail.content is not None:
+                mail.message = mailer.message_bytes(mail)
+        return rows
 
     return query
 

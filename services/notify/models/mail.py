@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notify.models.base import Base
@@ -10,11 +10,12 @@ MAIL_STATES = ("queued", "sending", "retrying", "sent", "failed")
 
 
 class OutgoingMail(Base):
-    """One mail to one recipient, rendered when queued and sent by the delivery worker.
+    """One mail to one recipient: its content is fixed when it is queued (in the transaction of
+    its cause); the delivery worker composes and sends it, so consumers stay fast.
 
     `dedup_key` is (cause, recipient, kind): a redelivered message or a repeated release queues
-    nothing twice. After erasure, or once an erasure confirmation is sent, `recipient` and
-    `message` are cleared and only this delivery record stays.
+    nothing twice. After erasure, or once an erasure confirmation is sent, `recipient`,
+    `content` and `message` are cleared and only this delivery record stays.
     """
 
     __tablename__ = "outgoing_mail"
@@ -28,6 +29,9 @@ class OutgoingMail(Base):
     attendee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     session_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recipient: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # What the mail says, fixed when it is queued: {"name", "locale", "context", "invitation":
+    # [method, ics] | null, "qr_code"}; the delivery worker composes `message` from it once.
+    content: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     scrub_after_send: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(20), default="queued")
