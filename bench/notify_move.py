@@ -1,19 +1,23 @@
 """A session with 1,000 attendees moves: time until all updated invitations are accepted by SMTP.
 
 The release goes through the real consumer path (`handle_once` with notify's handler) on
-PostgreSQL; the real mail worker (`MailWorker.run`, woken by LISTEN/NOTIFY) delivers to an
-aiosmtpd server in this process. Measured: handler time (copy, SEQUENCE, 1,000 rendered mails,
-feeds) and time from the release to the 1,000th mail accepted.
+PostgreSQL; the real mail worker (`MailWorker.run` in a thread, or `--workers N` `todo
+send-mail` processes, woken by LISTEN/NOTIFY) composes and delivers to an aiosmtpd server in
+this process. Measured: handler time (copy, SEQUENCE, 1,000 queued mails with their
+invitations, feeds) and time from the release to the 1,000th mail accepted.
 
-    .venv/bin/python -m bench.notify_move [--attendees 1000] [--rate-limit 0]
+    .venv/bin/python -m bench.notify_move [--attendees 1000] [--rate-limit 0] [--workers 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -91,7 +95,43 @@ class Counter:
         return "250 OK"
 
 
-def measure(attendees: int, rate_limit: float) -> dict:
+@contextlib.contextmanager
+def mail_workers(count: int, db, config: Config, settings: NotifySettings, rate_limit: float):
+    """One worker in a thread, or `count` `todo send-mail` processes, idle and listening."""
+    if count == 1:
+        with running(MailWorker(db, config, settings)):
+            time.sleep(1)
+            yield
+        return
+    env = {
+        **os.environ,
+        "NOTIFY_DATABASE_URL": db.url,
+        "SMTP_URL": config.smtp_url,
+        "MAIL_RATE_LIMIT": str(rate_limit / count),
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "send-mail"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    try:
+        for process in processes:
+            while "mail worker started" not in process.stderr.readline():
+                pass
+        time.sleep(1)
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def measure(attendees: int, rate_limit: float, workers: int) -> dict:
     url = create_pg_database("b_notify")
     db = migrated_database("notify", url)
     counter = Counter()
@@ -123,9 +163,7 @@ def measure(attendees: int, rate_limit: float) -> dict:
         with db.transaction() as session:
             session.execute(delete(OutgoingMail))  # the confirmations are not part of this
 
-        worker = MailWorker(db, config, settings)
-        with running(worker):
-            time.sleep(1)  # worker idle, listening
+        with mail_workers(workers, db, config, settings, rate_limit):
             start = time.monotonic()
             start_cpu = time.thread_time()
             deliver(
@@ -147,6 +185,7 @@ def measure(attendees: int, rate_limit: float) -> dict:
         "attendees": attendees,
         "accepted": counter.count,
         "rate_limit_per_s": rate_limit,
+        "mail_workers": workers,
         "handler_seconds": round(handled - start, 3),
         "handler_cpu_seconds": round(handler_cpu, 3),
         "all_accepted_seconds": round(done - start, 3),
@@ -158,8 +197,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attendees", type=int, default=1000)
     parser.add_argument("--rate-limit", type=float, default=NotifySettings.mail_rate_limit)
+    parser.add_argument("--workers", type=int, default=1, help="`todo send-mail` processes")
     args = parser.parse_args()
-    result = measure(args.attendees, args.rate_limit)
+    result = measure(args.attendees, args.rate_limit, args.workers)
     result["cpus"] = os.cpu_count()
     result["load_average_1m"] = os.getloadavg()[0]
     result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -167,7 +207,8 @@ def main() -> None:
         f"{result['accepted']}/{args.attendees} updated invitations accepted by SMTP "
         f"{result['all_accepted_seconds']} s after the release "
         f"(handler {result['handler_seconds']} s wall / {result['handler_cpu_seconds']} s CPU, "
-        f"sending {result['mails_per_second']} mails/s, rate limit {args.rate_limit or 'none'}/s, "
+        f"sending {result['mails_per_second']} mails/s with {args.workers} worker(s), "
+        f"rate limit {args.rate_limit or 'none'}/s, "
         f"load average {result['load_average_1m']:.1f})"
     )
     RESULTS.mkdir(exist_ok=True)
