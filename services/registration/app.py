@@ -1,4 +1,4 @@
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 from services.registration.api import BLUEPRINTS
 from services.registration.errors import DomainError
@@ -11,6 +11,16 @@ from shared.web import create_service_app, error_body
 
 def _domain_error(error: DomainError):
     return jsonify(error_body(error.status, error.message, error.errors)), error.status
+
+
+# Read-only public data that the schedule's programme page fetches from another origin.
+CROSS_ORIGIN_ENDPOINTS = {"registrations.SessionAvailability"}
+
+
+def _allow_cross_origin_reads(response):
+    if request.endpoint in CROSS_ORIGIN_ENDPOINTS:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def create_app(config: Config | None = None, settings: RegistrationSettings | None = None) -> Flask:
@@ -27,4 +37,5 @@ def create_app(config: Config | None = None, settings: RegistrationSettings | No
     app.config["RATELIMIT_STORAGE_URI"] = config.rate_limit_storage_url
     limiter.init_app(app)
     app.register_error_handler(DomainError, _domain_error)
+    app.after_request(_allow_cross_origin_reads)
     return app

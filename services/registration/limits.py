@@ -27,7 +27,8 @@ def per_email_limit() -> str:
 
 def _email_in_body() -> str | None:
     body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
+    # The JSON API sends a body, the registration page a form.
+    email = body.get("email") if isinstance(body, dict) else request.form.get("email")
     return email.strip().lower() if isinstance(email, str) and email.strip() else None
 
 

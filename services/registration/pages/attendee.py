@@ -1,0 +1,244 @@
+"""The registration form (`/{event}/register?sessions=1,2`, linked from the programme) and its
+confirmation page. One POST is one call of `booking.register`, as the JSON API makes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from services.registration.booking import REGISTRABLE_MODE, register
+from services.registration.errors import DomainError
+from services.registration.limits import REGISTRATION_LIMITS
+from services.registration.models import Event, ProgrammeSession
+from services.registration.models.ticket import HELD
+from services.registration.pages import pages
+from services.registration.pages.common import (
+    field_errors,
+    links,
+    load_event,
+    local_times,
+    settings,
+)
+from services.registration.reports import availability
+from services.registration.schemas import MAX_SESSIONS, RegistrationRequestSchema
+from shared.db import utcnow
+from shared.pages import current_language
+from shared.web import db_session
+
+# Bots fill every field; people never see this one (hidden from eyes and screen readers).
+HONEYPOT = "website"
+FORM_FIELDS = ("name", "email", "locale", "consent")
+
+
+def chosen_session_ids(raw: list[str]) -> list[int]:
+    """`?sessions=1,2` (or repeated `sessions=`) as ids in their order, nonsense left out."""
+    ids = []
+    for value in raw:
+        for part in value.split(","):
+            part = part.strip()
+            if part.isdigit() and int(part) > 0 and int(part) not in ids:
+                ids.append(int(part))
+    return ids[:MAX_SESSIONS]
+
+
+def _open_sessions(event: Event, now: datetime) -> list[ProgrammeSession]:
+    return list(
+        db_session().scalars(
+            select(ProgrammeSession)
+            .where(
+                ProgrammeSession.event_id == event.id,
+                ProgrammeSession.registration_mode == REGISTRABLE_MODE,
+                ProgrammeSession.status == "scheduled",
+                ProgrammeSession.capacity.is_not(None),
+                ProgrammeSession.starts_at > now,
+            )
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
+
+
+def offered_sessions(event: Event, chosen: list[int]) -> list[ProgrammeSession]:
+    """The sessions the form lists: the chosen ones, or every open one if none was chosen."""
+    if not chosen:
+        return _open_sessions(event, utcnow())
+    return list(
+        db_session().scalars(
+            select(ProgrammeSession)
+            .where(ProgrammeSession.event_id == event.id, ProgrammeSession.id.in_(chosen))
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
+
+
+def session_choice(programme_session: ProgrammeSession, checked: bool, problems: list[str]):
+    starts, ends = local_times(programme_session)
+    seats = availability(db_session(), programme_session.event.slug, programme_session.id)
+    return {
+        "id": programme_session.id,
+        "title": programme_session.display_title(current_language()),
+        "stage": programme_session.stage,
+        "starts": starts,
+        "ends": ends,
+        "cancelled": programme_session.is_cancelled,
+        "available": seats.available,
+        "capacity": seats.capacity,
+        "checked": checked,
+        "problems": problems,
+    }
+
+
+def _form_page(event: Event, chosen: list[int], checked: set[int], values, errors, status=200):
+    offered = offered_sessions(event, chosen)
+    listed = {s.id for s in offered}
+    missing = [session_id for session_id in chosen if session_id not in listed]
+    choices = [
+        session_choice(s, s.id in checked, errors.get(f"session-{s.id}", [])) for s in offered
+    ]
+    labels = {
+        "name": _("Name"),
+        "email": _("Email address"),
+        "locale": _("Language for emails"),
+        "consent": _("Consent"),
+        "sessions": _("Sessions"),
+        **{f"session-{choice['id']}": choice["title"] for choice in choices},
+    }
+    config = settings()
+    return render_template(
+        "pages/register.html",
+        event=event,
+        sessions=choices,
+        missing=missing,
+        chosen=chosen,
+        values=values,
+        errors=errors,
+        labels=labels,
+        consent_version=config.consent_version,
+        purge_after_days=config.purge_after_days,
+        honeypot=HONEYPOT,
+        nav_current="register",
+    ), status
+
+
+@pages.get("/<event>/register")
+def register_form(event: str):
+    found = load_event(event)
+    chosen = chosen_session_ids(request.args.getlist("sessions"))
+    return _form_page(found, chosen, set(chosen), {"locale": current_language()}, {})
+
+
+def _required_field_errors(values: dict, checked: list[int]) -> dict[str, list[str]]:
+    errors = {}
+    if not values["name"].strip():
+        errors["name"] = [_("Please enter your name.")]
+    if not values["email"].strip():
+        errors["email"] = [_("Please enter your email address.")]
+    if not values["consent"]:
+        errors["consent"] = [_("Please agree, otherwise we cannot register you.")]
+    if not checked:
+        errors["sessions"] = [_("Please choose at least one session.")]
+    return errors
+
+
+def _schema_errors(messages: dict) -> dict[str, list[str]]:
+    """Schema messages in the page's language; marshmallow's own (English only) get ours."""
+    general = {
+        "name": _("Please enter a name of at most 200 characters."),
+        "email": _("Please enter a valid email address."),
+        "locale": _("Please choose German or English."),
+        "sessions": _("Please choose at least one session."),
+    }
+    errors = {}
+    for field, problems in messages.items():
+        listed = problems if isinstance(problems, list) else [problems]
+        bilingual = [p for p in listed if isinstance(p, str) and " / " in p]
+        errors[field] = (
+            field_errors({field: bilingual})[field]
+            if bilingual
+            else [general.get(field, _("Please check this field."))]
+        )
+    return errors
+
+
+def rate_limited(view):
+    """Limited like the JSON API: per client address, and per email address in the form."""
+    for limit in REGISTRATION_LIMITS:
+        view = limit(view)
+    return view
+
+
+def _received_page(event: Event):
+    """What a bot that filled the honeypot sees: a neutral "check your email", nothing stored."""
+    return render_template(
+        "pages/registered.html", event=event, result=None, nav_current="register"
+    )
+
+
+@pages.post("/<event>/register")
+@rate_limited
+def register_submit(event: str):
+    found = load_event(event)
+    chosen = chosen_session_ids(request.args.getlist("sessions"))
+    form = request.form
+    values = {
+        "name": form.get("name", ""),
+        "email": form.get("email", ""),
+        "locale": form.get("locale", current_language()),
+        "consent": form.get("consent") == "yes",
+    }
+    checked = chosen_session_ids(form.getlist("sessions"))
+    if form.get(HONEYPOT):
+        return _received_page(found)
+    errors = _required_field_errors(values, checked)
+    if not errors:
+        try:
+            args = RegistrationRequestSchema().load(
+                {
+                    "name": values["name"],
+                    "email": values["email"],
+                    "sessions": checked,
+                    "locale": values["locale"],
+                    "consent": True,
+                }
+            )
+            result = register(
+                db_session(),
+                found.slug,
+                name=args["name"].strip(),
+                email=args["email"],
+                session_ids=args["sessions"],
+                locale=args["locale"],
+                links=links(),
+                settings=settings(),
+            )
+        except ValidationError as exc:
+            errors = _schema_errors(exc.messages)
+        except DomainError as exc:
+            errors = field_errors(exc.errors) or {
+                "sessions": field_errors({"_": [exc.message]})["_"]
+            }
+    if errors:
+        # 422 also rolls the request's transaction back.
+        return _form_page(found, chosen or checked, set(checked), values, errors, 422)
+    tickets = [
+        {
+            **session_choice(t.ticket.session, True, []),
+            "status": t.ticket.status,
+            "waitlist_position": t.waitlist_position,
+            "new": t.created,
+        }
+        for t in sorted(result.tickets, key=lambda t: (t.ticket.session.starts_at, t.ticket.id))
+    ]
+    return render_template(
+        "pages/registered.html",
+        event=found,
+        result=result,
+        tickets=tickets,
+        email=result.attendee.email,
+        confirm_email=any(t.ticket.status == HELD for t in result.tickets),
+        hold_minutes=settings().hold_minutes,
+        nav_current="register",
+    )

@@ -1,0 +1,260 @@
+"""The attendee's manage page behind the secret link from their email, and the email
+confirmation link. The token in the URL is the credential (another site cannot know it), so
+these forms need no CSRF token; cancelling and erasing ask once more before they act."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import segno
+from flask import Response, flash, json, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from services.registration import manage
+from services.registration.booking import confirm_email
+from services.registration.errors import DomainError
+from services.registration.models import Attendee, Ticket
+from services.registration.models.ticket import CANCELLED, SEATED
+from services.registration.pages import pages
+from services.registration.pages.common import links, local_times, settings
+from shared.pages import LANG_COOKIE, LOCALES, csrf, current_language, render_message_page, webcal
+from shared.web import db_session
+
+
+@contextmanager
+def attendee_language(attendee: Attendee) -> Iterator[None]:
+    """The language the page was asked in (`?lang=`, cookie), else the attendee's own."""
+    if request.args.get("lang") in LOCALES or request.cookies.get(LANG_COOKIE) in LOCALES:
+        yield
+    else:
+        with force_locale(attendee.locale):
+            yield
+
+
+def _attendee(event: str, token: str) -> Attendee | None:
+    try:
+        attendee = manage.attendee_by_manage_token(db_session(), token)
+    except DomainError:
+        return None
+    return attendee if attendee.event.slug == event else None
+
+
+def _invalid_link():
+    return render_message_page(404, _("Link not valid"), _("This link is invalid or has expired."))
+
+
+def _lang_args() -> dict:
+    lang = request.args.get("lang")
+    return {"lang": lang} if lang in LOCALES else {}
+
+
+def _back(event: str, token: str):
+    return redirect(url_for(".manage_page", event=event, token=token, **_lang_args()), 303)
+
+
+def qr_svg(code: str, label: str) -> str:
+    """The ticket's check-in code as an inline SVG QR code (the scanner at the door reads it)."""
+    return segno.make(code, error="m").svg_inline(
+        scale=5, border=2, omitsize=True, title=label, svgclass="qr", lineclass=None
+    )
+
+
+def ticket_view(ticket: Ticket, status_info: dict) -> dict:
+    starts, ends = local_times(ticket.session)
+    title = ticket.session.display_title(current_language())
+    return {
+        **status_info,
+        "title": title,
+        "stage": ticket.session.stage,
+        "starts": starts,
+        "ends": ends,
+        "qr": qr_svg(ticket.code, _("QR code of your ticket for %(title)s", title=title))
+        if ticket.status in SEATED
+        else None,
+    }
+
+
+def _owned_ticket(attendee: Attendee, ticket_id: int) -> Ticket | None:
+    ticket = db_session().get(Ticket, ticket_id)
+    return ticket if ticket is not None and ticket.attendee_id == attendee.id else None
+
+
+@pages.get("/<event>/manage/<token>")
+def manage_page(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    booking = manage.booking(db_session(), attendee, links())
+    with attendee_language(attendee):
+        tickets = [
+            ticket_view(_owned_ticket(attendee, info["id"]), info) for info in booking["tickets"]
+        ]
+        return render_template(
+            "pages/manage.html",
+            event=attendee.event,
+            booking=booking,
+            tickets=tickets,
+            active=[t for t in tickets if t["status"] != CANCELLED],
+            token=token,
+            webcal_url=webcal(booking["feed_url"]),
+            lang_args=_lang_args(),
+        )
+
+
+def _confirm_step(attendee: Attendee, *, question: str, detail: str, action: str, button: str):
+    return render_template(
+        "pages/manage_confirm.html",
+        event=attendee.event,
+        question=question,
+        detail=detail,
+        action=action,
+        button=button,
+        back=url_for(
+            ".manage_page", event=attendee.event.slug, token=attendee.manage_token, **_lang_args()
+        ),
+    )
+
+
+@pages.get("/<event>/manage/<token>/tickets/<int:ticket_id>/cancel")
+def cancel_ticket_confirm(event: str, token: str, ticket_id: int):
+    attendee = _attendee(event, token)
+    ticket = _owned_ticket(attendee, ticket_id) if attendee is not None else None
+    if ticket is None or ticket.status == CANCELLED:
+        return _invalid_link()
+    with attendee_language(attendee):
+        title = ticket.session.display_title(current_language())
+        return _confirm_step(
+            attendee,
+            question=_("Cancel your place for “%(title)s”?", title=title),
+            detail=_("Your place goes to the next person on the waiting list at once."),
+            action=url_for(
+                ".cancel_ticket_page", event=event, token=token, ticket_id=ticket_id, **_lang_args()
+            ),
+            button=_("Yes, cancel this place"),
+        )
+
+
+@csrf.exempt
+@pages.post("/<event>/manage/<token>/tickets/<int:ticket_id>/cancel")
+def cancel_ticket_page(event: str, token: str, ticket_id: int):
+    attendee = _attendee(event, token)
+    ticket = _owned_ticket(attendee, ticket_id) if attendee is not None else None
+    if ticket is None:
+        return _invalid_link()
+    manage.cancel_attendee_ticket(db_session(), attendee, ticket_id, links(), settings())
+    with attendee_language(attendee):
+        title = ticket.session.display_title(current_language())
+        flash(_("Your place for “%(title)s” is cancelled.", title=title), "success")
+    return _back(event, token)
+
+
+@pages.get("/<event>/manage/<token>/cancel")
+def cancel_all_confirm(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    with attendee_language(attendee):
+        return _confirm_step(
+            attendee,
+            question=_("Cancel all your places?"),
+            detail=_("Your places go to the people on the waiting lists at once."),
+            action=url_for(".cancel_all_page", event=event, token=token, **_lang_args()),
+            button=_("Yes, cancel all places"),
+        )
+
+
+@csrf.exempt
+@pages.post("/<event>/manage/<token>/cancel")
+def cancel_all_page(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    cancelled = manage.cancel_all(db_session(), attendee, links(), settings())
+    if cancelled:
+        with attendee_language(attendee):
+            flash(_("All your places are cancelled."), "success")
+    return _back(event, token)
+
+
+@csrf.exempt
+@pages.post("/<event>/manage/<token>/locale")
+def locale_page(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    locale = request.form.get("locale", "")
+    if locale in LOCALES:
+        manage.set_locale(db_session(), attendee, locale, links())
+    return redirect(url_for(".manage_page", event=event, token=token, lang=attendee.locale), 303)
+
+
+@csrf.exempt
+@pages.post("/<event>/manage/<token>/feed-token")
+def feed_token_page(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    manage.revoke_feed_token(db_session(), attendee, links())
+    with attendee_language(attendee):
+        flash(_("Your calendar feed has a new link; the old one stops working."), "success")
+    return _back(event, token)
+
+
+@pages.get("/<event>/manage/<token>/data.json")
+def data_page(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    data = manage.personal_data(db_session(), attendee, links())
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{event}-my-data.json"'},
+    )
+
+
+@pages.get("/<event>/manage/<token>/erase")
+def erase_confirm(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    with attendee_language(attendee):
+        return _confirm_step(
+            attendee,
+            question=_("Erase your data?"),
+            detail=_(
+                "We free all your places and delete your name and email address. This cannot "
+                "be undone. You get one last email to confirm it."
+            ),
+            action=url_for(".erase_page", event=event, token=token, **_lang_args()),
+            button=_("Yes, erase my data"),
+        )
+
+
+@csrf.exempt
+@pages.post("/<event>/manage/<token>/erase")
+def erase_page(event: str, token: str):
+    attendee = _attendee(event, token)
+    if attendee is None:
+        return _invalid_link()
+    with attendee_language(attendee):
+        manage.erase(db_session(), attendee, links(), settings())
+        return render_message_page(
+            200,
+            _("Your data has been erased"),
+            _("Your data has been erased. You will get one last confirmation by email."),
+        )
+
+
+@pages.get("/<event>/confirm/<token>")
+def confirm_page(event: str, token: str):
+    attendee_id = links().attendee_of_confirm_token(token)
+    attendee = db_session().get(Attendee, attendee_id) if attendee_id is not None else None
+    if attendee is None or attendee.erased_at is not None or attendee.event.slug != event:
+        return _invalid_link()
+    confirm_email(db_session(), attendee, links())
+    with attendee_language(attendee):
+        flash(_("Thank you, your email address is confirmed."), "success")
+    return _back(event, attendee.manage_token)

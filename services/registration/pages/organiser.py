@@ -1,0 +1,182 @@
+"""Organiser pages of the registration service (signed in on the schedule service): counts per
+session, attendee and waiting lists, check-in at the door, the CSV export, and whether new
+seats wait for the attendee's email confirmation."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
+from services.registration import reports
+from services.registration.checkin import check_in
+from services.registration.errors import DomainError
+from services.registration.models import Event
+from services.registration.pages import pages
+from services.registration.pages.common import (
+    field_errors,
+    in_language,
+    links,
+    load_event,
+    settings,
+)
+from shared.pages.organisers import organiser_login_required
+from shared.web import db_session
+
+PAGE_SIZE = 100
+# The lists of one session the dashboard links to: query of `reports.session_tickets`.
+TICKET_LISTS = {
+    "attendees": ({"status": "confirmed", "checked_in": None}, lazy_gettext("Attendees")),
+    "held": (
+        {"status": "held", "checked_in": None},
+        lazy_gettext("Waiting for email confirmation"),
+    ),
+    "waitlist": ({"status": "waitlisted", "checked_in": None}, lazy_gettext("Waiting list")),
+    "checked-in": ({"status": None, "checked_in": True}, lazy_gettext("Checked in")),
+}
+CONFIRM_EMAIL_CHOICES = {"default": None, "on": True, "off": False}
+
+
+def _tz(event: Event) -> ZoneInfo:
+    return ZoneInfo(event.timezone)
+
+
+@pages.get("/<event>/organiser/registrations")
+@organiser_login_required
+def organiser_dashboard(event: str):
+    found = load_event(event)
+    counts = reports.session_counts(db_session(), event)
+    choice = next(k for k, v in CONFIRM_EMAIL_CHOICES.items() if v is found.confirm_email)
+    return render_template(
+        "pages/organiser/dashboard.html",
+        event=found,
+        counts=counts,
+        tz=_tz(found),
+        confirm_email=choice,
+        service_default=settings().confirm_email,
+        nav_current="organiser",
+    )
+
+
+@pages.get("/<event>/organiser/registrations/sessions/<int:session_id>")
+@organiser_login_required
+def organiser_session(event: str, session_id: int):
+    found = load_event(event)
+    kind = request.args.get("list", "attendees")
+    if kind not in TICKET_LISTS:
+        abort(404)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    try:
+        programme_session = reports.find_session(db_session(), event, session_id)
+    except DomainError:
+        abort(404, _("This session is not in the programme."))
+    query, _label = TICKET_LISTS[kind]
+    items, total = reports.session_tickets(
+        db_session(), event, session_id, **query, page=page, page_size=PAGE_SIZE
+    )
+    return render_template(
+        "pages/organiser/session.html",
+        event=found,
+        session=programme_session,
+        items=items,
+        total=total,
+        page=page,
+        pages_total=max(1, -(-total // PAGE_SIZE)),
+        kind=kind,
+        lists=TICKET_LISTS,
+        tz=_tz(found),
+        nav_current="organiser",
+    )
+
+
+@pages.get("/<event>/organiser/registrations/attendees.csv")
+@organiser_login_required
+def organiser_export(event: str):
+    load_event(event)
+    session_id = request.args.get("session", "")
+    try:
+        body = reports.attendees_csv(
+            db_session(), event, int(session_id) if session_id.isdigit() else None
+        )
+    except DomainError:
+        abort(404, _("This session is not in the programme."))
+    return Response(
+        body.encode("utf-8"),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{event}-attendees.csv"',
+        },
+    )
+
+
+@pages.post("/<event>/organiser/registrations/settings")
+@organiser_login_required
+def organiser_settings(event: str):
+    found = load_event(event)
+    choice = request.form.get("confirm_email", "")
+    if choice not in CONFIRM_EMAIL_CHOICES:
+        abort(422)
+    found.confirm_email = CONFIRM_EMAIL_CHOICES[choice]
+    flash(_("The setting is saved; it applies to new registrations."), "success")
+    return redirect(url_for(".organiser_dashboard", event=event), 303)
+
+
+def _check_in_page(found: Event, status: int = 200, **context):
+    tz = _tz(found)
+    doors = [
+        (str(row["session"]), f"{row['starts_at'].astimezone(tz):%d.%m. %H:%M} {row['title']}")
+        for row in reports.session_counts(db_session(), found.slug)
+        if row["registration_mode"] == "required" and row["status"] != "cancelled"
+    ]
+    return render_template(
+        "pages/organiser/check_in.html",
+        event=found,
+        doors=doors,
+        tz=_tz(found),
+        nav_current="organiser",
+        **{"values": {}, "errors": {}, "result": None, "problem": None, **context},
+    ), status
+
+
+@pages.get("/<event>/organiser/check-in")
+@organiser_login_required
+def organiser_check_in(event: str):
+    found = load_event(event)
+    return _check_in_page(found, values={"session": request.args.get("session", "")})
+
+
+@pages.post("/<event>/organiser/check-in")
+@organiser_login_required
+def organiser_check_in_submit(event: str):
+    found = load_event(event)
+    # Scanners type the code and press Enter; spaces around it are theirs, not the code's.
+    code = request.form.get("code", "").strip()
+    door = request.form.get("session", "")
+    values = {"session": door}
+    if not code:
+        errors = {"code": [_("Please enter or scan a ticket code.")]}
+        return _check_in_page(found, 422, values=values, errors=errors)
+    try:
+        result = check_in(
+            db_session(),
+            event,
+            code,
+            links(),
+            session_id=int(door) if door.isdigit() else None,
+        )
+    except DomainError as exc:
+        problem = {"message": in_language(exc.message), "details": field_errors(exc.errors)}
+        return _check_in_page(found, exc.status, values={**values, "code": code}, problem=problem)
+    ticket = result.ticket
+    return _check_in_page(
+        found,
+        values=values,
+        result={
+            "name": ticket.attendee.name,
+            "title": ticket.session.title,
+            "at": result.checked_in_at.astimezone(_tz(found)),
+        },
+    )
