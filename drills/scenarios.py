@@ -156,6 +156,7 @@ def tally_mails(
     if missing:
         result.problems.append(f"{len(missing)} confirmation mails lost")
         result.counts["pipeline"] = platform.pipeline_state()
+        result.notes.append(f"process logs in {platform.stack.log_dir}")
     if doubled:
         result.problems.append(
             f"{sum(n - 1 for n in doubled.values())} mails doubled ({len(doubled)} attendees)"
