@@ -27,7 +27,7 @@ from bench import (
 )
 from bench.common import load_average, require_wrk, write_result
 
-PARTS = ("rush", "reads", "feed", "mail", "move", "outbox", "commit")
+PARTS = ("rush", "reads", "feed", "mail", "move", "outbox", "commit", "sql")
 
 
 def run_rush(quick: bool) -> dict:
@@ -76,6 +76,12 @@ def run_commit(quick: bool) -> dict:
     return commit_rate.measure(3 if quick else 8, [4, 16, 64])
 
 
+def run_sql(quick: bool) -> dict:
+    return registration_rush.run_sql_only(
+        argparse.Namespace(capacity=5000, seconds=3 if quick else 8)
+    )
+
+
 RUNNERS = {
     "rush": run_rush,
     "reads": run_reads,
@@ -84,6 +90,7 @@ RUNNERS = {
     "move": run_move,
     "outbox": run_outbox,
     "commit": run_commit,
+    "sql": run_sql,
 }
 
 
@@ -107,6 +114,13 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str]]:
                 f"p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms, "
                 f"{r['non_2xx']} non-2xx",
                 "1,000/s, p99 < 250 ms",
+            ),
+            (
+                "  CPU per registration",
+                f"web {r['cpu_ms_per_registration']['web']} ms + PostgreSQL "
+                f"{r['cpu_ms_per_registration']['postgresql']} ms -> "
+                f"{r['registrations_per_second_on_idle_cores']:.0f}/s on idle cores",
+                "",
             ),
             (
                 "  seats",
@@ -186,6 +200,17 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str]]:
                 (
                     f"pgbench {row['transaction']}, {row['clients']} clients",
                     f"{row['tps']} tx/s",
+                    "",
+                )
+            )
+    if not failed("sql", "seat transaction (pgbench)"):
+        by_clients = results["sql"]["figures"]["transactions_per_second_by_clients"]
+        for clients, tps in by_clients.items():
+            rows.append(
+                (
+                    f"pgbench registration tx, {clients} clients",
+                    f"seat rows {tps['seat_rows_tps']:.0f} tx/s, "
+                    f"hot counter row {tps['hot_row_tps']:.0f} tx/s",
                     "",
                 )
             )
