@@ -4,7 +4,7 @@ Each part is one of the scripts in this package (each also runs alone, `python -
 against the services as `make run` starts them (gunicorn, relays, consumers, mail sender) on
 fresh PostgreSQL databases, a private RabbitMQ vhost, an aiosmtpd server and 127.0.0.1 ports.
 
-    .venv/bin/python -m bench [--quick] [--only rush,reads,feed,mail,move,outbox,commit]
+    .venv/bin/python -m bench [--quick] [--only rush,reads,feed,mail,move,outbox,commit,sql]
 """
 
 from __future__ import annotations
