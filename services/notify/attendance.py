@@ -150,6 +150,9 @@ def _queue_ticket_mail(
         invitation_method=method,
         qr_code=ticket.code if with_qr else None,
         cause_message_id=cause_message_id,
+        # The cause is this message, recorded as processed in the same transaction; the
+        # unique dedup key still stops a concurrent second delivery at commit.
+        known_new=True,
     )
 
 
