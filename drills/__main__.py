@@ -1,7 +1,7 @@
 """`make drill`: every fault drill, one table; `python -m drills fuzz` runs the long API fuzzing.
 
     .venv/bin/python -m drills [broker kill smtp postgres poison] [--scale 1.0]
-    .venv/bin/python -m drills fuzz [--examples 1000]
+    .venv/bin/python -m drills fuzz [--requests 1500]
 
 Drills run on private servers (a RabbitMQ node and a PostgreSQL cluster of their own, an
 aiosmtpd server); the shared RabbitMQ and PostgreSQL are never stopped.
@@ -22,23 +22,29 @@ from bench.common import RESULTS, load_average, write_result
 from drills.scenarios import DRILLS, DrillResult, drill_ground
 
 
-def fuzz(examples: int) -> int:
-    """Schemathesis against every service with `examples` generated cases per operation."""
-    env = {**os.environ, "FUZZ_MAX_EXAMPLES": str(examples)}
-    return subprocess.call(
+def fuzz(requests: int) -> int:
+    """Schemathesis against every service, about `requests` generated requests per service
+    (operations without parameters give fewer: Hypothesis stops when it has tried all)."""
+    report = RESULTS / f"fuzz-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    RESULTS.mkdir(exist_ok=True)
+    env = {**os.environ, "FUZZ_REQUESTS_PER_SERVICE": str(requests), "FUZZ_REPORT": str(report)}
+    code = subprocess.call(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/fuzz", "-q", "-rA"],
         env=env,
     )
+    if report.exists():
+        print(f"generated requests per service: {json.loads(report.read_text())}")
+    return code
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("drills", nargs="*", help=f"fuzz, or some of: {', '.join(DRILLS)}")
     parser.add_argument("--scale", type=float, default=1.0, help="shorter drills below 1.0")
-    parser.add_argument("--examples", type=int, default=1000, help="fuzz: examples per operation")
+    parser.add_argument("--requests", type=int, default=1500, help="fuzz: requests per service")
     args = parser.parse_args()
     if args.drills == ["fuzz"]:
-        return fuzz(args.examples)
+        return fuzz(args.requests)
     names = args.drills or list(DRILLS)
     unknown = set(names) - set(DRILLS)
     if unknown:

@@ -95,6 +95,10 @@ def api_schema(fuzz_target):
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 
-def examples() -> int:
-    """Generated cases per API operation: a few in `make test`, many in `python -m drills fuzz`."""
+def examples(operations: int) -> int:
+    """Generated cases per API operation: a few in `make test`; `python -m drills fuzz` sets
+    FUZZ_REQUESTS_PER_SERVICE and the cases are spread over the service's operations."""
+    per_service = int(os.environ.get("FUZZ_REQUESTS_PER_SERVICE", "0"))
+    if per_service:
+        return -(-per_service // operations) + 5
     return int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))

@@ -22,13 +22,15 @@ def fuzz_service(fuzz_target, service: str) -> list[str]:
     """Run every operation; returns one line per operation that failed a check."""
     app, token, event = fuzz_target
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert operations, f"{service}'s OpenAPI document lists no operation to fuzz"
+    per_operation = examples(len(operations))
     failures = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    for operation in operations:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=examples(),
+            max_examples=per_operation,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             derandomize=True,
