@@ -186,7 +186,7 @@ def drill_ground() -> Iterator[DrillGround]:
         PrivateRabbit() as rabbit,
         PrivatePostgres() as postgres,
         platform_running(
-            amqp_url=rabbit.amqp_url, pg_admin_url=postgres.admin_url, **DRILL_ENV
+            amqp_url=rabbit.amqp_url, pg_admin_url=postgres.admin_url, keep_logs=True, **DRILL_ENV
         ) as platform,
     ):
         [session_id] = platform.publish_programme(capacity=CAPACITY)
