@@ -70,6 +70,10 @@ def current_language() -> str:
 
 
 def _remember_language(response):
+    if response.mimetype == "text/html":
+        # The same URL answers in the language of the cookie or the browser.
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
     wanted = request.args.get("lang")
     if wanted in LOCALES and request.cookies.get(LANG_COOKIE) != wanted:
         response.set_cookie(

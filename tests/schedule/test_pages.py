@@ -464,3 +464,32 @@ def test_screen_refuses_a_moment_without_offset_and_unknown_stages(client, publi
         client.get(f"/{published_event}/screen/{MAIN_STAGE}?at=2024-04-29T13:30").status_code == 400
     )
     assert client.get(f"/{published_event}/screen/nowhere", headers=HTML).status_code == 404
+
+
+def test_publish_preview_rolls_back_on_both_databases(any_schedule_db, make_config, document):
+    """The preview publishes inside a savepoint; SQLite and PostgreSQL both undo it."""
+    from services.schedule.app import create_app
+    from services.schedule.importer import import_programme
+    from services.schedule.programme_format import load_programme_document
+
+    with any_schedule_db.transaction() as session:
+        event = import_programme(session, load_programme_document(document)).event
+        publish_release(session, event)
+        care = next(p for p in list_sessions(session, event) if p.guid == "care")
+        update_session(
+            session,
+            care,
+            {"starts_at": berlin("2024-04-29 18:00"), "ends_at": berlin("2024-04-29 19:00")},
+        )
+        set_organiser_password(session, OrganiserAccount, "erika", PASSWORD)
+    client = create_app(make_config(schedule_db=any_schedule_db)).test_client()
+    page = client.get("/login")
+    client.post(
+        "/login", data={"name": "erika", "password": PASSWORD, "csrf_token": csrf_token(page)}
+    )
+    for _ in range(2):  # twice: the first preview left nothing behind
+        preview = client.get("/testweek/organiser/publish")
+        assert preview.status_code == 200
+        assert "verschoben" in text_of(preview)
+    with any_schedule_db.transaction() as session:
+        assert session.query(Release).count() == 1
