@@ -117,10 +117,25 @@ class RegistrationStream:
             return {email for email, status in self.answers.items() if status == 201}
 
 
+def exited_processes(result: DrillResult, platform: Platform) -> None:
+    """A process that exited on its own is a failure (`make run` stops everything when one of
+    its processes exits); it is restarted so that the next drills find a whole platform."""
+    for name, process in list(platform.stack.processes.items()):
+        code = process.poll()
+        if code is not None:
+            result.problems.append(f"{name} exited with status {code}")
+            result.counts.setdefault("processes_exited", []).append(name)
+            log = platform.stack.log_dir / f"{name}.log"
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+            result.notes.append(f"{name} exited: {' '.join(tail)[:300]}")
+            platform.stack.start_process(name, restart_command(platform, name))
+
+
 def tally_mails(
     result: DrillResult, platform: Platform, stream: RegistrationStream, wait: float
 ) -> None:
     """Wait up to `wait` s for a mail to every registered attendee; count lost and doubled."""
+    exited_processes(result, platform)
     registered = stream.registered()
     statuses = stream.statuses()
     # Wait while mail keeps arriving: a loaded machine is slow, not lossy; give up after
