@@ -5,7 +5,8 @@ workers share the queue), sent outside any transaction, and its outcome stored t
 `notify.mail.sent` / `notify.mail.failed` outbox message. Temporary failures (4xx replies,
 refused connections, timeouts) are retried with exponential back-off; permanent ones (5xx) fail
 at once. A worker that dies between claiming and recording leaves mail in `sending`; the
-sweeper puts it back after a timeout, so delivery is at-least-once for that batch.
+sweeper puts it back after a timeout, so delivery is at-least-once: each outcome is recorded
+as soon as SMTP answers, so a crash can send again only the one mail that was in flight.
 """
 
 from __future__ import annotations
@@ -233,28 +234,30 @@ class MailWorker:
         return claimed
 
     def deliver_due(self, now: datetime | None = None) -> int:
-        """Send one batch of due mail; returns how many were claimed."""
+        """Send one batch of due mail; returns how many were claimed.
+
+        Each outcome is recorded in its own transaction right after the SMTP answer, so a
+        worker killed mid-batch can send again at most the one mail it was sending.
+        """
         now = now or utcnow()
         with self.db.transaction() as session:
             claimed = self.claim(session, now)
-        outcomes: dict[int, Exception | None] = {}
-        composed: dict[int, bytes] = {}
         for mail in claimed:
+            composed: dict[int, bytes] = {}
             if mail.recipient is None or (mail.message is None and mail.content is None):
-                outcomes[mail.id] = PermanentFailure("nothing to send (erased)")
-                continue
-            message = mail.message
-            if message is None:
-                message = composed[mail.id] = self.mailer.message_bytes(mail)
-            self.rate.wait()
-            try:
-                self.transport.send(self.sender, mail.recipient, message)
-                outcomes[mail.id] = None
-            except (TemporaryFailure, PermanentFailure) as exc:
-                outcomes[mail.id] = exc
-        if outcomes:
+                outcome: Exception | None = PermanentFailure("nothing to send (erased)")
+            else:
+                message = mail.message
+                if message is None:
+                    message = composed[mail.id] = self.mailer.message_bytes(mail)
+                self.rate.wait()
+                try:
+                    self.transport.send(self.sender, mail.recipient, message)
+                    outcome = None
+                except (TemporaryFailure, PermanentFailure) as exc:
+                    outcome = exc
             with self.db.transaction() as session:
-                self.record(session, outcomes, composed, now)
+                self.record(session, {mail.id: outcome}, composed, now)
         return len(claimed)
 
     def record(
