@@ -42,6 +42,7 @@ QUEUES: tuple[QueueSpec, ...] = (
             "registration.ticket.checked_in",
             "registration.attendee.updated",
             "registration.attendee.erased",
+            "registration.event.purged",
         ),
     ),
 )

@@ -177,9 +177,8 @@ def erase_attendee(
     mailer: Mailer,
     cause_message_id: str,
 ) -> None:
-    """Queue the erasure confirmation, then delete the attendee's personal data: their copy,
-    tickets and feed, and the addresses and bodies of their mails (only delivery records stay).
-    The confirmation itself is scrubbed once it is sent."""
+    """Queue the erasure confirmation, then forget the attendee (`forget_attendee`); the
+    confirmation itself is scrubbed once it is sent."""
     attendee_id = data["attendee_id"]
     event = session.scalar(select(Event).where(Event.slug == data["event"]))
     mailer.queue(
@@ -195,7 +194,16 @@ def erase_attendee(
         scrub_after_send=True,
         cause_message_id=cause_message_id,
     )
-    others = (OutgoingMail.attendee_id == attendee_id) & (OutgoingMail.kind != "attendee_erased")
+    forget_attendee(session, attendee_id, keep_kind="attendee_erased")
+
+
+def forget_attendee(session: Session, attendee_id: int, keep_kind: str | None = None) -> None:
+    """Delete an attendee's personal data: their copy, tickets and feed, and the addresses and
+    bodies of their mails (only delivery records stay), except mail of `keep_kind`. The id is
+    remembered, so a late ticket message cannot bring the data back."""
+    others = OutgoingMail.attendee_id == attendee_id
+    if keep_kind is not None:
+        others &= OutgoingMail.kind != keep_kind
     session.execute(
         update(OutgoingMail)
         .where(others, OutgoingMail.state.in_(("queued", "retrying")))

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from services.notify.attendance import apply_attendee_update, apply_ticket_message, erase_attendee
+from services.notify.attendance import (
+    apply_attendee_update,
+    apply_ticket_message,
+    erase_attendee,
+    forget_attendee,
+)
 from services.notify.calendars import calendar_host
 from services.notify.feeds import FeedContext
 from services.notify.mails import Mailer
@@ -55,6 +60,10 @@ def build_handlers(
     def on_attendee_erased(session: Session, envelope: Envelope) -> None:
         erase_attendee(session, envelope.data, mailer=mailer, cause_message_id=envelope.id)
 
+    def on_event_purged(session: Session, envelope: Envelope) -> None:
+        for attendee_id in envelope.data["attendee_ids"]:
+            forget_attendee(session, attendee_id)
+
     tickets = queue("notify.tickets")
     return {
         queue("notify.programme"): {
@@ -65,5 +74,6 @@ def build_handlers(
             **{key: on_ticket for key in tickets.routing_keys if ".ticket." in key},
             "registration.attendee.updated": on_attendee_updated,
             "registration.attendee.erased": on_attendee_erased,
+            "registration.event.purged": on_event_purged,
         },
     }

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from services.registration.booking import find_event
 from services.registration.errors import DomainError
 from services.registration.manage import anonymise, cancel_ticket
-from services.registration.models import Attendee, Event, Seat, Ticket
+from services.registration.models import Attendee, Event, OutboxMessage, Seat, Ticket
 from services.registration.models.ticket import HELD, WAITLISTED
 from services.registration.seats import fill_free_seats
 from services.registration.settings import Links, RegistrationSettings
 from shared.config import Config
 from shared.db import Database, utcnow
+from shared.outbox import add_message
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,13 @@ def purge_personal_data(session: Session, event_slug: str, now: datetime | None 
     for attendee in attendees:
         anonymise(attendee, now)
     event_.personal_data_purged_at = now
+    add_message(
+        session,
+        OutboxMessage,
+        "registration.event.purged",
+        {"event": event_.slug, "attendee_ids": [attendee.id for attendee in attendees]},
+        aggregate=f"event:{event_.slug}",
+    )
     return len(attendees)
 
 

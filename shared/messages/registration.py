@@ -83,3 +83,11 @@ class AttendeeErasedSchema(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     locale = fields.String(required=True, validate=validate.OneOf(("de", "en")))
+
+
+@message_type("registration.event.purged")
+class EventPurgedSchema(Schema):
+    """The personal data of a finished event's attendees is gone; copies of it must go too."""
+
+    event = fields.String(required=True)
+    attendee_ids = fields.List(fields.Integer(), required=True)

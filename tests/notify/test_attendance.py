@@ -267,3 +267,19 @@ def test_live_status_is_accepted_and_changes_nothing(programme, deliver, mails):
     live = {"event": "todo2024", "stage": "stage-baseology", "session": 1, "status": "on_air"}
     assert deliver("schedule.live.updated", live) == Outcome.HANDLED
     assert mails() == []
+
+
+def test_purged_event_forgets_its_attendees_without_mailing_them(
+    programme, deliver, ticket_data, mails, notify_db
+):
+    deliver("registration.ticket.confirmed", ticket_data())
+    deliver("registration.event.purged", {"event": "todo2024", "attendee_ids": [1]})
+    deliver("registration.ticket.promoted", ticket_data())
+
+    assert mails(kind="attendee_erased") == []
+    (older,) = mails(kind="ticket_confirmed")
+    assert older.recipient is None and older.message is None
+    with notify_db.transaction() as session:
+        assert session.get(Attendee, 1) is None
+        assert session.scalars(select(Ticket)).all() == []
+        assert session.scalars(select(Feed).where(Feed.kind == "personal")).all() == []

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from services.registration.booking import confirm_email
 from services.registration.errors import DomainError
-from services.registration.models import Attendee, Event, Ticket
+from services.registration.models import Attendee, Event, OutboxMessage, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
 from services.registration.sweeper import (
     purge_due_events,
@@ -17,6 +17,7 @@ from services.registration.sweeper import (
     release_expired_holds,
 )
 from shared.db import utcnow
+from shared.messages import parse_envelope
 from tests.registration.conftest import EVENT, UNTHROTTLED, session_info
 
 CONFIRMING = UNTHROTTLED.with_overrides(confirm_email=True, hold_minutes=30)
@@ -98,6 +99,13 @@ def test_purge_anonymises_a_finished_event_and_keeps_the_numbers(
         attendees = session.scalars(select(Attendee)).all()
         assert all(a.erased_at and "@example.org" not in a.email and not a.name for a in attendees)
         assert sorted(session.scalars(select(Ticket.status))) == [HELD, WAITLISTED]
+        purged = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.routing_key == "registration.event.purged")
+        ).one()
+        assert parse_envelope(purged.body).data == {
+            "event": EVENT,
+            "attendee_ids": sorted(a.id for a in attendees),
+        }
 
 
 def test_sweeper_purges_events_some_days_after_their_end(
