@@ -3,6 +3,7 @@ token, for schemathesis to fuzz through its OpenAPI document (in process, WSGI).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
@@ -65,10 +66,9 @@ def fuzz_counts():
             json.dump(dict(REQUESTS), out)
 
 
-@pytest.fixture(scope="module")
-def fuzz_target(request, amqp_url, tmp_path_factory):
-    """(app, organiser token, event slug) of the service named by the module's SERVICE."""
-    service = request.module.SERVICE
+@contextlib.contextmanager
+def make_target(service: str, amqp_url: str, tmp_path_factory):
+    """(app, organiser token, event slug) of `service` on a fresh, seeded PostgreSQL database."""
     url = create_pg_database(f"fz_{service}")
     db = migrated_database(service, url)
     config = Config.from_env(
@@ -83,10 +83,19 @@ def fuzz_target(request, amqp_url, tmp_path_factory):
     with db.transaction() as session:
         store_token(session, load_service(service).tokens, "fuzz", token)
     app = load_service(service).create_app(config)
-    yield app, token, EVENTS[service]
-    app.extensions["todo_db"].dispose()
-    db.dispose()
-    drop_pg_database(url)
+    try:
+        yield app, token, EVENTS[service]
+    finally:
+        app.extensions["todo_db"].dispose()
+        db.dispose()
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(request, amqp_url, tmp_path_factory):
+    """(app, organiser token, event slug) of the service named by the module's SERVICE."""
+    with make_target(request.module.SERVICE, amqp_url, tmp_path_factory) as target:
+        yield target
 
 
 @pytest.fixture(scope="module")
