@@ -31,7 +31,8 @@ from shared.web import db_session
 
 # Bots fill every field; people never see this one (hidden from eyes and screen readers).
 HONEYPOT = "website"
-FORM_FIELDS = ("name", "email", "locale", "consent")
+# The error summary lists problems in the order of the form.
+FORM_ORDER = ("sessions", "name", "email", "locale", "consent")
 
 
 def chosen_session_ids(raw: list[str]) -> list[int]:
@@ -192,18 +193,22 @@ def register_submit(event: str):
     checked = chosen_session_ids(form.getlist("sessions"))
     if form.get(HONEYPOT):
         return _received_page(found)
+    # Every field is checked at once, so one round trip shows every problem.
     errors = _required_field_errors(values, checked)
+    try:
+        args = RegistrationRequestSchema().load(
+            {
+                "name": values["name"],
+                "email": values["email"],
+                "sessions": checked,
+                "locale": values["locale"],
+                "consent": True,
+            }
+        )
+    except ValidationError as exc:
+        errors = _schema_errors(exc.messages) | errors
     if not errors:
         try:
-            args = RegistrationRequestSchema().load(
-                {
-                    "name": values["name"],
-                    "email": values["email"],
-                    "sessions": checked,
-                    "locale": values["locale"],
-                    "consent": True,
-                }
-            )
             result = register(
                 db_session(),
                 found.slug,
@@ -214,13 +219,17 @@ def register_submit(event: str):
                 links=links(),
                 settings=settings(),
             )
-        except ValidationError as exc:
-            errors = _schema_errors(exc.messages)
         except DomainError as exc:
             errors = field_errors(exc.errors) or {
                 "sessions": field_errors({"_": [exc.message]})["_"]
             }
     if errors:
+        errors = dict(
+            sorted(
+                errors.items(),
+                key=lambda item: FORM_ORDER.index(item[0]) if item[0] in FORM_ORDER else -1,
+            )
+        )
         # 422 also rolls the request's transaction back.
         return _form_page(found, chosen or checked, set(checked), values, errors, 422)
     tickets = [

@@ -1,0 +1,329 @@
+"""Registration in a real browser against the platform as `make run` starts it, with a real SMTP
+server (aiosmtpd) catching the mail: register for a free and a full session, manage the booking
+from the link in the mail, cancel (the next person waiting is promoted and mailed); a moved and
+published session sends an updated invitation; check-in by "scanning" a code; axe-core.
+
+Screenshots go to `artifacts/screenshots/registration-*.png` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import urllib.request
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
+
+from tests.pages.conftest import (
+    DESKTOP,
+    EVENT,
+    ORGANISER,
+    PHONE,
+    PROGRAMME,
+    PlatformStack,
+    _require_chromium,
+    screenshot,
+)
+from tests.pages.test_accessibility import serious_violations
+from tests.support.infra import wait_until
+from tests.support.stack import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# "opening" has two seats, "bridges" one: enough to fill both with a few people.
+CAPACITIES = {"opening": 2, "bridges": 1}
+MAIL_TIMEOUT = 60
+
+
+class Mailbox:
+    """An SMTP server on a free port that keeps every message it receives."""
+
+    def __init__(self):
+        self.port = free_port()
+        self._received: list[bytes] = []
+        self._lock = threading.Lock()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self._received.append(envelope.original_content)
+        return "250 Message accepted for delivery"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            raw = list(self._received)
+        return [message_from_bytes(data, policy=policy.default) for data in raw]
+
+    def wait_for(self, to: str, subject_starts: str) -> EmailMessage:
+        def found():
+            for message in self.messages():
+                if to in message["To"] and message["Subject"].startswith(subject_starts):
+                    return message
+            return None
+
+        return wait_until(found, timeout=MAIL_TIMEOUT, message=f"mail {subject_starts!r} to {to}")
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def plain_text(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def invitation(message: EmailMessage) -> icalendar.Event:
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            calendar = icalendar.Calendar.from_ical(part.get_content())
+            return next(iter(calendar.walk("VEVENT")))
+    raise AssertionError(f"no text/calendar part in {message['Subject']!r}")
+
+
+def register_by_api(stack, name: str, email: str, sessions: list[int]) -> dict:
+    request = urllib.request.Request(
+        f"{stack.url('registration')}/api/v1/events/{EVENT}/registrations",
+        data=json.dumps(
+            {"name": name, "email": email, "sessions": sessions, "locale": "de", "consent": True}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def mail_stack(make_database, amqp_url, tmp_path, mailbox):
+    """The platform with SMTP_URL pointing at `mailbox`, the browser-week programme published
+    (two sessions with few seats) and an organiser account."""
+    _require_chromium()
+    programme = copy.deepcopy(PROGRAMME)
+    for info in programme["sessions"]:
+        if info["guid"] in CAPACITIES:
+            info["registration"] = {"mode": "required", "capacity": CAPACITIES[info["guid"]]}
+    databases = {s: make_database(s).url for s in ("schedule", "registration", "notify")}
+    platform = PlatformStack(databases, amqp_url, tmp_path / "var", SMTP_URL=mailbox.url)
+    try:
+        platform.start()
+        path = tmp_path / "programme.json"
+        path.write_text(json.dumps(programme))
+        platform.todo("import-programme", EVENT, str(path))
+        platform.todo("publish", EVENT)
+        platform.todo_with_input(
+            ORGANISER[1] + "\n", "create-organiser", "--password-stdin", ORGANISER[0]
+        )
+        # Registration learns the programme from the release message.
+        ids = platform.session_ids()
+        wait_until(
+            lambda: _availability(platform, ids["care"]) is not None,
+            timeout=30,
+            message="registration has the programme",
+        )
+        yield platform
+    except BaseException:
+        print(platform.logs())
+        raise
+    finally:
+        platform.stop()
+
+
+def _availability(stack, session_id: int) -> dict | None:
+    url = f"{stack.url('registration')}/api/v1/events/{EVENT}/sessions/{session_id}/availability"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)
+    except OSError:
+        return None
+
+
+def fill_registration(page, name: str, email: str) -> None:
+    page.get_by_role("textbox", name="Name", exact=True).fill(name)
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Ich willige ein").check()
+
+
+def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mailbox, new_page):
+    stack = mail_stack
+    ids = stack.session_ids()
+    register_by_api(stack, "Anna", "anna@example.org", [ids["opening"]])
+    register_by_api(stack, "Bernd", "bernd@example.org", [ids["bridges"]])
+
+    # From the programme: tick two sessions and continue to the registration form.
+    page = new_page(viewport=PHONE)
+    page.goto(f"{stack.url('schedule')}/{EVENT}/")
+    for title in ("Eröffnung der Browserwoche", "Brücken bauen"):
+        card = page.locator(".session-card", has_text=title)
+        card.get_by_label(re.compile("Platz sichern")).check()
+    page.get_by_role("button", name="Weiter zur Anmeldung").click()
+    expect(page.get_by_role("heading", name="Anmelden", exact=True)).to_be_visible()
+    opening = page.locator(f"#session-{ids['opening']}")
+    bridges = page.locator(f"#session-{ids['bridges']}")
+    expect(opening).to_contain_text("1 Platz frei")
+    expect(bridges).to_contain_text("Ausgebucht – Warteliste")
+    expect(opening.get_by_role("checkbox")).to_be_checked()
+    screenshot(page, "registration-form-phone")
+
+    # A mistake first: the error is next to its field and the typed name survives.
+    page.get_by_role("textbox", name="Name", exact=True).fill("Clara Beispiel")
+    page.get_by_label("E-Mail-Adresse").fill("clara@")
+    page.get_by_role("button", name="Jetzt anmelden").click()
+    expect(page.locator("#error-email-1")).to_have_text("Keine gültige E-Mail-Adresse.")
+    expect(page.locator("#error-consent-1")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Name", exact=True)).to_have_value("Clara Beispiel")
+    screenshot(page, "registration-form-errors-phone")
+
+    fill_registration(page, "Clara Beispiel", "clara@example.org")
+    page.get_by_role("button", name="Jetzt anmelden").click()
+    expect(page.get_by_role("heading", name="Danke für deine Anmeldung")).to_be_visible()
+    tickets = page.locator(".ticket")
+    expect(tickets.filter(has_text="Eröffnung der Browserwoche")).to_contain_text("Platz bestätigt")
+    expect(tickets.filter(has_text="Brücken bauen")).to_contain_text("Warteliste, Platz 1")
+    expect(page.get_by_text("clara@example.org")).to_be_visible()
+    screenshot(page, "registration-confirmation-phone")
+
+    # Someone else now waits for the opening, which Clara's seat filled.
+    carla = register_by_api(stack, "Carla", "carla@example.org", [ids["opening"]])
+    assert carla["tickets"][0]["status"] == "waitlisted"
+
+    # The manage link from the confirmation mail.
+    mail = mailbox.wait_for("clara@example.org", "Dein Platz ist sicher: Eröffnung")
+    manage_url = re.search(r"http://\S+/manage/[\w-]+", plain_text(mail)).group(0)
+    page.goto(manage_url)
+    expect(page.get_by_role("heading", name="Deine Anmeldung")).to_be_visible()
+    seat = page.locator(".ticket", has_text="Eröffnung der Browserwoche")
+    expect(seat.locator("svg.qr")).to_be_visible()
+    expect(page.locator(".ticket", has_text="Brücken bauen")).to_contain_text("Warteliste, Platz 1")
+    screenshot(page, "registration-manage-phone")
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "registration-manage-desktop")
+
+    seat.get_by_role("link", name=re.compile("^Stornieren")).click()
+    expect(page.get_by_role("heading", name=re.compile("stornieren\\?$"))).to_be_visible()
+    screenshot(page, "registration-cancel-confirm-desktop")
+    page.get_by_role("button", name="Ja, diesen Platz stornieren").click()
+    expect(page.get_by_role("status").first).to_contain_text("ist storniert")
+    expect(seat).to_contain_text("Platz storniert")
+
+    promoted = mailbox.wait_for("carla@example.org", "Ein Platz ist frei geworden: Eröffnung")
+    assert "Carla" in plain_text(promoted)
+    assert _availability(stack, ids["opening"]) == {
+        "capacity": 2,
+        "confirmed": 2,
+        "waitlisted": 0,
+        "available": 0,
+    }
+
+
+def test_a_moved_session_sends_an_updated_invitation_and_tickets_check_in(
+    mail_stack, mailbox, new_page
+):
+    stack = mail_stack
+    ids = stack.session_ids()
+    page = new_page(viewport=DESKTOP)
+    page.goto(f"{stack.url('registration')}/{EVENT}/register?sessions={ids['care']}")
+    screenshot(page, "registration-form-desktop")
+    fill_registration(page, "Dora Dortmund", "dora@example.org")
+    page.get_by_role("button", name="Jetzt anmelden").click()
+    expect(page.locator(".ticket")).to_contain_text("Platz bestätigt")
+    first = mailbox.wait_for("dora@example.org", "Dein Platz ist sicher: Pflege sichern")
+    before = invitation(first)
+    assert before.decoded("dtstart").astimezone(BERLIN).strftime("%H:%M") == "16:00"
+
+    schedule = stack.url("schedule")
+    page.goto(f"{schedule}/login?lang=de")
+    page.get_by_label("Name").fill(ORGANISER[0])
+    page.get_by_label("Passwort").fill(ORGANISER[1])
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(f"{schedule}/{EVENT}/organiser/sessions/{ids['care']}")
+    page.get_by_label("Beginn").fill("17:30")
+    page.get_by_label("Ende").fill("18:30")
+    page.get_by_role("button", name="Im Entwurf speichern").click()
+    page.goto(f"{schedule}/{EVENT}/organiser/publish")
+    page.get_by_role("button", name="Jetzt veröffentlichen").click()
+    expect(page.get_by_role("status")).to_contain_text("Release 2 ist veröffentlicht.")
+
+    changed = mailbox.wait_for("dora@example.org", "Geändert: Pflege sichern")
+    after = invitation(changed)
+    assert after["uid"] == before["uid"]
+    assert int(after["sequence"]) > int(before.get("sequence", 0))
+    starts = after.decoded("dtstart")
+    assert isinstance(starts, datetime)
+    assert starts.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") == "2030-05-06 17:30"
+
+    # The organiser's view of registrations, and the door: a scanner "types" the code + Enter.
+    registration = stack.url("registration")
+    page.goto(f"{registration}/{EVENT}/organiser/registrations")
+    row = page.locator(f"#counts-{ids['care']}")
+    expect(row).to_contain_text("1 / 5")
+    screenshot(page, "registration-organiser-dashboard-desktop")
+    code = re.search(r"Dein Ticket-Code: (\S+)", plain_text(first)).group(1)
+    page.goto(f"{registration}/{EVENT}/organiser/check-in?session={ids['care']}")
+    expect(page.get_by_label("Ticket-Code")).to_be_focused()
+    page.keyboard.type(code + "\n")
+    expect(page.get_by_role("status")).to_contain_text("Eingecheckt: Dora Dortmund")
+    expect(page.get_by_label("Ticket-Code")).to_be_focused()
+    page.keyboard.type(code + "\n")
+    expect(page.get_by_role("alert")).to_contain_text("schon eingecheckt")
+    screenshot(page, "registration-check-in-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "registration-check-in-phone")
+
+
+def test_registration_and_manage_pages_have_no_serious_violations(mail_stack, new_page):
+    stack = mail_stack
+    ids = stack.session_ids()
+    registration = stack.url("registration")
+    answer = register_by_api(stack, "Erika", "erika@example.org", [ids["opening"], ids["care"]])
+    assert answer["manage_url"]
+    page = new_page(viewport=PHONE)
+    problems = {}
+    page.goto(f"{registration}/{EVENT}/register?sessions={ids['opening']},{ids['bridges']}")
+    problems["form"] = serious_violations(page)
+    page.get_by_role("button", name="Jetzt anmelden").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    problems["form with errors"] = serious_violations(page)
+    page.goto(f"{registration}/{EVENT}/register?lang=en")
+    problems["form (en)"] = serious_violations(page)
+    page.goto(answer["manage_url"] + "?lang=de")
+    problems["manage"] = serious_violations(page)
+    page.get_by_role("link", name="Meine Daten löschen und alle Plätze freigeben").click()
+    problems["erase confirm"] = serious_violations(page)
+
+    page.goto(f"{stack.url('schedule')}/login?lang=de")
+    page.get_by_label("Name").fill(ORGANISER[0])
+    page.get_by_label("Passwort").fill(ORGANISER[1])
+    page.get_by_role("button", name="Anmelden").click()
+    for name, path in {
+        "organiser dashboard": "/organiser/registrations",
+        "attendee list": f"/organiser/registrations/sessions/{ids['opening']}",
+        "check-in": "/organiser/check-in",
+    }.items():
+        page.goto(f"{registration}/{EVENT}{path}")
+        problems[name] = serious_violations(page)
+    screenshot(page, "registration-organiser-check-in-phone")
+    assert not {name: found for name, found in problems.items() if found}
