@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -120,11 +122,18 @@ class PlatformStack(Stack):
         )
 
     def session_ids(self) -> dict[str, int]:
-        import urllib.request
-
         url = f"{self.url('schedule')}/api/v1/events/{EVENT}/programme"
         with urllib.request.urlopen(url, timeout=5) as response:
             return {info["guid"]: info["id"] for info in json.load(response)["sessions"]}
+
+    def availability(self, session_id: int) -> dict | None:
+        """The registration service's seat count, once its copy of the programme has it."""
+        url = f"{self.url('registration')}/api/v1/events/{EVENT}/sessions/{session_id}/availability"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return json.load(response)
+        except urllib.error.HTTPError:
+            return None
 
 
 @pytest.fixture

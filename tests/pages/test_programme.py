@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.pages.conftest import DESKTOP, EVENT, PHONE, screenshot
+from tests.support.infra import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,6 +37,18 @@ def test_programme_shows_the_sessions_and_filters_them(stack, new_page):
 
     page.get_by_role("link", name="Alles anzeigen").click()
     expect(cards).to_have_count(4)
+
+
+def test_free_seats_come_from_the_registration_service(stack, new_page):
+    ids = stack.session_ids()
+    wait_until(lambda: stack.availability(ids["care"]), message="registration's programme copy")
+    page = new_page(viewport=PHONE)
+    page.goto(f"{stack.url('schedule')}/{EVENT}/")
+    card = page.locator(".session-card", has_text="Pflege sichern")
+    expect(card.locator(".seats")).to_have_text("5 Plätze frei")
+    expect(
+        page.locator(".session-card", has_text="Beratung im planQ").locator(".seats")
+    ).to_have_count(0)
 
 
 def test_reserve_a_seat_gathers_sessions_across_filters_into_one_registration(stack, new_page):
