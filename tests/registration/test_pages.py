@@ -97,7 +97,7 @@ def test_registering_shows_a_seat_and_a_waiting_list_place(client, register_one,
     assert page.status_code == 200, page.text
     html = page.text
     assert "Danke für deine Anmeldung" in html
-    assert "Platz bestätigt" in html and "Warteliste, Platz 1" in html
+    assert "Platz bestätigt" in html and 'badge--full">Warteliste<' in html
     assert "erika@example.org" in html and "E-Mail-Postfach" in html
     with programme.transaction() as session:
         attendee = session.scalar(select(Attendee).where(Attendee.email == "erika@example.org"))

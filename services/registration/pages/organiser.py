@@ -137,7 +137,14 @@ def _check_in_page(found: Event, status: int = 200, **context):
         doors=doors,
         tz=_tz(found),
         nav_current="organiser",
-        **{"values": {}, "errors": {}, "result": None, "problem": None, **context},
+        **{
+            "values": {},
+            "errors": {},
+            "result": None,
+            "problem": None,
+            "status": status,
+            **context,
+        },
     ), status
 
 
@@ -169,7 +176,7 @@ def organiser_check_in_submit(event: str):
         )
     except DomainError as exc:
         problem = {"message": in_language(exc.message), "details": field_errors(exc.errors)}
-        return _check_in_page(found, exc.status, values={**values, "code": code}, problem=problem)
+        return _check_in_page(found, exc.status, values=values, problem=problem)
     ticket = result.ticket
     return _check_in_page(
         found,
