@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
 
@@ -16,23 +17,29 @@ DEFAULT_PORTS = {"schedule": 8001, "registration": 8002, "notify": 8003}
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
-def _read_environment() -> dict[str, str]:
+Number = TypeVar("Number", int, float)
+
+
+def read_environment() -> dict[str, str]:
+    """The environment, over what `.env` sets. Every service's settings start from this."""
     values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
     values.update(os.environ)
     return values
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def env_number(env: dict[str, str], name: str, default: Number) -> Number:
+    """`env[name]` as a number of the default's type; the default when unset or empty."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return type(default)(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ValueError(f"{name} must be {kind}, not {raw!r}") from exc
 
 
-def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+def env_bool(env: dict[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
@@ -66,9 +73,9 @@ class Config:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
-        env = _read_environment() if env is None else env
+        env = read_environment() if env is None else env
         var_dir = Path(env.get("TODO_VAR_DIR") or "var")
-        ports = {s: _int(env, f"{s.upper()}_PORT", DEFAULT_PORTS[s]) for s in SERVICES}
+        ports = {s: env_number(env, f"{s.upper()}_PORT", DEFAULT_PORTS[s]) for s in SERVICES}
         database_urls = {
             s: env.get(f"{s.upper()}_DATABASE_URL")
             or f"sqlite:///{(var_dir / f'{s}.db').as_posix()}"
@@ -93,15 +100,19 @@ class Config:
             service_urls=service_urls,
             secret_key=env.get("SECRET_KEY") or cls.secret_key,
             bind_host=bind_host,
-            web_workers=_int(env, "WEB_WORKERS", cls.web_workers),
-            web_threads=_int(env, "WEB_THREADS", cls.web_threads),
-            max_content_length=_int(env, "MAX_CONTENT_LENGTH", cls.max_content_length),
-            consumer_max_attempts=_int(env, "CONSUMER_MAX_ATTEMPTS", cls.consumer_max_attempts),
-            consumer_retry_base_ms=_int(env, "CONSUMER_RETRY_BASE_MS", cls.consumer_retry_base_ms),
-            relay_batch_size=_int(env, "RELAY_BATCH_SIZE", cls.relay_batch_size),
+            web_workers=env_number(env, "WEB_WORKERS", cls.web_workers),
+            web_threads=env_number(env, "WEB_THREADS", cls.web_threads),
+            max_content_length=env_number(env, "MAX_CONTENT_LENGTH", cls.max_content_length),
+            consumer_max_attempts=env_number(
+                env, "CONSUMER_MAX_ATTEMPTS", cls.consumer_max_attempts
+            ),
+            consumer_retry_base_ms=env_number(
+                env, "CONSUMER_RETRY_BASE_MS", cls.consumer_retry_base_ms
+            ),
+            relay_batch_size=env_number(env, "RELAY_BATCH_SIZE", cls.relay_batch_size),
             log_level=env.get("LOG_LEVEL") or cls.log_level,
             rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL") or "memory://",
-            testing=_bool(env, "TODO_TESTING", False),
+            testing=env_bool(env, "TODO_TESTING", False),
         )
 
     def database_url(self, service: str) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.config import _read_environment
+from shared.config import env_number, read_environment
 
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -21,16 +21,6 @@ def parse_offsets(raw: str) -> tuple[timedelta, ...]:
             raise ValueError(f"REMINDER_OFFSETS: {part!r} is not like 24h, 90m or 2d")
         offsets.append(timedelta(**{_UNITS[match[2]]: int(match[1])}))
     return tuple(sorted(set(offsets), reverse=True))
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -53,19 +43,21 @@ class NotifySettings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> NotifySettings:
-        env = _read_environment() if env is None else env
+        env = read_environment() if env is None else env
         offsets = env.get("REMINDER_OFFSETS", "").strip()
         return cls(
             reminder_offsets=parse_offsets(offsets) if offsets else cls.reminder_offsets,
-            reminder_poll_seconds=_float(env, "REMINDER_POLL_SECONDS", cls.reminder_poll_seconds),
-            mail_rate_limit=_float(env, "MAIL_RATE_LIMIT", cls.mail_rate_limit),
-            mail_max_attempts=int(_float(env, "MAIL_MAX_ATTEMPTS", cls.mail_max_attempts)),
-            mail_retry_base_seconds=_float(
+            reminder_poll_seconds=env_number(
+                env, "REMINDER_POLL_SECONDS", cls.reminder_poll_seconds
+            ),
+            mail_rate_limit=env_number(env, "MAIL_RATE_LIMIT", cls.mail_rate_limit),
+            mail_max_attempts=env_number(env, "MAIL_MAX_ATTEMPTS", cls.mail_max_attempts),
+            mail_retry_base_seconds=env_number(
                 env, "MAIL_RETRY_BASE_SECONDS", cls.mail_retry_base_seconds
             ),
-            mail_sending_timeout_seconds=_float(
+            mail_sending_timeout_seconds=env_number(
                 env, "MAIL_SENDING_TIMEOUT_SECONDS", cls.mail_sending_timeout_seconds
             ),
-            smtp_timeout_seconds=_float(env, "SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds),
-            feed_cache_seconds=_float(env, "FEED_CACHE_SECONDS", cls.feed_cache_seconds),
+            smtp_timeout_seconds=env_number(env, "SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds),
+            feed_cache_seconds=env_number(env, "FEED_CACHE_SECONDS", cls.feed_cache_seconds),
         )

@@ -6,19 +6,11 @@ confirmation, holds, retention) only concern this service, so they are read here
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields, replace
 
-from dotenv import dotenv_values
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from shared.config import Config
-
-
-def _environment() -> dict[str, str]:
-    values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
-    values.update(os.environ)
-    return values
+from shared.config import Config, env_bool, env_number, read_environment
 
 
 @dataclass(frozen=True)
@@ -46,23 +38,16 @@ class RegistrationSettings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> RegistrationSettings:
-        env = _environment() if env is None else env
+        env = read_environment() if env is None else env
         changes = {}
         for spec in fields(cls):
-            raw = env.get(cls.ENV_NAMES[spec.name], "").strip()
-            if not raw:
-                continue
-            default = getattr(cls, spec.name)
+            name, default = cls.ENV_NAMES[spec.name], getattr(cls, spec.name)
             if isinstance(default, bool):
-                changes[spec.name] = raw.lower() in {"1", "true", "yes", "on"}
+                changes[spec.name] = env_bool(env, name, default)
             elif isinstance(default, int | float):
-                try:
-                    changes[spec.name] = type(default)(raw)
-                except ValueError as exc:
-                    name = cls.ENV_NAMES[spec.name]
-                    raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+                changes[spec.name] = env_number(env, name, default)
             else:
-                changes[spec.name] = raw
+                changes[spec.name] = env.get(name, "").strip() or default
         return cls(**changes)
 
     def with_overrides(self, **changes) -> RegistrationSettings:
