@@ -157,7 +157,7 @@ def tally_mails(
     result.counts.update(
         registrations=len(stream.answers),
         answers={str(k): v for k, v in sorted(statuses.items())},
-        mails=sum(per_recipient.values()),
+        mails=sum(per_recipient[e] for e in stream.answers),
         mails_missing=len(missing),
         mails_doubled=sum(n - 1 for n in doubled.values()),
         mails_to_failed_registrations=len(unexpected),
