@@ -54,8 +54,8 @@ def test_notify_feeds_answer_any_path_below_500(fuzz_target, fuzz_counts):
         REQUESTS[SERVICE] += 1
         try:
             response = client.get(path, headers=headers)
-        except UnicodeError:
-            return  # the test client cannot send this path at all
+        except (UnicodeError, ValueError):
+            return  # the test client refuses to send this (say, a line break in a header)
         assert response.status_code < 500, (path, headers, response.status_code)
         if response.status_code == 200:
             assert response.mimetype == "text/calendar", path
