@@ -368,6 +368,7 @@ def run(args) -> dict:
             )
         # CPU per registration of the web workers and of their PostgreSQL backends tells what
         # an idle machine could do, whatever else shares the cores during the run.
+        load_before = os.getloadavg()[0]
         web_before = cpu_seconds(server_pids(server.pid))
         db_before = cpu_seconds(database_backend_pids(db))
         started = time.monotonic()
@@ -409,7 +410,11 @@ def run(args) -> dict:
         result = {
             "benchmark": "registration_rush",
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count()},
+            # Other work on the machine during the run (1-minute load average, before / after).
+            "machine": {
+                "cpus": os.cpu_count(),
+                "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+            },
             "setup": {
                 "connections": args.connections,
                 "seconds": args.seconds,
@@ -489,7 +494,8 @@ def main() -> None:
         f"(CPU per registration: {result['cpu_ms_per_registration']} ms, so about "
         f"{result['registrations_per_second_on_idle_cores']}/s on idle cores), "
         f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
-        f"{seats['seated']} seated of {seats['capacity']} seats, overbooked {seats['overbooked']}"
+        f"{seats['seated']} seated of {seats['capacity']} seats, overbooked {seats['overbooked']}, "
+        f"load average {result['machine']['load_average']}"
         f"\nwritten to {out}"
     )
 

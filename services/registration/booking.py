@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.registration.errors import DomainError, NotFound
 from services.registration.models import Attendee, Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
-from services.registration.publishing import publish_ticket, waitlist_position
-from services.registration.seats import (
-    claim_seat,
-    fill_after_commit,
-    needs_confirmation,
-    seat_status,
-)
+from services.registration.publishing import publish_ticket, publish_ticket_of, waitlist_position
+from services.registration.seats import claim_seat, fill_after_commit, needs_confirmation
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import utcnow
 
@@ -28,16 +23,43 @@ REGISTRABLE_MODE = "required"
 
 
 @dataclass(frozen=True)
+class BookedTicket:
+    """A ticket as the registration left it, read from the rows it wrote (no ORM objects)."""
+
+    id: int
+    session_id: int
+    status: str
+    code: str
+    hold_expires_at: datetime | None
+    requested_at: datetime
+    db: Session = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, row: Row, db: Session) -> BookedTicket:
+        return cls(**row._asdict(), db=db)
+
+    @property
+    def session(self) -> ProgrammeSession:
+        """The programme session, loaded on demand (pages show it; the API does not)."""
+        return self.db.get(ProgrammeSession, self.session_id)
+
+
+@dataclass(frozen=True)
 class TicketResult:
-    ticket: Ticket
+    ticket: BookedTicket
     # False when the attendee already had this ticket and got it back unchanged.
     created: bool
+    # The place among the waiting tickets this transaction sees. For a ticket that has just
+    # joined the list it is only a lower bound: others registering at the same moment are not
+    # committed yet. The API answer and the message leave it out for such a ticket; the booking
+    # page shows the live position.
     waitlist_position: int | None
 
 
 @dataclass(frozen=True)
 class RegistrationResult:
-    attendee: Attendee
+    # The attendee's row: id, name, email, locale, manage_token, feed_token, email_confirmed_at.
+    attendee: Row
     # True when this request created the attendee (only then may it see the manage link).
     attendee_created: bool
     tickets: list[TicketResult]
@@ -51,12 +73,6 @@ def new_ticket_code() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _insert_ignoring_duplicates(session: Session, model):
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing()
-
-
 def find_event(session: Session, slug: str) -> Event:
     event_ = session.scalar(select(Event).where(Event.slug == slug))
     if event_ is None:
@@ -67,25 +83,101 @@ def find_event(session: Session, slug: str) -> Event:
     return event_
 
 
+# The hot path of a rush runs these statements, built once, through the Core (no ORM objects):
+# a registration only binds its values.
+attendees = Attendee.__table__
+tickets = Ticket.__table__
+programme_sessions = ProgrammeSession.__table__
+events = Event.__table__
+
+_CHOSEN_SESSIONS = (
+    select(
+        programme_sessions.c.id,
+        programme_sessions.c.status,
+        programme_sessions.c.registration_mode,
+        programme_sessions.c.capacity,
+        programme_sessions.c.starts_at,
+        programme_sessions.c.ends_at,
+        events.c.id.label("event_id"),
+        events.c.slug.label("event_slug"),
+        # Named like the event column, for `needs_confirmation`.
+        events.c.confirm_email,
+    )
+    .join_from(programme_sessions, events, programme_sessions.c.event_id == events.c.id)
+    .where(
+        events.c.slug == bindparam("slug"),
+        programme_sessions.c.id.in_(bindparam("session_ids", expanding=True)),
+    )
+)
+_ATTENDEE_COLUMNS = (
+    attendees.c.id,
+    attendees.c.name,
+    attendees.c.email,
+    attendees.c.locale,
+    attendees.c.manage_token,
+    attendees.c.feed_token,
+    attendees.c.email_confirmed_at,
+)
+_TICKET_COLUMNS = (
+    tickets.c.id,
+    tickets.c.session_id,
+    tickets.c.status,
+    tickets.c.code,
+    tickets.c.hold_expires_at,
+    tickets.c.requested_at,
+)
+_INSERTS_IGNORING_DUPLICATES = {
+    dialect: {
+        "attendee": module.insert(attendees).on_conflict_do_nothing().returning(*_ATTENDEE_COLUMNS),
+        "ticket": module.insert(tickets).on_conflict_do_nothing().returning(*_TICKET_COLUMNS),
+    }
+    for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_ATTENDEE_BY_EMAIL = select(*_ATTENDEE_COLUMNS).where(
+    attendees.c.event_id == bindparam("event_id"), attendees.c.email == bindparam("email")
+)
+_TICKET_OF_ATTENDEE = (
+    select(*_TICKET_COLUMNS)
+    .where(
+        tickets.c.attendee_id == bindparam("attendee_id"),
+        tickets.c.session_id == bindparam("session_id"),
+    )
+    .with_for_update()
+)
+_SET_STATUS = (
+    update(tickets)
+    .where(tickets.c.id == bindparam("ticket_id"))
+    .values(status=bindparam("new_status"), hold_expires_at=bindparam("new_hold_expires_at"))
+    .returning(*_TICKET_COLUMNS)
+)
+_REQUEST_AGAIN = (
+    update(tickets)
+    .where(tickets.c.id == bindparam("ticket_id"))
+    .values(
+        requested_at=bindparam("now"), cancelled_at=None, cancel_reason=None, checked_in_at=None
+    )
+    .returning(*_TICKET_COLUMNS)
+)
+
+
 def _registrable_sessions(
     session: Session, event_slug: str, session_ids: list[int], now: datetime
-) -> tuple[Event, list[ProgrammeSession]]:
-    """The event and the chosen sessions (in id order), each checked to be open for booking."""
+) -> list[Row]:
+    """The chosen sessions (in id order, with their event), each checked to be open for booking."""
     found = {
-        s.id: s
-        for s in session.scalars(
-            select(ProgrammeSession)
-            .join(Event, ProgrammeSession.event_id == Event.id)
-            .where(Event.slug == event_slug, ProgrammeSession.id.in_(session_ids))
+        row.id: row
+        for row in session.connection().execute(
+            _CHOSEN_SESSIONS, {"slug": event_slug, "session_ids": session_ids}
         )
     }
-    event_ = next(iter(found.values())).event if found else find_event(session, event_slug)
+    if not found:
+        find_event(session, event_slug)
     problems: dict[str, list[str]] = {}
     for session_id in session_ids:
         programme_session = found.get(session_id)
         if programme_session is None:
             problem = "Diese Veranstaltung gibt es nicht. / This session does not exist."
-        elif programme_session.is_cancelled:
+        elif programme_session.status == "cancelled":
             problem = "Diese Veranstaltung ist abgesagt. / This session is cancelled."
         elif programme_session.registration_mode == "none":
             problem = (
@@ -122,78 +214,70 @@ def _registrable_sessions(
                 "Two chosen sessions overlap in time.",
                 {"sessions": {str(later.id): [message]}},
             )
-    return event_, sorted(found.values(), key=lambda s: s.id)
+    return sorted(found.values(), key=lambda s: s.id)
 
 
 def _attendee(
-    session: Session,
-    event_: Event,
+    connection: Connection,
+    event_id: int,
     *,
     name: str,
     email: str,
     locale: str,
     consent_version: str,
     now: datetime,
-) -> tuple[Attendee, bool]:
+) -> tuple[Row, bool]:
     """The event's attendee with this (normalised) email, created if new; (attendee, created)."""
-    inserted = session.scalars(
-        _insert_ignoring_duplicates(session, Attendee)
-        .values(
-            event_id=event_.id,
-            name=name,
-            email=email,
-            locale=locale,
-            consent_at=now,
-            consent_version=consent_version,
-            manage_token=new_secret_token(),
-            feed_token=new_secret_token(),
-            created_at=now,
-        )
-        .returning(Attendee)
+    inserted = connection.execute(
+        _INSERTS_IGNORING_DUPLICATES[connection.dialect.name]["attendee"],
+        {
+            "event_id": event_id,
+            "name": name,
+            "email": email,
+            "locale": locale,
+            "consent_at": now,
+            "consent_version": consent_version,
+            "manage_token": new_secret_token(),
+            "feed_token": new_secret_token(),
+            "created_at": now,
+        },
     ).first()
     if inserted is not None:
         return inserted, True
     # On a duplicate, PostgreSQL waits for the other transaction inserting the same email and
     # the select below (a new snapshot) sees its row.
-    attendee = session.scalars(
-        select(Attendee).where(Attendee.event_id == event_.id, Attendee.email == email)
-    ).one()
-    return attendee, False
+    return connection.execute(
+        _ATTENDEE_BY_EMAIL, {"event_id": event_id, "email": email}
+    ).one(), False
 
 
-def _seat_or_waitlist(
-    session: Session, ticket: Ticket, settings: RegistrationSettings, now: datetime
-) -> None:
-    if claim_seat(session, ticket.session_id, ticket.id):
-        status, hold_expires_at = seat_status(ticket, settings, now)
+def _book(
+    session: Session,
+    ticket: Row,
+    attendee: Row,
+    programme_session: Row,
+    settings: RegistrationSettings,
+    now: datetime,
+) -> Row:
+    """Seat the ticket (inserted or reset as if it will get a seat) or put it on the waiting list."""
+    if claim_seat(session, programme_session.id, ticket.id):
+        if needs_confirmation(attendee, programme_session, settings):
+            status, hold_expires_at = HELD, now + timedelta(minutes=settings.hold_minutes)
+        else:
+            status, hold_expires_at = CONFIRMED, None
     else:
         status, hold_expires_at = WAITLISTED, None
     # Compared first so that the usual case, a new ticket that got its seat, needs no UPDATE.
-    if (ticket.status, ticket.hold_expires_at) != (status, hold_expires_at):
-        ticket.status, ticket.hold_expires_at = status, hold_expires_at
-
-
-def _new_ticket(
-    session: Session,
-    attendee: Attendee,
-    programme_session: ProgrammeSession,
-    settings: RegistrationSettings,
-    now: datetime,
-) -> Ticket | None:
-    """A new ticket, inserted as if it will get a seat; None if the attendee has one already."""
-    held = needs_confirmation(attendee, attendee.event, settings)
-    return session.scalars(
-        _insert_ignoring_duplicates(session, Ticket)
-        .values(
-            attendee_id=attendee.id,
-            session_id=programme_session.id,
-            status=HELD if held else CONFIRMED,
-            hold_expires_at=now + timedelta(minutes=settings.hold_minutes) if held else None,
-            code=new_ticket_code(),
-            requested_at=now,
+    if (ticket.status, ticket.hold_expires_at) == (status, hold_expires_at):
+        return ticket
+    return (
+        session.connection()
+        .execute(
+            _SET_STATUS,
+            {"ticket_id": ticket.id, "new_status": status, "new_hold_expires_at": hold_expires_at},
         )
-        .returning(Ticket)
-    ).first()
+        .one()
+    )
 
 
 def register(
@@ -215,45 +299,59 @@ def register(
     """
     now = now or utcnow()
     session_ids = list(dict.fromkeys(session_ids))
-    event_, programme_sessions = _registrable_sessions(session, event_slug, session_ids, now)
+    programme_sessions = _registrable_sessions(session, event_slug, session_ids, now)
+    connection = session.connection()
+    event_id = programme_sessions[0].event_id
     attendee, attendee_created = _attendee(
-        session,
-        event_,
+        connection,
+        event_id,
         name=name,
         email=email,
         locale=locale,
         consent_version=settings.consent_version,
         now=now,
     )
+    insert_ticket = _INSERTS_IGNORING_DUPLICATES[connection.dialect.name]["ticket"]
     results = []
     # Sessions in id order, so two requests of one attendee lock their tickets in one order.
     for programme_session in programme_sessions:
-        ticket = _new_ticket(session, attendee, programme_session, settings, now)
+        held = needs_confirmation(attendee, programme_session, settings)
+        # Inserted as if it will get a seat.
+        ticket = connection.execute(
+            insert_ticket,
+            {
+                "attendee_id": attendee.id,
+                "session_id": programme_session.id,
+                "status": HELD if held else CONFIRMED,
+                "hold_expires_at": now + timedelta(minutes=settings.hold_minutes) if held else None,
+                "code": new_ticket_code(),
+                "requested_at": now,
+            },
+        ).first()
         created = ticket is not None
-        if ticket is None:
-            ticket = session.scalars(
-                select(Ticket)
-                .where(Ticket.attendee_id == attendee.id, Ticket.session_id == programme_session.id)
-                .with_for_update(of=Ticket)
+        if not created:
+            ticket = connection.execute(
+                _TICKET_OF_ATTENDEE,
+                {"attendee_id": attendee.id, "session_id": programme_session.id},
             ).one()
-        if created or ticket.status == CANCELLED:
-            if not created:
-                ticket.requested_at = now
-                ticket.cancelled_at = ticket.cancel_reason = ticket.checked_in_at = None
-            _seat_or_waitlist(session, ticket, settings, now)
-            session.flush()
-            position = waitlist_position(session, ticket)
-            verb = {WAITLISTED: "waitlisted", HELD: "held"}.get(ticket.status, "confirmed")
-            publish_ticket(session, verb, ticket, links, position=position)
-            if ticket.status == WAITLISTED and not created:
-                # A new ticket's foreign key share-locks the session row, which orders this
-                # transaction against any cancellation (it locks that row for update): one
-                # of the two sees the other. Re-booking an old ticket row takes no such lock,
-                # so it checks again after its commit.
-                fill_after_commit(session, programme_session.id, links, settings)
-            results.append(TicketResult(ticket, True, position))
-        else:
-            results.append(TicketResult(ticket, False, waitlist_position(session, ticket)))
+            if ticket.status != CANCELLED:
+                position = waitlist_position(session, ticket)
+                results.append(TicketResult(BookedTicket.of(ticket, session), False, position))
+                continue
+            ticket = connection.execute(_REQUEST_AGAIN, {"ticket_id": ticket.id, "now": now}).one()
+        ticket = _book(session, ticket, attendee, programme_session, settings, now)
+        verb = {WAITLISTED: "waitlisted", HELD: "held"}.get(ticket.status, "confirmed")
+        publish_ticket_of(
+            session, verb, programme_session.event_slug, attendee, ticket, links, position=None
+        )
+        if ticket.status == WAITLISTED and not created:
+            # A new ticket's foreign key share-locks the session row, which orders this
+            # transaction against any cancellation (it locks that row for update): one
+            # of the two sees the other. Re-booking an old ticket row takes no such lock,
+            # so it checks again after its commit.
+            fill_after_commit(session, programme_session.id, links, settings)
+        position = waitlist_position(session, ticket)
+        results.append(TicketResult(BookedTicket.of(ticket, session), True, position))
     return RegistrationResult(attendee, attendee_created, results)
 
 

@@ -30,54 +30,59 @@ def waitlist_position(session: Session, ticket: Ticket) -> int | None:
     return (ahead or 0) + 1
 
 
-def attendee_info(attendee: Attendee, links: Links) -> dict:
+def attendee_info(attendee, event_slug: str, links: Links) -> dict:
+    """`attendee`: an Attendee or a row with its columns."""
     return {
         "id": attendee.id,
         "name": attendee.name,
         "email": attendee.email,
         "locale": attendee.locale,
-        "manage_url": links.manage_url(attendee.event.slug, attendee.manage_token),
+        "manage_url": links.manage_url(event_slug, attendee.manage_token),
         "feed_token": attendee.feed_token,
     }
 
 
-def ticket_info(ticket: Ticket, links: Links, position: int | None = None) -> dict:
+def ticket_info(ticket, attendee, event_slug: str, links: Links, position: int | None) -> dict:
+    """`ticket`, `attendee`: models or rows with their columns."""
     held = ticket.status == HELD
-    attendee = ticket.attendee
     return {
         "id": ticket.id,
         "code": ticket.code,
         "session": ticket.session_id,
         "status": ticket.status,
         "waitlist_position": position,
-        "confirm_url": links.confirm_url(attendee.event.slug, attendee.id)
+        "confirm_url": links.confirm_url(event_slug, attendee.id)
         if attendee.email_confirmed_at is None and (held or ticket.status == WAITLISTED)
         else None,
         "hold_expires_at": ticket.hold_expires_at if held else None,
     }
 
 
-def aggregate_of(attendee: Attendee) -> str:
+def aggregate_of(attendee) -> str:
     # One attendee's messages are published in order; notify keys its copy by attendee.
     return f"attendee:{attendee.id}"
 
 
-def publish_ticket(
+def publish_ticket_of(
     session: Session,
     verb: str,
-    ticket: Ticket,
+    event_slug: str,
+    attendee,
+    ticket,
     links: Links,
     *,
     position: int | None = None,
     **extra,
 ) -> None:
-    """Add `registration.ticket.<verb>` for `ticket` to the outbox of the current transaction."""
-    if ticket.status == WAITLISTED and position is None:
-        position = waitlist_position(session, ticket)
+    """Add `registration.ticket.<verb>` to the outbox of the current transaction.
+
+    `attendee` and `ticket` are models or rows with their columns (the registration path works
+    on rows); `position` is the waiting-list place where it is known.
+    """
     data = {
-        "event": ticket.attendee.event.slug,
-        "attendee": attendee_info(ticket.attendee, links),
-        "ticket": ticket_info(ticket, links, position),
+        "event": event_slug,
+        "attendee": attendee_info(attendee, event_slug, links),
+        "ticket": ticket_info(ticket, attendee, event_slug, links, position),
         **extra,
     }
     add_message(
@@ -85,7 +90,16 @@ def publish_ticket(
         OutboxMessage,
         f"registration.ticket.{verb}",
         data,
-        aggregate=aggregate_of(ticket.attendee),
+        aggregate=aggregate_of(attendee),
+    )
+
+
+def publish_ticket(session: Session, verb: str, ticket: Ticket, links: Links, **extra) -> None:
+    """Add `registration.ticket.<verb>` for `ticket` to the outbox of the current transaction."""
+    attendee = ticket.attendee
+    position = waitlist_position(session, ticket)
+    publish_ticket_of(
+        session, verb, attendee.event.slug, attendee, ticket, links, position=position, **extra
     )
 
 
@@ -94,6 +108,9 @@ def publish_attendee_updated(session: Session, attendee: Attendee, links: Links)
         session,
         OutboxMessage,
         "registration.attendee.updated",
-        {"event": attendee.event.slug, "attendee": attendee_info(attendee, links)},
+        {
+            "event": attendee.event.slug,
+            "attendee": attendee_info(attendee, attendee.event.slug, links),
+        },
         aggregate=aggregate_of(attendee),
     )

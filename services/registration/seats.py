@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, event, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.registration.models import Attendee, Event, ProgrammeSession, Seat, Ticket
@@ -48,26 +48,34 @@ def lock_session(session: Session, session_id: int) -> ProgrammeSession:
     return programme_session
 
 
+def _claim(free_seat):
+    return (
+        update(seats)
+        .where(seats.c.id == free_seat.scalar_subquery())
+        .values(ticket_id=bindparam("claiming_ticket"))
+        .returning(seats.c.id)
+    )
+
+
+_FREE_SEAT = (
+    select(seats.c.id)
+    .where(seats.c.session_id == bindparam("of_session"), seats.c.ticket_id.is_(None))
+    .order_by(seats.c.number)
+    .limit(1)
+)
+# First a free seat nobody is claiming; failing that, wait for the seats that other transactions
+# are claiming: one whose claim rolls back is free after all. Built once: a registration only
+# binds its values.
+_CLAIMS = (
+    _claim(_FREE_SEAT.with_for_update(skip_locked=True)),
+    _claim(_FREE_SEAT.with_for_update()),
+)
+
+
 def claim_seat(session: Session, session_id: int, ticket_id: int) -> bool:
     """Give `ticket_id` a free seat of the session if there is one; True if it got one."""
-    free_seat = (
-        select(seats.c.id)
-        .where(seats.c.session_id == session_id, seats.c.ticket_id.is_(None))
-        .order_by(seats.c.number)
-        .limit(1)
-    )
-    for lock in (free_seat.with_for_update(skip_locked=True), free_seat.with_for_update()):
-        # First a free seat nobody is claiming; failing that, wait for the seats that other
-        # transactions are claiming: one whose claim rolls back is free after all.
-        claimed = session.execute(
-            update(seats)
-            .where(seats.c.id == lock.scalar_subquery())
-            .values(ticket_id=ticket_id)
-            .returning(seats.c.id)
-        ).first()
-        if claimed is not None:
-            return True
-    return False
+    params = {"of_session": session_id, "claiming_ticket": ticket_id}
+    return any(session.execute(claim, params).first() is not None for claim in _CLAIMS)
 
 
 def seat_counts(session: Session, session_id: int) -> tuple[int, int]:

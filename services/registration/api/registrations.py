@@ -22,6 +22,7 @@ blp = Blueprint(
     "registrations", __name__, url_prefix="/api/v1", description="Registering for sessions"
 )
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+RESPONSE_SCHEMA = RegistrationResponseSchema()
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -69,7 +70,7 @@ class Registrations(MethodView):
             settings=settings(),
         )
         attendee = result.attendee
-        body = RegistrationResponseSchema().dumps(
+        body = RESPONSE_SCHEMA.dumps(
             {
                 "attendee": attendee.id,
                 "email": attendee.email,
@@ -83,7 +84,10 @@ class Registrations(MethodView):
                     {
                         "session": t.ticket.session_id,
                         "status": t.ticket.status,
-                        "waitlist_position": t.waitlist_position,
+                        # A new place on the waiting list is not known before everyone
+                        # registering at the same moment has committed: the booking page
+                        # shows it live.
+                        "waitlist_position": None if t.created else t.waitlist_position,
                         "hold_expires_at": t.ticket.hold_expires_at,
                         "new": t.created,
                     }
