@@ -219,6 +219,16 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
     expect(seat.locator("svg.qr")).to_be_visible()
     expect(page.locator(".ticket", has_text="Brücken bauen")).to_contain_text("Warteliste, Platz 1")
     screenshot(page, "registration-manage-phone")
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=stack.url("registration")
+    )
+    page.get_by_role("button", name="Link kopieren").click()
+    expect(page.locator("#copy-status")).to_have_text("Kopiert")
+    feed_url = page.get_by_label(re.compile("^Feed-Adresse")).input_value()
+    assert "/calendar/personal/" in feed_url
+    assert page.evaluate("() => navigator.clipboard.readText()") == feed_url
+    webcal = page.get_by_role("link", name="In deiner Kalender-App abonnieren")
+    expect(webcal).to_have_attribute("href", "webcal://" + feed_url.split("://", 1)[1])
     page.set_viewport_size(DESKTOP)
     screenshot(page, "registration-manage-desktop")
 
