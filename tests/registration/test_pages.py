@@ -395,3 +395,22 @@ def test_check_in_answers(booked):
     assert empty.status_code == 422
     assert error_of(empty.text, "error-code-1") == "Bitte einen Ticket-Code eingeben oder scannen."
     assert ticket_of(db, "a@example.org", 2).checked_in_at is None
+
+
+def test_the_email_confirmation_link_shows_the_confirmed_booking(programme, make_app):
+    with programme.transaction() as session:
+        session.scalar(select(Event)).confirm_email = True
+    app = make_app(programme)
+    client = app.test_client()
+    token = csrf_token(client, f"/{EVENT}/register?sessions=1")
+    client.post(f"/{EVENT}/register?sessions=1", data=form(token, sessions=["1"]))
+    assert ticket_of(programme, "erika@example.org", 1).status == "held"
+    with programme.transaction() as session:
+        attendee_id = session.scalar(select(Attendee.id))
+    links = app.extensions["registration_links"]
+    url = links.confirm_url(EVENT, attendee_id).removeprefix(links.registration_url)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Danke, deine E-Mail-Adresse ist bestätigt." in page.text
+    assert "Platz bestätigt" in page.text
+    assert ticket_of(programme, "erika@example.org", 1).status == "confirmed"

@@ -86,6 +86,11 @@ def manage_page(event: str, token: str):
     attendee = _attendee(event, token)
     if attendee is None:
         return _invalid_link()
+    return _booking_page(attendee)
+
+
+def _booking_page(attendee: Attendee):
+    token = attendee.manage_token
     booking = manage.booking(db_session(), attendee, links())
     with attendee_language(attendee):
         tickets = [
@@ -257,4 +262,5 @@ def confirm_page(event: str, token: str):
     confirm_email(db_session(), attendee, links())
     with attendee_language(attendee):
         flash(_("Thank you, your email address is confirmed."), "success")
-    return _back(event, attendee.manage_token)
+    # The booking at once, its held seats now confirmed.
+    return _booking_page(attendee)
