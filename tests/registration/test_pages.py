@@ -202,6 +202,8 @@ def test_the_form_is_rate_limited_per_email(programme, make_app):
         for _ in range(3)
     ]
     assert answers == [200, 200, 429]
+    refused = client.post(f"/{EVENT}/register?sessions=1", data=form(token, sessions=["1"]))
+    assert "Bitte warte eine Minute" in refused.text
 
 
 def test_availability_may_be_read_from_the_programme_page(client):

@@ -26,7 +26,7 @@ from services.registration.pages.common import (
 from services.registration.reports import availability
 from services.registration.schemas import MAX_SESSIONS, RegistrationRequestSchema
 from shared.db import utcnow
-from shared.pages import current_language
+from shared.pages import current_language, render_message_page
 from shared.web import db_session
 
 # Bots fill every field; people never see this one (hidden from eyes and screen readers).
@@ -250,4 +250,13 @@ def register_submit(event: str):
         confirm_email=any(t.ticket.status == HELD for t in result.tickets),
         hold_minutes=settings().hold_minutes,
         nav_current="register",
+    )
+
+
+@pages.errorhandler(429)
+def too_many_registrations(_error):
+    return render_message_page(
+        429,
+        _("Too many registrations"),
+        _("Too many registrations came from here just now. Please wait a minute and try again."),
     )
