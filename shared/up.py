@@ -104,9 +104,12 @@ def up(config: Config) -> int:
     urls = config.service_urls
     click.echo(
         "\nto:DO platform is starting (Ctrl-C stops everything):\n"
-        f"  programme     {urls['schedule']}/api/v1/events/todo2024/programme\n"
+        f"  programme     {urls['schedule']}/todo2024/\n"
+        f"  street screen {urls['schedule']}/todo2024/screen/<stage guid>\n"
+        f"  organisers    {urls['schedule']}/login  (todo create-organiser NAME)\n"
+        f"  programme API {urls['schedule']}/api/v1/events/todo2024/programme\n"
         f"  schedule.xml  {urls['schedule']}/todo2024/schedule.xml\n"
-        f"  register      {urls['registration']}/api/v1/events/todo2024/registrations\n"
+        f"  register API  {urls['registration']}/api/v1/events/todo2024/registrations\n"
         f"  calendar      {urls['notify']}/todo2024/calendar.ics\n"
         f"  API docs      {urls['schedule']}/api/v1/openapi.json (likewise on each service)\n"
         f"  mail          {config.smtp_url or (config.var_dir / 'mail').as_posix() + '/ (Maildir)'}\n"
