@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean bench drill fuzz
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is needed ($(PYTHON) not found)"; exit 1; }
@@ -24,6 +24,18 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 4 -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/pytest -m serial $(PYTEST_ARGS)
+
+## make bench: the benchmarks on PostgreSQL, one table; JSON in bench/results/
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## make drill: fault drills on private RabbitMQ/PostgreSQL/SMTP servers
+drill: $(STAMP)
+	$(BIN)/python -m drills $(DRILL_ARGS)
+
+## make fuzz: schemathesis, about 1,500 generated requests per service
+fuzz: $(STAMP)
+	$(BIN)/python -m drills fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
