@@ -65,7 +65,7 @@ def run_mail(quick: bool) -> dict:
 
 
 def run_move(quick: bool) -> dict:
-    return notify_move.measure(300 if quick else 1000, 0)
+    return notify_move.measure(300 if quick else 1000, 0, 1)
 
 
 def run_outbox(quick: bool) -> dict:

@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import json
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -242,7 +243,7 @@ def platform_running(
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(lambda: keep_logs or shutil.rmtree(tmp, ignore_errors=True))
         if amqp_url is None:
-            vhost, amqp_url = create_vhost()
+            vhost, amqp_url = _retrying(create_vhost)
             cleanup.callback(delete_vhost, vhost)
         databases = {}
         for service in SERVICES:
@@ -270,6 +271,18 @@ def platform_running(
             print(stack.logs())
             raise
         yield Platform(stack, smtp, databases, tmp)
+
+
+def _retrying(action, attempts: int = 5):
+    """rabbitmqctl fails now and then while the shared broker is busy; try a few times."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except subprocess.CalledProcessError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2)
+    return None
 
 
 def _create_database(service: str, pg_admin_url: str | None) -> str:
