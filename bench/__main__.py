@@ -100,7 +100,7 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str]]:
 
     def failed(part: str, label: str) -> bool:
         if "error" in results.get(part, {}):
-            rows.append((label, f"FAILED: {results[part]['error']}", ""))
+            rows.append((label, f"FAILED: {results[part]['error'][:90]}", ""))
             return True
         return part not in results
 
