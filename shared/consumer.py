@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.broker import Backoff, connect, declare_topology
-from shared.db import Database, UTCDateTime, utcnow
+from shared.db import DATABASE_UNAVAILABLE, Database, UTCDateTime, utcnow
 from shared.logging import correlation_id
 from shared.messages import Envelope, MessageError, parse_envelope
 from shared.topology import QueueSpec
@@ -91,6 +91,7 @@ class ConsumerRunner:
         self.prefetch = prefetch
         self.queue_type = queue_type
         self.stop_event = threading.Event()
+        self._db_backoff = Backoff()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -147,11 +148,21 @@ class ConsumerRunner:
         except IntegrityError:
             # A concurrent delivery of the same message committed first.
             outcome = self._duplicate_or_retry(channel, spec, properties, body, envelope)
+        except DATABASE_UNAVAILABLE as exc:
+            # Not the message's fault: put it back without using up one of its tries.
+            delay = self._db_backoff.next()
+            log.warning(
+                "database unavailable (%s); message back to the queue in %.1f s", exc, delay
+            )
+            self.stop_event.wait(delay)
+            channel.basic_nack(tag, requeue=True)
+            return Outcome.RETRY
         except Exception:
             log.exception("handling %s %s failed", envelope.type, envelope.id)
             outcome = self._retry_or_dead_letter(channel, spec, properties, body)
         finally:
             correlation_id.reset(token)
+        self._db_backoff.reset()
         if outcome == Outcome.DEAD:
             channel.basic_nack(tag, requeue=False)
         else:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -28,6 +29,9 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# The database is unreachable or went away mid-transaction: wait and try again, it is no bug.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def utcnow() -> datetime:

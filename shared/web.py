@@ -8,19 +8,20 @@ import logging
 import re
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 import marshmallow as ma
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnavailable
 
 from shared.broker import broker_reachable
 from shared.config import Config
-from shared.db import Database
+from shared.db import DATABASE_UNAVAILABLE, Database
 from shared.logging import correlation_id, new_correlation_id
 from shared.pages import init_pages
 
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+NUL_MESSAGE = (
+    "Die Anfrage enthält Zeichen oder Werte, die nicht gespeichert werden können. / "
+    "The request contains characters or values that cannot be stored."
+)
 _ARGUMENT_LOCATIONS = ("json", "query", "form", "headers", "path", "files", "cookies")
 
 
@@ -128,6 +133,8 @@ def _start_request():
     incoming = request.headers.get(CORRELATION_HEADER, "")
     g.correlation_id = incoming if _CORRELATION_RE.match(incoming) else new_correlation_id()
     g.correlation_token = correlation_id.set(g.correlation_id)
+    if "\x00" in request.path or "\x00" in unquote(request.query_string.decode("latin-1")):
+        raise BadRequest(NUL_MESSAGE)
 
 
 def _finish_request(response):
@@ -168,7 +175,12 @@ def readyz():
 def _unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return http_error_response(error)
-    if isinstance(error, OperationalError | PoolTimeoutError):
+    if isinstance(error, DataError):
+        # Input the database cannot store (NUL characters, out-of-range numbers) that no
+        # schema caught: the client's mistake, and nothing was written.
+        log.info("database refused a value: %s", error.orig)
+        return http_error_response(BadRequest(NUL_MESSAGE))
+    if isinstance(error, (*DATABASE_UNAVAILABLE, PoolTimeoutError)):
         log.error("database unavailable: %s", error)
         return http_error_response(
             ServiceUnavailable("Die Datenbank ist nicht erreichbar. / Database unavailable.")

@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 from services.notify.mails import MAIL_READY_CHANNEL, Mailer, sender_address
 from services.notify.models import OutboxMessage, OutgoingMail
 from services.notify.settings import NotifySettings
+from shared.broker import Backoff
 from shared.config import Config
-from shared.db import Database, utcnow
+from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
 from shared.outbox import add_message
 
 log = logging.getLogger(__name__)
@@ -194,13 +195,21 @@ class MailWorker:
 
     def run(self) -> None:
         log.info("mail worker started")
+        backoff = Backoff()
         try:
             last_work = time.monotonic()
             while not self.stop_event.is_set():
-                if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_SECONDS:
-                    self.sweep()
-                    self._last_sweep = time.monotonic()
-                claimed = self.deliver_due()
+                try:
+                    if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_SECONDS:
+                        self.sweep()
+                        self._last_sweep = time.monotonic()
+                    claimed = self.deliver_due()
+                    backoff.reset()
+                except DATABASE_UNAVAILABLE as exc:
+                    delay = backoff.next()
+                    log.warning("database unavailable (%s); retrying in %.1f s", exc, delay)
+                    self.stop_event.wait(delay)
+                    continue
                 if claimed:
                     last_work = time.monotonic()
                 elif time.monotonic() - last_work > IDLE_DISCONNECT_SECONDS:
@@ -256,9 +265,27 @@ class MailWorker:
                     outcome = None
                 except (TemporaryFailure, PermanentFailure) as exc:
                     outcome = exc
-            with self.db.transaction() as session:
-                self.record(session, {mail.id: outcome}, composed, now)
+            self._record_until_stored(mail.id, outcome, composed, now)
         return len(claimed)
+
+    def _record_until_stored(
+        self, mail_id: int, outcome: Exception | None, composed: dict[int, bytes], now: datetime
+    ) -> None:
+        # SMTP has answered: losing that answer to a database restart would send the mail twice.
+        backoff = Backoff()
+        while True:
+            try:
+                with self.db.transaction() as session:
+                    self.record(session, {mail_id: outcome}, composed, now)
+                return
+            except DATABASE_UNAVAILABLE as exc:
+                if self.stop_event.is_set():
+                    raise
+                delay = backoff.next()
+                log.warning(
+                    "recording mail %s failed (%s); retrying in %.1f s", mail_id, exc, delay
+                )
+                self.stop_event.wait(delay)
 
     def record(
         self,

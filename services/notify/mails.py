@@ -83,8 +83,12 @@ MAIL_POLICY = policy.SMTP.clone(header_factory=_CachingHeaderRegistry())
 
 
 def single_line(value: str) -> str:
-    """Collapse line breaks and control characters, so no value can start a new header line."""
-    return _CONTROL_RE.sub(" ", value).strip()
+    """Collapse line breaks and control characters, so no value can start a new header line.
+
+    An RFC 2047 encoded word typed as a name ("=?utf-8?q?Eve=0D=0ABcc...?=") is broken up with
+    an invisible word joiner: Python's header folding would otherwise decode it and write the
+    line break it hides (seen on Python 3.11.7)."""
+    return _CONTROL_RE.sub(" ", value).strip().replace("=?", "=\u2060?")
 
 
 def sender_address(mail_from: str) -> Address:

@@ -69,6 +69,14 @@ def current_language() -> str:
     return locale.language if locale is not None else DEFAULT_LOCALE
 
 
+def in_language(message: str) -> str:
+    """The domains' messages are "Deutsch / English"; pages show the half in their language."""
+    german, separator, english = message.partition(" / ")
+    if not separator:
+        return message
+    return english if current_language() == "en" else german
+
+
 def _remember_language(response):
     if response.mimetype == "text/html":
         # The same URL answers in the language of the cookie or the browser.

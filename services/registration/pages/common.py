@@ -13,7 +13,7 @@ from services.registration.booking import find_event
 from services.registration.errors import DomainError
 from services.registration.models import Event, ProgrammeSession
 from services.registration.settings import Links, RegistrationSettings
-from shared.pages import current_language
+from shared.pages import in_language
 from shared.web import db_session
 
 
@@ -23,14 +23,6 @@ def links() -> Links:
 
 def settings() -> RegistrationSettings:
     return current_app.extensions["registration_settings"]
-
-
-def in_language(message: str) -> str:
-    """The domain's messages are "Deutsch / English"; pages show the half in their language."""
-    german, separator, english = message.partition(" / ")
-    if not separator:
-        return message
-    return english if current_language() == "en" else german
 
 
 def field_errors(errors: dict[str, Any]) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ from services.schedule.models import Event, OrganiserAccount
 from services.schedule.pages import pages
 from services.schedule.pages.programme import SESSION_TYPES
 from services.schedule.releases import latest_release, publish_release
-from shared.pages import current_language
+from shared.pages import in_language
 from shared.pages.organisers import (
     check_organiser_password,
     organiser_login_required,
@@ -42,14 +42,6 @@ REGISTRATION_MODES = {
 }
 # Domain error keys -> the form field that shows them.
 _FIELD_OF = {"starts_at": "start", "ends_at": "end", "capacity": "capacity", "external": "external"}
-
-
-def in_language(message: str) -> str:
-    """The domain's messages are "Deutsch / English"; pages show the half in their language."""
-    german, separator, english = message.partition(" / ")
-    if not separator:
-        return message
-    return english if current_language() == "en" else german
 
 
 def form_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
