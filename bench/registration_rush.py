@@ -19,7 +19,6 @@ import collections
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.common import WRK_REPORT_LUA, free_port
 from services.registration.models import Seat, Ticket
 from services.registration.models.ticket import SEATED
 from services.registration.programme import apply_release
@@ -61,31 +61,7 @@ function request()
   return wrk.format("POST", PATH, {["Content-Type"] = "application/json"}, body)
 end
 
-function done(summary, latency, requests)
-  local out = {
-    requests = summary.requests,
-    duration_us = summary.duration,
-    errors_connect = summary.errors.connect,
-    errors_read = summary.errors.read,
-    errors_write = summary.errors.write,
-    errors_status = summary.errors.status,
-    errors_timeout = summary.errors.timeout,
-    latency_p50_us = latency:percentile(50),
-    latency_p90_us = latency:percentile(90),
-    latency_p99_us = latency:percentile(99),
-    latency_max_us = latency.max,
-  }
-  local parts = {}
-  for k, v in pairs(out) do table.insert(parts, string.format('"%s":%d', k, v)) end
-  io.write("WRK_RESULT {" .. table.concat(parts, ",") .. "}\n")
-end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def load_programme(db, capacity: int) -> None:
@@ -344,7 +320,9 @@ def run(args) -> dict:
         )
         script = tmp / "rush.lua"
         path = f"/api/v1/events/{EVENT}/registrations"
-        script.write_text(f'PATH = "{path}"\nSESSION = {SESSION_ID}\n' + WRK_SCRIPT)
+        script.write_text(
+            f'PATH = "{path}"\nSESSION = {SESSION_ID}\n' + WRK_SCRIPT + WRK_REPORT_LUA
+        )
         if args.profile:
             profiler = subprocess.Popen(
                 [

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.common import WRK_REPORT_LUA, free_port
 from services.schedule.draft import find_event
 from services.schedule.importer import import_programme
 from services.schedule.programme_format import load_programme_document
@@ -38,26 +38,6 @@ from tests.support.infra import create_pg_database, drop_pg_database, migrated_d
 RESULTS = Path(__file__).parent / "results"
 EVENT = "bench"
 BERLIN = ZoneInfo("Europe/Berlin")
-
-WRK_SCRIPT = r"""
-function done(summary, latency, requests)
-  local out = {
-    requests = summary.requests,
-    duration_us = summary.duration,
-    errors_connect = summary.errors.connect,
-    errors_read = summary.errors.read,
-    errors_write = summary.errors.write,
-    errors_status = summary.errors.status,
-    errors_timeout = summary.errors.timeout,
-    latency_p50_us = latency:percentile(50),
-    latency_p99_us = latency:percentile(99),
-    latency_max_us = latency.max,
-  }
-  local parts = {}
-  for k, v in pairs(out) do table.insert(parts, string.format('"%s":%d', k, v)) end
-  io.write("WRK_RESULT {" .. table.concat(parts, ",") .. "}\n")
-end
-"""
 
 
 def generated_programme(count: int) -> dict:
@@ -105,12 +85,6 @@ def generated_programme(count: int) -> dict:
         "tracks": tracks,
         "sessions": sessions,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_up(url: str, timeout: float = 30) -> None:
@@ -187,7 +161,7 @@ def measure(args) -> list[dict]:
         }
         rows = []
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(WRK_SCRIPT)
+            script.write(WRK_REPORT_LUA)
         gzip = {"Accept-Encoding": "gzip"}
         warm_up = argparse.Namespace(**{**vars(args), "seconds": 2})
         for name, target in targets.items():
