@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.broker import Backoff, connect, connection_parameters, declare_topology
-from shared.db import Database, utcnow
+from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
 from shared.messages import EXCHANGE
 from shared.outbox import OutboxMixin, notify_channel
 from shared.topology import QUEUES, QueueSpec
@@ -49,6 +49,16 @@ class Batch:
     unconfirmed: set[int] = field(default_factory=set)
     returned: set[str] = field(default_factory=set)
     nacked: bool = False
+
+
+def _discard(session: Session) -> None:
+    """Roll back and close; with the database gone the rollback fails too, which is fine."""
+    try:
+        session.rollback()
+    except DATABASE_UNAVAILABLE as exc:
+        log.warning("rollback failed (%s); the connection is dropped", exc)
+    finally:
+        session.close()
 
 
 class OutboxRelay:
@@ -90,11 +100,11 @@ class OutboxRelay:
                 self._declare_topology()
                 self._run_connection()
                 backoff.reset()
-            except (BrokerLost, *BROKER_ERRORS) as exc:
+            except (BrokerLost, *BROKER_ERRORS, *DATABASE_UNAVAILABLE) as exc:
                 if self.stop_event.is_set():
                     break
                 delay = backoff.next()
-                log.warning("broker unavailable (%s); retrying in %.1f s", exc, delay)
+                log.warning("broker or database unavailable (%s); retrying in %.1f s", exc, delay)
                 self.stop_event.wait(delay)
         self._close_listener()
         log.info("relay stopped")
@@ -223,14 +233,12 @@ class OutboxRelay:
         try:
             rows = self.claim_batch(session)
         except Exception:
-            session.rollback()
-            session.close()
+            _discard(session)
             log.exception("reading the outbox failed; retrying")
             self._schedule_pump(1.0)
             return
         if not rows:
-            session.rollback()
-            session.close()
+            _discard(session)
             self._schedule_pump(
                 self.poll_seconds if self._listener is None else self.listen_timeout
             )
@@ -280,15 +288,14 @@ class OutboxRelay:
         try:
             if batch.nacked:
                 log.warning("broker refused part of a batch; it will be published again")
-                batch.session.rollback()
+                _discard(batch.session)
             else:
                 self._mark_published(batch)
                 batch.session.commit()
+                batch.session.close()
         except Exception:
-            batch.session.rollback()
             log.exception("marking a batch published failed; it will be published again")
-        finally:
-            batch.session.close()
+            _discard(batch.session)
         if self.stop_event.is_set():
             self._shutdown_if_idle()
         else:
@@ -331,8 +338,7 @@ class OutboxRelay:
 
     def _abandon_batch(self) -> None:
         if self._batch is not None:
-            self._batch.session.rollback()
-            self._batch.session.close()
+            _discard(self._batch.session)
             self._batch = None
 
     # -- waking up on PostgreSQL NOTIFY -----------------------------------------------------

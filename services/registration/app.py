@@ -35,6 +35,9 @@ def create_app(config: Config | None = None, settings: RegistrationSettings | No
     app.extensions["registration_settings"] = settings or RegistrationSettings.from_env()
     app.extensions["registration_links"] = Links.from_config(config)
     app.config["RATELIMIT_STORAGE_URI"] = config.rate_limit_storage_url
+    # A failing limit store (Redis gone; the in-memory store's expiry timer is not thread-safe
+    # under load) must not turn a registration into a 500: the request goes through, logged.
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
     limiter.init_app(app)
     app.register_error_handler(DomainError, _domain_error)
     app.after_request(_allow_cross_origin_reads)
