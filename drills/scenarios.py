@@ -227,7 +227,8 @@ def broker_outage(ground: DrillGround, scale: float = 1.0) -> DrillResult:
 
 
 def restart_command(platform: Platform, name: str) -> list[str]:
-    return processes(Config.from_env(platform.stack.env), all_services())[name]
+    env = platform.stack.env
+    return processes(Config.from_env(env), all_services(), env)[name]
 
 
 def kill_and_restart(platform: Platform, name: str, pause: float = 1.0) -> None:

@@ -1,7 +1,7 @@
 """The outbox relay: publishes outbox rows to RabbitMQ and marks them published.
 
-A batch of rows is locked, published persistent and `mandatory` on a channel with publisher
-confirms, and marked published in the same transaction once the broker has confirmed every
+A batch of rows is locked, published persistent (and `mandatory` where a queue of the topology
+is meant to receive the type) on a channel with publisher confirms, and marked published in the same transaction once the broker has confirmed every
 message of the batch. Confirms are collected asynchronously (pika's SelectConnection), so the
 broker can write a whole batch to disk at once instead of one message per disk flush. A crash,
 a negative confirm or a lost broker before the commit leaves the rows to be published again
@@ -82,6 +82,9 @@ class OutboxRelay:
         self.listen_timeout = listen_timeout
         self.queues = queues
         self.queue_type = queue_type
+        # Types no queue subscribes to yet (notify.mail.sent, ...) are published for whoever
+        # binds later; for the others, a return means the topology is broken.
+        self.subscribed_types = {key for spec in queues for key in spec.routing_keys}
         self.stop_event = threading.Event()
         self._connection: pika.SelectConnection | None = None
         self._channel = None
@@ -258,7 +261,7 @@ class OutboxRelay:
                     type=row.routing_key,
                     timestamp=int(row.created_at.timestamp()),
                 ),
-                mandatory=True,
+                mandatory=row.routing_key in self.subscribed_types,
             )
         self._connection.ioloop.call_later(
             CONFIRM_TIMEOUT_SECONDS, self._confirm_timeout(self._batch)

@@ -30,6 +30,8 @@ class ServiceSpec:
     commands: tuple[click.Command, ...] = field(default_factory=tuple)
     # Worker processes beyond the web server, relay and consumer: name -> `todo` arguments.
     workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # How many processes of a worker to run (default one), from the environment's settings.
+    worker_processes: Callable[[Mapping[str, str]], Mapping[str, int]] = lambda _env: {}
     # Run by `todo up` after migrating, e.g. to load bundled data; must be idempotent.
     bootstrap: Callable[[Config], None] | None = None
 

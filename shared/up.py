@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from urllib.parse import urlparse
 
 import click
@@ -19,7 +20,7 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 from shared.broker import broker_reachable
-from shared.config import Config
+from shared.config import Config, read_environment
 from shared.db import Database
 from shared.migrate import upgrade
 from shared.service import ServiceSpec, all_services
@@ -80,7 +81,12 @@ def prepare(config: Config, specs: list[ServiceSpec]) -> None:
             spec.bootstrap(config)
 
 
-def processes(config: Config, specs: list[ServiceSpec]) -> dict[str, list[str]]:
+def processes(
+    config: Config, specs: list[ServiceSpec], env: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Every process of the platform: name -> command. A worker run as several processes
+    (`ServiceSpec.worker_processes`) is named `notify-mail`, `notify-mail-2`, ..."""
+    env = read_environment() if env is None else env
     todo = [sys.executable, "-m", "shared.cli"]
     commands: dict[str, list[str]] = {}
     for spec in specs:
@@ -88,8 +94,11 @@ def processes(config: Config, specs: list[ServiceSpec]) -> dict[str, list[str]]:
         commands[f"{spec.name}-relay"] = [*todo, "relay", spec.name]
         if spec.handlers(config):
             commands[f"{spec.name}-consumer"] = [*todo, "consume", spec.name]
+        counts = spec.worker_processes(env)
         for name, args in spec.workers.items():
-            commands[f"{spec.name}-{name}"] = [*todo, *args]
+            for number in range(1, max(1, counts.get(name, 1)) + 1):
+                suffix = "" if number == 1 else f"-{number}"
+                commands[f"{spec.name}-{name}{suffix}"] = [*todo, *args]
     return commands
 
 

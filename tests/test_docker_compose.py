@@ -23,10 +23,12 @@ def test_every_process_of_make_run_is_a_compose_service_with_the_same_command():
         name: ["todo", *command[3:]] for name, command in processes(config, all_services()).items()
     }
     services = compose()["services"]
+    # `todo up` names the replicas of a worker notify-mail, notify-mail-2, ...
     actual = {
-        name: service["command"]
+        name if number == 1 else f"{name}-{number}": service["command"]
         for name, service in services.items()
         if name != "prepare" and service.get("command", [""])[0] == "todo"
+        for number in range(1, service.get("deploy", {}).get("replicas", 1) + 1)
     }
     assert actual == expected
     assert services["prepare"]["command"] == ["todo", "prepare"]

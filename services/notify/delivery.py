@@ -185,7 +185,8 @@ class MailWorker:
         self.transport = transport or make_transport(config, settings)
         self.sender = sender_address(config.mail_from).addr_spec
         self.mailer = Mailer(config)
-        self.rate = RateLimiter(settings.mail_rate_limit)
+        # The limit is for all mail processes together.
+        self.rate = RateLimiter(settings.mail_rate_limit / max(1, settings.mail_processes))
         self.stop_event = threading.Event()
         self._listener: psycopg.Connection | None = None
         self._last_sweep = 0.0

@@ -61,6 +61,8 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    # Templates ship with the code: checking their files' mtimes on every mail is wasted work.
+    auto_reload=False,
 )
 
 

@@ -4,6 +4,7 @@ from services.notify.app import create_app
 from services.notify.commands import send_mail, send_reminders
 from services.notify.handlers import build_handlers
 from services.notify.models import ApiToken, Base, OutboxMessage, ProcessedMessage
+from services.notify.settings import NotifySettings
 from shared.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -17,4 +18,5 @@ SERVICE = ServiceSpec(
     handlers=build_handlers,
     commands=(send_mail, send_reminders),
     workers={"mail": ("send-mail",), "reminders": ("send-reminders",)},
+    worker_processes=lambda env: {"mail": NotifySettings.from_env(dict(env)).mail_processes},
 )

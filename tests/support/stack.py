@@ -55,7 +55,7 @@ class Stack:
 
     def start(self, only: tuple[str, ...] | None = None) -> Stack:
         config = Config.from_env(self.env)
-        for name, command in processes(config, all_services()).items():
+        for name, command in processes(config, all_services(), self.env).items():
             if only is None or name in only:
                 self.start_process(name, command)
         for service in SERVICES:
