@@ -23,7 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.broker import Backoff, connect, declare_topology
-from shared.db import DATABASE_UNAVAILABLE, Database, UTCDateTime, utcnow
+from shared.db import (
+    DATABASE_UNAVAILABLE,
+    Database,
+    UTCDateTime,
+    insert_ignoring_duplicates,
+    utcnow,
+)
 from shared.logging import correlation_id
 from shared.messages import Envelope, MessageError, parse_envelope
 from shared.topology import QueueSpec
@@ -61,10 +67,15 @@ def handle_once(
 ) -> str:
     """Run `handler` in one transaction together with recording the message id."""
     with db.transaction() as session:
-        if session.get(processed_model, (queue, envelope.id)) is not None:
+        table = processed_model.__table__
+        recorded = session.execute(
+            insert_ignoring_duplicates(table, session.get_bind().dialect.name).returning(
+                table.c.message_id
+            ),
+            {"queue": queue, "message_id": envelope.id, "processed_at": utcnow()},
+        ).first()
+        if recorded is None:
             return Outcome.DUPLICATE
-        session.add(processed_model(queue=queue, message_id=envelope.id))
-        session.flush()
         handler(session, envelope)
     return Outcome.HANDLED
 

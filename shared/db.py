@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -66,6 +68,13 @@ def make_base() -> type[DeclarativeBase]:
         metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
     return Base
+
+
+def insert_ignoring_duplicates(table: Table, dialect_name: str) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` on PostgreSQL and SQLite alike: a row whose unique key
+    exists already is skipped (on PostgreSQL after waiting for a concurrent insert of it)."""
+    module = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
 
 
 def is_sqlite(url: str) -> bool:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Row, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.registration.errors import DomainError, NotFound
@@ -17,7 +16,7 @@ from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAIT
 from services.registration.publishing import publish_ticket, publish_ticket_of, waitlist_position
 from services.registration.seats import claim_seat, fill_after_commit, needs_confirmation
 from services.registration.settings import Links, RegistrationSettings
-from shared.db import utcnow
+from shared.db import insert_ignoring_duplicates, utcnow
 
 REGISTRABLE_MODE = "required"
 
@@ -128,10 +127,10 @@ _TICKET_COLUMNS = (
 )
 _INSERTS_IGNORING_DUPLICATES = {
     dialect: {
-        "attendee": module.insert(attendees).on_conflict_do_nothing().returning(*_ATTENDEE_COLUMNS),
-        "ticket": module.insert(tickets).on_conflict_do_nothing().returning(*_TICKET_COLUMNS),
+        "attendee": insert_ignoring_duplicates(attendees, dialect).returning(*_ATTENDEE_COLUMNS),
+        "ticket": insert_ignoring_duplicates(tickets, dialect).returning(*_TICKET_COLUMNS),
     }
-    for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))
+    for dialect in ("postgresql", "sqlite")
 }
 _ATTENDEE_BY_EMAIL = select(*_ATTENDEE_COLUMNS).where(
     attendees.c.event_id == bindparam("event_id"), attendees.c.email == bindparam("email")

@@ -6,11 +6,11 @@ import hashlib
 import json
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.registration.errors import DomainError
 from services.registration.models import IdempotentResponse
+from shared.db import insert_ignoring_duplicates
 
 
 def request_fingerprint(*parts: object) -> str:
@@ -26,12 +26,11 @@ def stored_response(
     The reservation is a row in the caller's transaction: a concurrent retry waits on it and
     then finds the finished answer; if this request fails, the reservation rolls back with it.
     """
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = IdempotentResponse.__table__
     reserved = session.execute(
-        module.insert(IdempotentResponse)
+        insert_ignoring_duplicates(table, session.get_bind().dialect.name)
         .values(scope=scope, key=key, request_hash=fingerprint, status_code=0, body="")
-        .on_conflict_do_nothing()
-        .returning(IdempotentResponse.key)
+        .returning(table.c.key)
     ).scalar()
     if reserved is not None:
         return None
