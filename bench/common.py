@@ -166,9 +166,7 @@ def _process_table() -> tuple[dict[int, list[int]], dict[int, int]]:
     return children, rss_kb
 
 
-def tree_rss_mb(pids: list[int]) -> float:
-    """Resident memory of these processes and all their descendants, in MB."""
-    children, rss_kb = _process_table()
+def _descendants(pids: list[int], children: dict[int, list[int]]) -> set[int]:
     seen: set[int] = set()
     todo = list(pids)
     while todo:
@@ -177,7 +175,39 @@ def tree_rss_mb(pids: list[int]) -> float:
             continue
         seen.add(pid)
         todo.extend(children.get(pid, ()))
-    return round(sum(rss_kb.get(pid, 0) for pid in seen) / 1024, 1)
+    return seen
+
+
+def tree_pids(pids: list[int]) -> list[int]:
+    """These processes and all their descendants."""
+    return sorted(_descendants(pids, _process_table()[0]))
+
+
+def tree_rss_mb(pids: list[int]) -> float:
+    """Resident memory of these processes and all their descendants, in MB."""
+    children, rss_kb = _process_table()
+    return round(sum(rss_kb.get(pid, 0) for pid in _descendants(pids, children)) / 1024, 1)
+
+
+# -- CPU ----------------------------------------------------------------------------------
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each living process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_since(before: dict[int, float], pids: list[int]) -> float:
+    # Processes started during the run (new pool connections) count from zero.
+    return sum(now - before.get(pid, 0.0) for pid, now in cpu_seconds(pids).items())
 
 
 class MemorySampler:

@@ -189,6 +189,28 @@ class Platform:
             self._local.connection = connection
         return connection
 
+    def database_backend_pids(self) -> list[int]:
+        """PostgreSQL's server processes working for the platform's three databases."""
+        from sqlalchemy import text
+
+        from shared.db import Database
+
+        names = [url.rsplit("/", 1)[1].split("?")[0] for url in self.databases.values()]
+        db = Database(self.databases["registration"], pool_size=1)
+        try:
+            with db.engine.connect() as connection:
+                return list(
+                    connection.execute(
+                        text(
+                            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(:names) "
+                            "AND pid <> pg_backend_pid()"
+                        ),
+                        {"names": names},
+                    ).scalars()
+                )
+        finally:
+            db.dispose()
+
     def service_pids(self) -> dict[str, list[int]]:
         """The root process ids of each service (web server, relay, consumer, workers)."""
         groups: dict[str, list[int]] = {s: [] for s in SERVICES}

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import WRK_REPORT_LUA, free_port
+from bench.common import WRK_REPORT_LUA, cpu_seconds, cpu_since, free_port
 from services.registration.models import Seat, Ticket
 from services.registration.models.ticket import SEATED
 from services.registration.programme import apply_release
@@ -114,24 +114,6 @@ def stop_server(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds each living process has used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return used
-
-
-def cpu_since(before: dict[int, float], pids: list[int]) -> float:
-    # Processes started during the run (new pool connections) count from zero.
-    return sum(now - before.get(pid, 0.0) for pid, now in cpu_seconds(pids).items())
 
 
 def server_pids(master_pid: int) -> list[int]:

@@ -281,9 +281,9 @@ def worker_kills(
             result.problems.append("a release published around the kills did not arrive")
     if "notify-mail" in workers:
         result.notes.append(
-            "the mail sender claims up to 50 mails, sends them, then records them in one "
-            "transaction: a SIGKILL after an SMTP server's 250 and before that commit sends the "
-            "accepted mails of that batch again once the sweeper's timeout has passed "
+            "a mail sender records each mail's outcome in its own commit right after the SMTP "
+            "server's answer: only a SIGKILL in the milliseconds between a 250 and that commit "
+            "sends that one mail again, once the sweeper's timeout has passed "
             "(MAIL_SENDING_TIMEOUT_SECONDS, default 300 s; 5 s in the drill)"
         )
     return result

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
+from datetime import datetime, timedelta
+
 import pytest
+import zxingcpp
+from PIL import Image
 from sqlalchemy import select
 
 from services.notify.models import Attendee, ErasedAttendee, Feed, OutgoingMail, Ticket
 from tests.notify.calendar_checks import assert_valid_calendar, events_of
-from tests.notify.conftest import calendar_parts, parse_mail
+from tests.notify.conftest import berlin, calendar_parts, parse_mail
 
 
 @pytest.fixture
@@ -57,7 +63,9 @@ def test_confirmation_is_an_invitation_with_qr_code(programme, deliver, ticket_d
     html = message.get_body(("html",)).get_content()
     image = next(p for p in message.walk() if p.get_content_type() == "image/png")
     assert f"cid:{image['Content-ID'].strip('<>')}" in html
-    assert image.get_content().startswith(b"\x89PNG")
+    # A scanner at the door reads the ticket code from it.
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.get_content())))
+    assert [barcode.text for barcode in decoded] == ["TKT-000001"]
 
     (alternative,) = [p for p in calendar_parts(message)]
     assert alternative.get_param("method") == "REQUEST"
@@ -136,6 +144,49 @@ def test_cancellation_because_the_session_was_cancelled_sends_no_second_mail(
         {**ticket_data(status="cancelled"), "reason": "session_cancelled"},
     )
     assert mails(kind="ticket_cancelled") == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "after_start", "subject", "expected"),
+    [
+        (
+            "de",
+            timedelta(minutes=15, seconds=20),
+            "Platz freigegeben: Session 1: Arbeit 4.0",
+            "Dein Ticket war 15 Minuten nach Beginn noch nicht eingecheckt. Damit der Platz "
+            "nicht leer bleibt, haben wir ihn für Gäste an der Tür freigegeben.",
+        ),
+        (
+            "en",
+            timedelta(minutes=15, seconds=20),
+            "Seat released: Session 1: Work 4.0",
+            "Your ticket had not been checked in by 15 minutes after the start, so we released "
+            "your seat to people at the door rather than leave it empty.",
+        ),
+        ("de", timedelta(seconds=20), None, "Dein Ticket war zu Beginn noch nicht eingecheckt."),
+        ("en", timedelta(seconds=20), None, "had not been checked in by the start, so we"),
+    ],
+)
+def test_no_show_mail_says_the_seat_went_to_people_at_the_door(
+    programme, deliver, ticket_data, mails, locale, after_start, subject, expected
+):
+    from shared.messages import build_envelope
+
+    data = {**ticket_data(status="cancelled", locale=locale), "reason": "no_show"}
+    # Released by registration's sweeper this long after the start of session 1.
+    released_at = datetime.fromisoformat(berlin("2024-04-29", "18:00")) + after_start
+    envelope = replace(
+        build_envelope("registration.ticket.cancelled", data, None), occurred_at=released_at
+    )
+    deliver("registration.ticket.cancelled", None, envelope=envelope)
+
+    (mail,) = mails(kind="ticket_cancelled")
+    message = parse_mail(mail.message)
+    assert message["Content-Language"] == locale
+    if subject is not None:
+        assert message["Subject"] == subject
+    assert expected in message.get_body(("plain",)).get_content()
+    assert expected in message.get_body(("html",)).get_content()
 
 
 def test_check_in_sends_no_mail(programme, deliver, ticket_data, mails):
