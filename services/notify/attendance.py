@@ -145,6 +145,7 @@ def _queue_ticket_mail(
                 "hold_expires": hold_expires,
             },
             "reason": data.get("reason"),
+            "released_after_minutes": data.get("released_after_minutes"),
         },
         programme_session=programme_session,
         invitation_method=method,

@@ -225,9 +225,12 @@ class MailWorker:
     # -- claiming and recording -----------------------------------------------------------
 
     def claim(self, session: Session, now: datetime) -> list[OutgoingMail]:
-        """Lock due mail and mark it `sending`; the rows stay readable after the commit."""
-        query = (
-            select(OutgoingMail)
+        """Lock due mail and mark it `sending`; the rows stay readable after the commit.
+
+        One UPDATE with a locking subquery: every sender is woken by every mail queued and
+        mostly finds nothing, so an empty claim must cost no more than one statement."""
+        due = (
+            select(OutgoingMail.id)
             .where(
                 OutgoingMail.state.in_(("queued", "retrying")), OutgoingMail.next_attempt_at <= now
             )
@@ -235,13 +238,23 @@ class MailWorker:
             .limit(self.settings.mail_batch_size)
         )
         if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        claimed = list(session.scalars(query))
-        for mail in claimed:
-            mail.state = "sending"
-            mail.claimed_at = now
-            mail.attempts += 1
-        return claimed
+            due = due.with_for_update(skip_locked=True)
+        ids = session.scalars(
+            update(OutgoingMail)
+            .where(OutgoingMail.id.in_(due.scalar_subquery()))
+            .values(state="sending", claimed_at=now, attempts=OutgoingMail.attempts + 1)
+            .returning(OutgoingMail.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not ids:
+            return []
+        return list(
+            session.scalars(
+                select(OutgoingMail)
+                .where(OutgoingMail.id.in_(ids))
+                .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
+            )
+        )
 
     def deliver_due(self, now: datetime | None = None) -> int:
         """Send one batch of due mail; returns how many were claimed.

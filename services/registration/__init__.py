@@ -5,7 +5,8 @@ Domain (plain functions taking a SQLAlchemy session):
   changes and the invariants that keep seats from being overbooked or left free;
 - `booking`: registering (`register`) and email confirmation; `manage`: what the secret link
   allows; `checkin`; `reports` (availability, counts, lists, CSV); `programme`: the consumer of
-  `schedule.release.published`; `sweeper`: expired holds, free seats, purging personal data;
+  `schedule.release.published`; `sweeper`: expired holds, seats of no-shows, free seats,
+  purging personal data;
 - `publishing`: the `registration.*` messages (see `shared/messages/registration.py`).
 
 HTTP: `api/` (JSON under /api/v1) and `pages` (the manage page at /{event}/manage/{token}).

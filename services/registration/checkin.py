@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.registration.errors import Conflict, DomainError, NotFound
 from services.registration.models import Attendee, Event, Ticket
-from services.registration.models.ticket import CONFIRMED, HELD
+from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.publishing import publish_ticket
 from services.registration.settings import Links
 from shared.db import utcnow
@@ -65,7 +65,13 @@ def check_in(
             "Das Ticket gilt an einem anderen Tag. / The ticket is for another day.",
             {"code": [f"Ticket für {ticket.session_id} / ticket for {ticket.session_id}"]},
         )
-    if ticket.status not in (CONFIRMED, HELD):
+    if ticket.status == CANCELLED and ticket.cancel_reason == "no_show":
+        raise DomainError(
+            "Der Platz wurde freigegeben, weil das Ticket nicht rechtzeitig eingecheckt war. / "
+            "The seat was released because the ticket was not checked in in time.",
+            {"code": [f"freigegeben / released {ticket.cancelled_at.isoformat()}"]},
+        )
+    if ticket.status not in SEATED:
         raise DomainError(
             "Das Ticket ist nicht bestätigt. / The ticket has no seat.",
             {"code": [f"Status: {ticket.status}"]},

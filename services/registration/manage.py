@@ -48,8 +48,10 @@ def cancel_ticket(
     settings: RegistrationSettings,
     *,
     announce: bool = True,
+    **message_extra,
 ) -> bool:
-    """Cancel a ticket; its seat goes at once to the first person waiting. False if it was."""
+    """Cancel a ticket; its seat goes at once to the first person waiting. False if it was.
+    `message_extra`: more fields of the cancellation message (see its schema)."""
     lock_session(session, ticket.session_id)
     session.refresh(ticket, with_for_update={"of": Ticket})
     if ticket.status == CANCELLED:
@@ -63,7 +65,7 @@ def cancel_ticket(
     if was_seated:
         release_seat(session, ticket, links, settings)
     if announce:
-        publish_ticket(session, "cancelled", ticket, links, reason=reason)
+        publish_ticket(session, "cancelled", ticket, links, reason=reason, **message_extra)
     return True
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from services.registration.settings import MAX_NO_SHOW_MINUTES
+
 LOCALE = validate.OneOf(("de", "en"))
 # Enough for every real name and a whole day's programme; more is abuse.
 MAX_NAME_LENGTH = 200
@@ -176,4 +178,18 @@ class EventSettingsSchema(Schema):
         required=True,
         allow_none=True,
         metadata={"description": "hold seats until the email is confirmed; null: service default"},
+    )
+    release_no_shows_after_minutes = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(
+            min=0,
+            max=MAX_NO_SHOW_MINUTES,
+            error="Bitte 0 bis {max} Minuten angeben. / Give 0 to {max} minutes.",
+        ),
+        metadata={
+            "description": "minutes after a session's start when seats of tickets not checked "
+            "in go to people at the door, not to the waiting list; null: service default; "
+            "left out: unchanged"
+        },
     )

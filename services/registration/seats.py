@@ -5,12 +5,15 @@ Invariants (proved by tests/registration/test_seats.py on PostgreSQL and SQLite)
   points at one ticket at most (unique `ticket_id`), so seated tickets never outnumber seats;
 - seat rows are only added or removed under the session row's lock, and never below the number
   of seated tickets, so a lowered capacity unseats nobody;
-- nobody is left waiting while a seat is free: a registration that finds no free seat at once
-  waits for seats locked by unfinished claims (one may roll back) before it joins the waiting
-  list; a new ticket's foreign key share-locks its session row, so a registration and a
-  cancellation (which locks that row for update) are ordered and the later one sees the
-  earlier; a re-booked old ticket and every freed seat check again after commit
-  (`fill_after_commit`), and the sweeper fills whatever might still be left.
+- until a session starts, nobody is left waiting while a seat is free: a registration that
+  finds no free seat at once waits for seats locked by unfinished claims (one may roll back)
+  before it joins the waiting list; a new ticket's foreign key share-locks its session row, so a
+  registration and a cancellation (which locks that row for update) are ordered and the later
+  one sees the earlier; a re-booked old ticket and every freed seat check again after commit
+  (`fill_after_commit`), and the sweeper fills whatever might still be left;
+- from its start on, a session promotes nobody: a seat freed then (a cancellation, an expired
+  hold, a no-show released by the sweeper) stays free for people at the door, rather than going
+  to someone waiting online who would hear of it while the session runs.
 
 Registrations never lock the session row exclusively, so concurrent registrations only meet on
 different seat rows (`FOR UPDATE SKIP LOCKED`) and their commits can be flushed to disk together.
@@ -100,6 +103,12 @@ def seat_status(
     return CONFIRMED, None
 
 
+def promotes_waiting_list(programme_session: ProgrammeSession, now: datetime) -> bool:
+    """Whether free seats of the session go to its waiting list: only before it starts (and
+    not when it is cancelled); later they are for people at the door."""
+    return not programme_session.is_cancelled and programme_session.starts_at > now
+
+
 def _first_waiting(session: Session, session_id: int) -> Ticket | None:
     return session.scalars(
         select(Ticket)
@@ -122,9 +131,10 @@ def _promote(
 def fill_free_seats(
     session: Session, session_id: int, links: Links, settings: RegistrationSettings
 ) -> int:
-    """Give free seats to the people waiting, first come first served; returns how many."""
+    """Give free seats to the people waiting, first come first served, until the session
+    starts; returns how many."""
     programme_session = lock_session(session, session_id)
-    if programme_session.is_cancelled:
+    if not promotes_waiting_list(programme_session, utcnow()):
         return 0
     promoted = 0
     while (waiting := _first_waiting(session, session_id)) is not None:
@@ -138,7 +148,8 @@ def fill_free_seats(
 def release_seat(
     session: Session, ticket: Ticket, links: Links, settings: RegistrationSettings
 ) -> None:
-    """The seated `ticket` gives up its seat: to the first person waiting, or back to the pool.
+    """The seated `ticket` gives up its seat: before the start to the first person waiting,
+    otherwise back to the pool (after the start, for people at the door).
 
     The caller holds the session lock (`lock_session`) and has already changed the ticket's
     status. Above a lowered capacity the seat row goes away instead.
@@ -148,7 +159,8 @@ def release_seat(
     if programme_session.capacity is not None and total > programme_session.capacity:
         session.execute(delete(seats).where(seats.c.ticket_id == ticket.id))
         return
-    waiting = None if programme_session.is_cancelled else _first_waiting(session, ticket.session_id)
+    promoting = promotes_waiting_list(programme_session, utcnow())
+    waiting = _first_waiting(session, ticket.session_id) if promoting else None
     session.execute(
         update(seats)
         .where(seats.c.ticket_id == ticket.id)
@@ -156,7 +168,7 @@ def release_seat(
     )
     if waiting is not None:
         _promote(session, waiting, links, settings)
-    else:
+    elif promoting:
         fill_after_commit(session, ticket.session_id, links, settings)
 
 
@@ -220,8 +232,9 @@ def set_capacity(
 ) -> None:
     """Make the seat rows match a new capacity; the caller holds the session lock.
 
-    More seats go to the waiting list at once. Fewer seats only remove free ones: whoever has a
-    seat keeps it, and nobody new gets one until the seated count is below the capacity.
+    More seats go to the waiting list at once (before the start). Fewer seats only remove free
+    ones: whoever has a seat keeps it, and nobody new gets one until the seated count is below
+    the capacity.
     """
     programme_session.capacity = capacity
     session.flush()

@@ -1,7 +1,8 @@
 """Settings of the registration service beyond the shared `Config`, read from the environment.
 
 The shared `Config` knows ports, databases and URLs; the policies below (rate limits, email
-confirmation, holds, retention) only concern this service, so they are read here.
+confirmation, holds, seats of no-shows, retention) only concern this service, so they are read
+here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from shared.config import Config, env_bool, env_number, read_environment
 
+# The latest choice for releasing the seats of no-shows: minutes after a session's start.
+MAX_NO_SHOW_MINUTES = 240
+
 
 @dataclass(frozen=True)
 class RegistrationSettings:
@@ -21,6 +25,9 @@ class RegistrationSettings:
     # Whether a ticket waits for the email address to be confirmed (events may override).
     confirm_email: bool = False
     hold_minutes: int = 30
+    # Minutes after a session's start when seats of tickets not checked in go to people at the
+    # door; None: never (events may override).
+    release_no_shows_after_minutes: int | None = None
     # Personal data of an event is anonymised this many days after its last day.
     purge_after_days: int = 30
     consent_version: str = "2024-04-01"
@@ -31,6 +38,7 @@ class RegistrationSettings:
         "rate_limit_per_email": "REGISTRATION_RATE_LIMIT_PER_EMAIL",
         "confirm_email": "REGISTRATION_CONFIRM_EMAIL",
         "hold_minutes": "REGISTRATION_HOLD_MINUTES",
+        "release_no_shows_after_minutes": "REGISTRATION_RELEASE_NO_SHOWS_AFTER_MINUTES",
         "purge_after_days": "REGISTRATION_PURGE_AFTER_DAYS",
         "consent_version": "REGISTRATION_CONSENT_VERSION",
         "sweep_interval_seconds": "REGISTRATION_SWEEP_INTERVAL_SECONDS",
@@ -46,9 +54,18 @@ class RegistrationSettings:
                 changes[spec.name] = env_bool(env, name, default)
             elif isinstance(default, int | float):
                 changes[spec.name] = env_number(env, name, default)
+            elif spec.type == "int | None":
+                # Unset or empty: None; otherwise a whole number.
+                changes[spec.name] = env_number(env, name, 0) if env.get(name, "").strip() else None
             else:
                 changes[spec.name] = env.get(name, "").strip() or default
         return cls(**changes)
+
+    def __post_init__(self) -> None:
+        minutes = self.release_no_shows_after_minutes
+        if minutes is not None and not 0 <= minutes <= MAX_NO_SHOW_MINUTES:
+            name = self.ENV_NAMES["release_no_shows_after_minutes"]
+            raise ValueError(f"{name} must be between 0 and {MAX_NO_SHOW_MINUTES}, not {minutes}")
 
     def with_overrides(self, **changes) -> RegistrationSettings:
         return replace(self, **changes)

@@ -1,4 +1,5 @@
-"""Housekeeping: expired holds, seats left free, and personal data of finished events.
+"""Housekeeping: expired holds, seats of no-shows, seats left free, and personal data of
+finished events.
 
 `todo sweep-registrations` runs it in a loop (a worker of `todo up`/`make run`);
 `todo purge-personal-data EVENT` anonymises one event's attendees at once.
@@ -18,9 +19,16 @@ from sqlalchemy.orm import Session
 from services.registration.booking import find_event
 from services.registration.errors import DomainError
 from services.registration.manage import anonymise, cancel_ticket
-from services.registration.models import Attendee, Event, OutboxMessage, Seat, Ticket
-from services.registration.models.ticket import HELD, WAITLISTED
-from services.registration.seats import fill_free_seats
+from services.registration.models import (
+    Attendee,
+    Event,
+    OutboxMessage,
+    ProgrammeSession,
+    Seat,
+    Ticket,
+)
+from services.registration.models.ticket import HELD, SEATED, WAITLISTED
+from services.registration.seats import fill_free_seats, lock_session
 from services.registration.settings import Links, RegistrationSettings
 from shared.config import Config
 from shared.db import Database, utcnow
@@ -32,7 +40,7 @@ log = logging.getLogger(__name__)
 def release_expired_holds(
     session: Session, links: Links, settings: RegistrationSettings, now: datetime | None = None
 ) -> int:
-    """Cancel holds whose time ran out; their seats go to the waiting list."""
+    """Cancel holds whose time ran out; their seats go to the waiting list (before the start)."""
     now = now or utcnow()
     expired = session.scalars(
         select(Ticket)
@@ -50,11 +58,77 @@ def release_expired_holds(
     return released
 
 
+def release_no_shows_after_minutes(event_: Event, settings: RegistrationSettings) -> int | None:
+    """The event's choice, else the service default; None: seats of no-shows stay theirs."""
+    if event_.release_no_shows_after_minutes is not None:
+        return event_.release_no_shows_after_minutes
+    return settings.release_no_shows_after_minutes
+
+
+def release_no_shows(session: Session, links: Links, settings: RegistrationSettings) -> int:
+    """Cancel the seated tickets not checked in N minutes after their session started (N per
+    event), until it ends; the seats stay free for people at the door, since a session that has
+    started promotes nobody from its waiting list (`seats.promotes_waiting_list`)."""
+    now = utcnow()
+    has_no_shows = (
+        select(Ticket.id)
+        .where(
+            Ticket.session_id == ProgrammeSession.id,
+            Ticket.status.in_(SEATED),
+            Ticket.checked_in_at.is_(None),
+        )
+        .exists()
+    )
+    released = 0
+    for event_ in session.scalars(select(Event).order_by(Event.id)).all():
+        minutes = release_no_shows_after_minutes(event_, settings)
+        if minutes is None:
+            continue
+        session_ids = session.scalars(
+            select(ProgrammeSession.id)
+            .where(
+                ProgrammeSession.event_id == event_.id,
+                ProgrammeSession.status != "cancelled",
+                ProgrammeSession.starts_at <= now - timedelta(minutes=minutes),
+                ProgrammeSession.ends_at > now,
+                has_no_shows,
+            )
+            .order_by(ProgrammeSession.id)
+        ).all()
+        for session_id in session_ids:
+            released += _release_no_shows_of_session(session, session_id, minutes, links, settings)
+    return released
+
+
+def _release_no_shows_of_session(
+    session: Session, session_id: int, minutes: int, links: Links, settings: RegistrationSettings
+) -> int:
+    lock_session(session, session_id)
+    # Locked, so a check-in at the door right now either comes first (and the ticket is not
+    # selected) or finds the ticket cancelled.
+    tickets = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.session_id == session_id,
+            Ticket.status.in_(SEATED),
+            Ticket.checked_in_at.is_(None),
+        )
+        .order_by(Ticket.id)
+        .with_for_update(of=Ticket)
+    ).all()
+    return sum(
+        cancel_ticket(session, ticket, "no_show", links, settings, released_after_minutes=minutes)
+        for ticket in tickets
+    )
+
+
 def fill_all_free_seats(session: Session, links: Links, settings: RegistrationSettings) -> int:
-    """Safety net behind the after-commit check: promote wherever seats and waiters coexist."""
+    """Safety net behind the after-commit check: promote wherever seats and waiters coexist in
+    a session that has not started."""
     waiting = select(Ticket.session_id).where(Ticket.status == WAITLISTED).distinct()
     free = select(Seat.session_id).where(Seat.ticket_id.is_(None)).distinct()
-    session_ids = session.scalars(waiting.intersect(free)).all()
+    not_started = select(ProgrammeSession.id).where(ProgrammeSession.starts_at > utcnow())
+    session_ids = session.scalars(waiting.intersect(free, not_started)).all()
     return sum(fill_free_seats(session, sid, links, settings) for sid in sorted(session_ids))
 
 
@@ -99,7 +173,7 @@ def purge_due_events(
 
 def sweep(db: Database, links: Links, settings: RegistrationSettings) -> None:
     """One round; each step in its own transaction so one failure does not block the others."""
-    for step in (release_expired_holds, fill_all_free_seats):
+    for step in (release_expired_holds, release_no_shows, fill_all_free_seats):
         with db.transaction() as session:
             step(session, links, settings)
     with db.transaction() as session:
@@ -125,7 +199,8 @@ def run_sweeper(config: Config, settings: RegistrationSettings) -> None:
 @click.command("sweep-registrations")
 @click.pass_obj
 def sweep_command(config: Config) -> None:
-    """Release expired seat holds, fill free seats, purge old personal data; until stopped."""
+    """Release expired seat holds and seats of no-shows, fill free seats, purge old personal
+    data; until stopped."""
     run_sweeper(config, RegistrationSettings.from_env())
 
 

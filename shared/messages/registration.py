@@ -59,6 +59,8 @@ class TicketPromotedSchema(TicketMessageSchema):
 @message_type("registration.ticket.cancelled")
 class TicketCancelledSchema(TicketMessageSchema):
     reason = fields.String(required=True, validate=validate.OneOf(CANCEL_REASONS))
+    # For reason `no_show`: the seat went to the door this many minutes after the start.
+    released_after_minutes = fields.Integer(load_default=None, allow_none=True)
 
 
 @message_type("registration.ticket.checked_in")

@@ -128,9 +128,12 @@ def test_csv_opens_in_german_excel(event_with_tickets):
 
 def test_email_confirmation_is_chosen_per_event(event_with_tickets):
     client, headers, _tickets = event_with_tickets
-    assert client.get(f"{API}/settings", headers=headers).json == {"confirm_email": None}
+    assert client.get(f"{API}/settings", headers=headers).json == {
+        "confirm_email": None,
+        "release_no_shows_after_minutes": None,
+    }
     changed = client.put(f"{API}/settings", json={"confirm_email": True}, headers=headers)
-    assert changed.json == {"confirm_email": True}
+    assert changed.json == {"confirm_email": True, "release_no_shows_after_minutes": None}
     assert client.put(f"{API}/settings", json={}, headers=headers).status_code == 422
     registration = client.post(
         f"{API}/registrations",
@@ -138,3 +141,42 @@ def test_email_confirmation_is_chosen_per_event(event_with_tickets):
     )
     assert registration.json["tickets"][0]["status"] == "held"
     assert registration.json["email_confirmation_required"] is True
+
+
+def test_seats_of_no_shows_are_released_after_minutes_chosen_per_event(event_with_tickets):
+    client, headers, _tickets = event_with_tickets
+    url = f"{API}/settings"
+    chosen = client.put(
+        url, json={"confirm_email": None, "release_no_shows_after_minutes": 15}, headers=headers
+    )
+    assert chosen.status_code == 200
+    assert chosen.json == {"confirm_email": None, "release_no_shows_after_minutes": 15}
+    # Left out, the minutes stay as they are.
+    client.put(url, json={"confirm_email": False}, headers=headers)
+    assert client.get(url, headers=headers).json["release_no_shows_after_minutes"] == 15
+    for minutes in (-1, 241, 1000, "15", 7.5, True):
+        refused = client.put(
+            url,
+            json={"confirm_email": False, "release_no_shows_after_minutes": minutes},
+            headers=headers,
+        )
+        assert refused.status_code == 422, minutes
+        assert list(refused.json["errors"]) == ["release_no_shows_after_minutes"]
+    (reason,) = refused.json["errors"]["release_no_shows_after_minutes"]
+    assert "Not a valid integer" in reason
+    out_of_range = client.put(
+        url, json={"confirm_email": False, "release_no_shows_after_minutes": 1000}, headers=headers
+    )
+    assert out_of_range.json["errors"] == {
+        "release_no_shows_after_minutes": [
+            "Bitte 0 bis 240 Minuten angeben. / Give 0 to 240 minutes."
+        ]
+    }
+    assert client.get(url, headers=headers).json["release_no_shows_after_minutes"] == 15
+    for minutes in (0, 240, None):
+        edge = client.put(
+            url,
+            json={"confirm_email": False, "release_no_shows_after_minutes": minutes},
+            headers=headers,
+        )
+        assert edge.json["release_no_shows_after_minutes"] == minutes

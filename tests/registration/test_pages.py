@@ -367,6 +367,32 @@ def test_email_confirmation_switch(booked):
         assert session.scalar(select(Event.confirm_email)) is True
 
 
+
+def test_no_show_release_setting(booked):
+    db, client, _token = booked
+    sign_in(client)
+    token = csrf_token(client, f"/{EVENT}/organiser/registrations")
+    settings_url = f"/{EVENT}/organiser/registrations/settings"
+    form = {"csrf_token": token, "confirm_email": "default"}
+
+    saved = client.post(settings_url, data={**form, "release_no_shows_after_minutes": "15"})
+    assert saved.status_code == 303
+    with db.transaction() as session:
+        assert session.scalar(select(Event.release_no_shows_after_minutes)) == 15
+    assert 'value="15"' in client.get(saved.headers["Location"]).text
+
+    for bad in ("-1", "241", "soon"):
+        refused = client.post(settings_url, data={**form, "release_no_shows_after_minutes": bad})
+        assert refused.status_code == 303
+        page = client.get(refused.headers["Location"]).text
+        assert "0 bis 240 Minuten" in page
+        with db.transaction() as session:
+            assert session.scalar(select(Event.release_no_shows_after_minutes)) == 15
+
+    client.post(settings_url, data={**form, "release_no_shows_after_minutes": ""})
+    with db.transaction() as session:
+        assert session.scalar(select(Event.release_no_shows_after_minutes)) is None
+
 def test_check_in_answers(booked):
     db, client, _token = booked
     sign_in(client)

@@ -41,7 +41,9 @@ class CheckIns(MethodView):
     @blp.response(200, CheckInResponseSchema)
     @blp.alt_response(404, description="unknown ticket code")
     @blp.alt_response(409, description="already checked in")
-    @blp.alt_response(422, description="ticket of another session or day, or without seat")
+    @blp.alt_response(
+        422, description="ticket of another session or day, without seat, or released (no-show)"
+    )
     @blp.doc(security=SECURITY)
     def post(self, args: dict, event: str):
         """Check a ticket in by its code (optionally at the door of one session)."""
@@ -120,7 +122,10 @@ class EventSettings(MethodView):
     @blp.response(200, EventSettingsSchema)
     @blp.doc(security=SECURITY)
     def put(self, args: dict, event: str):
-        """Choose whether new seats wait for the attendee's email confirmation."""
+        """Choose whether new seats wait for the attendee's email confirmation and when seats
+        of people not checked in go to people at the door."""
         event_ = find_event(db_session(), event)
         event_.confirm_email = args["confirm_email"]
+        if "release_no_shows_after_minutes" in args:
+            event_.release_no_shows_after_minutes = args["release_no_shows_after_minutes"]
         return event_

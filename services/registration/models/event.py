@@ -24,4 +24,7 @@ class Event(Base):
     release_number: Mapped[int] = mapped_column(Integer, default=0)
     # None: follow the service default (REGISTRATION_CONFIRM_EMAIL); else this event's choice.
     confirm_email: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Minutes after a session's start when seats of tickets not checked in go to people at the
+    # door. None: follow the service default (REGISTRATION_RELEASE_NO_SHOWS_AFTER_MINUTES).
+    release_no_shows_after_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -22,6 +22,7 @@ from services.registration.pages.common import (
     load_event,
     settings,
 )
+from services.registration.settings import MAX_NO_SHOW_MINUTES
 from shared.pages.organisers import organiser_login_required
 from shared.web import db_session
 
@@ -56,6 +57,9 @@ def organiser_dashboard(event: str):
         tz=_tz(found),
         confirm_email=choice,
         service_default=settings().confirm_email,
+        no_show_minutes=found.release_no_shows_after_minutes,
+        no_show_default=settings().release_no_shows_after_minutes,
+        max_no_show_minutes=MAX_NO_SHOW_MINUTES,
         nav_current="organiser",
     )
 
@@ -119,8 +123,16 @@ def organiser_settings(event: str):
     choice = request.form.get("confirm_email", "")
     if choice not in CONFIRM_EMAIL_CHOICES:
         abort(422)
+    minutes = request.form.get("release_no_shows_after_minutes", "").strip()
+    if minutes and not (minutes.isdigit() and int(minutes) <= MAX_NO_SHOW_MINUTES):
+        flash(
+            _("Give 0 to %(most)s minutes, or leave the field empty.", most=MAX_NO_SHOW_MINUTES),
+            "error",
+        )
+        return redirect(url_for(".organiser_dashboard", event=event), 303)
     found.confirm_email = CONFIRM_EMAIL_CHOICES[choice]
-    flash(_("The setting is saved; it applies to new registrations."), "success")
+    found.release_no_shows_after_minutes = int(minutes) if minutes else None
+    flash(_("The settings are saved."), "success")
     return redirect(url_for(".organiser_dashboard", event=event), 303)
 
 
