@@ -24,6 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import SmtpSink
+from services.notify.settings import NotifySettings
 from tests.support.infra import (
     create_pg_database,
     create_vhost,
@@ -261,6 +262,8 @@ def platform_running(
 
     `amqp_url` (default: a fresh vhost on the test broker) and `pg_admin_url` (default: the
     test PostgreSQL) let drills put the platform on private servers they may stop."""
+    # As `make run` has it (the test stack runs one sender).
+    extra_env.setdefault("NOTIFY_MAIL_PROCESSES", str(NotifySettings().mail_processes))
     tmp = Path(tempfile.mkdtemp(prefix="platform-"))
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(lambda: keep_logs or shutil.rmtree(tmp, ignore_errors=True))

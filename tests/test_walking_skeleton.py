@@ -84,10 +84,15 @@ def test_published_programme_reaches_every_service_and_a_registration_reaches_th
     availability_url = (
         f"{stack.url('registration')}/api/v1/events/skeleton/sessions/{session['id']}/availability"
     )
-    availability = wait_until(lambda: get_json(availability_url), message="registration's copy")
+    # Eventually, not fast: a loaded CI machine may take a while to start every process.
+    availability = wait_until(
+        lambda: get_json(availability_url), timeout=60, message="registration's copy"
+    )
     assert availability == {"capacity": 5, "confirmed": 0, "waitlisted": 0, "available": 5}
     calendar = wait_until(
-        lambda: get_text(f"{stack.url('notify')}/skeleton/calendar.ics"), message="notify's copy"
+        lambda: get_text(f"{stack.url('notify')}/skeleton/calendar.ics"),
+        timeout=60,
+        message="notify's copy",
     )
     assert "Eröffnung der Skelettwoche" in calendar.replace("\r\n ", "")
 

@@ -367,7 +367,6 @@ def test_email_confirmation_switch(booked):
         assert session.scalar(select(Event.confirm_email)) is True
 
 
-
 def test_no_show_release_setting(booked):
     db, client, _token = booked
     sign_in(client)
@@ -392,6 +391,7 @@ def test_no_show_release_setting(booked):
     client.post(settings_url, data={**form, "release_no_shows_after_minutes": ""})
     with db.transaction() as session:
         assert session.scalar(select(Event.release_no_shows_after_minutes)) is None
+
 
 def test_check_in_answers(booked):
     db, client, _token = booked

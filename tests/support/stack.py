@@ -32,6 +32,8 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "WEB_WORKERS": "1",
             "WEB_THREADS": "4",
+            # One sender is plenty for a test's few mails, and one process less to start.
+            "NOTIFY_MAIL_PROCESSES": "1",
             **{f"{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
             **{f"{s.upper()}_PORT": str(port) for s, port in self.ports.items()},
             **extra_env,
