@@ -247,7 +247,6 @@ WORKERS = (
     "registration-consumer",
     "notify-relay",
 )
-MAIL_BATCH = 50  # NotifySettings.mail_batch_size: what one sender crash can send twice
 
 
 def worker_kills(

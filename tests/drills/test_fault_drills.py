@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from drills.scenarios import (
-    MAIL_BATCH,
     broker_outage,
     database_restart,
     drill_ground,
@@ -49,10 +48,12 @@ def test_relays_and_consumers_killed_mid_work_lose_and_double_nothing(ground):
     assert_clean(worker_kills(ground, SCALE, workers))
 
 
-def test_mail_sender_killed_mid_batch_loses_nothing_and_doubles_at_most_one_batch(ground):
+def test_mail_sender_killed_mid_work_loses_nothing_and_doubles_at_most_the_mail_in_flight(ground):
     result = worker_kills(ground, SCALE, ("notify-mail",))
     assert result.counts["mails_missing"] == 0, result.counts
-    assert result.counts["mails_doubled"] <= MAIL_BATCH, result.counts
+    # Each outcome is recorded right after the SMTP answer: only a mail accepted in the
+    # instant before the kill can go out twice.
+    assert result.counts["mails_doubled"] <= 1, result.counts
     assert result.counts["answers"] == {"201": result.counts["registrations"]}
 
 
