@@ -131,6 +131,7 @@ def relay(config: Config, service: str) -> None:
         config.amqp_url,
         batch_size=config.relay_batch_size,
         queue_type=config.amqp_queue_type,
+        batch_interval=config.relay_batch_interval_seconds,
     )
     _stop_on_signals(runner.stop)
     runner.run()

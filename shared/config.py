@@ -66,7 +66,8 @@ class Config:
     consumer_max_attempts: int = 5
     consumer_retry_base_ms: int = 500
     relay_batch_size: int = 200
-    relay_poll_seconds: float = 0.5
+    # The relay starts at most one batch per interval (RELAY_BATCH_INTERVAL_SECONDS).
+    relay_batch_interval_seconds: float = 0.05
     log_level: str = "INFO"
     rate_limit_storage_url: str = "memory://"
     testing: bool = False
@@ -110,6 +111,9 @@ class Config:
                 env, "CONSUMER_RETRY_BASE_MS", cls.consumer_retry_base_ms
             ),
             relay_batch_size=env_number(env, "RELAY_BATCH_SIZE", cls.relay_batch_size),
+            relay_batch_interval_seconds=env_number(
+                env, "RELAY_BATCH_INTERVAL_SECONDS", cls.relay_batch_interval_seconds
+            ),
             log_level=env.get("LOG_LEVEL") or cls.log_level,
             rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL") or "memory://",
             testing=env_bool(env, "TODO_TESTING", False),

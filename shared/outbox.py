@@ -79,8 +79,14 @@ def add_message(
         "attempts": 0,
     }
     session.execute(outbox_model.__table__.insert(), values)
-    session.info.setdefault(_PENDING_NOTIFY, set()).add(notify_channel(outbox_model.__tablename__))
+    notify_after_commit(session, notify_channel(outbox_model.__tablename__))
     return outbox_model(**values)
+
+
+def notify_after_commit(session: Session, channel: str) -> None:
+    """On PostgreSQL, `NOTIFY channel` once this transaction has committed (see `_RelayWaker`:
+    never inside it); a rollback sends nothing. SQLite listeners poll instead."""
+    session.info.setdefault(_PENDING_NOTIFY, set()).add(channel)
 
 
 _PENDING_NOTIFY = "outbox_channels_to_notify"
@@ -173,7 +179,7 @@ os.register_at_fork(after_in_child=_forget_wakers_after_fork)
 
 @event.listens_for(Session, "after_commit")
 def _notify_relays(session: Session) -> None:
-    """Wake the relays once the transaction's outbox rows are committed."""
+    """Wake the relays (and other listeners) once the transaction's rows are committed."""
     channels = session.info.pop(_PENDING_NOTIFY, None)
     if not channels:
         return

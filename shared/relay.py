@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import pika
@@ -73,6 +74,7 @@ class OutboxRelay:
         listen_timeout: float = 1.0,
         queues: tuple[QueueSpec, ...] = QUEUES,
         queue_type: str = "classic",
+        batch_interval: float = 0.0,
     ):
         self.db = db
         self.outbox = outbox_model
@@ -82,6 +84,11 @@ class OutboxRelay:
         self.listen_timeout = listen_timeout
         self.queues = queues
         self.queue_type = queue_type
+        # At most one batch starts per interval: each batch costs a few milliseconds of CPU
+        # whatever its size, and under a steady stream of commits every NOTIFY would otherwise
+        # start a batch of one. After a quiet spell the first message still goes at once.
+        self.batch_interval = batch_interval
+        self._last_batch_at = float("-inf")
         # Types no queue subscribes to yet (notify.mail.sent, ...) are published for whoever
         # binds later; for the others, a return means the topology is broken.
         self.subscribed_types = {key for spec in queues for key in spec.routing_keys}
@@ -247,6 +254,7 @@ class OutboxRelay:
             )
             return
         self._batch = Batch(session, rows)
+        self._last_batch_at = time.monotonic()
         for row in rows:
             self._next_tag += 1
             self._batch.unconfirmed.add(self._next_tag)
@@ -302,7 +310,7 @@ class OutboxRelay:
         if self.stop_event.is_set():
             self._shutdown_if_idle()
         else:
-            self._schedule_pump(1.0 if batch.nacked else 0)
+            self._schedule_pump(1.0 if batch.nacked else self._until_next_batch())
 
     def _mark_published(self, batch: Batch) -> None:
         model = self.outbox
@@ -373,7 +381,10 @@ class OutboxRelay:
             self._unwatch_listener()
             self._close_listener()
         if self._batch is None:
-            self._schedule_pump(0)
+            self._schedule_pump(self._until_next_batch())
+
+    def _until_next_batch(self) -> float:
+        return max(0.0, self._last_batch_at + self.batch_interval - time.monotonic())
 
     def _unwatch_listener(self) -> None:
         if self._listener is not None and not self._listener.closed and self._connection:

@@ -28,13 +28,14 @@ from zoneinfo import ZoneInfo
 import segno
 from babel.dates import format_datetime, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notify import calendars
 from services.notify.models import OutgoingMail, ProgrammeSession
 from shared.config import Config
 from shared.db import utcnow
+from shared.outbox import notify_after_commit
 
 MAIL_KINDS = (
     "ticket_confirmed",
@@ -329,14 +330,5 @@ class Mailer:
             next_attempt_at=utcnow(),
         )
         session.add(mail)
-        wake_delivery_worker(session)
+        notify_after_commit(session, MAIL_READY_CHANNEL)
         return mail
-
-
-def wake_delivery_worker(session: Session) -> None:
-    """On PostgreSQL, tell a listening worker at commit that mail is waiting (once per
-    transaction; SQLite workers poll)."""
-    if session.get_bind().dialect.name != "postgresql" or session.info.get("mail_ready_sent"):
-        return
-    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": MAIL_READY_CHANNEL})
-    session.info["mail_ready_sent"] = True
