@@ -7,7 +7,7 @@ writes the figures as JSON under bench/results/. With --profile, py-spy samples 
 workers during the run and the hottest functions are printed.
 
     .venv/bin/python -m bench.registration_rush [--connections 256] [--seconds 20]
-        [--capacity 5000] [--workers 3] [--threads 16] [--profile]
+        [--capacity 5000] [--workers 2] [--threads 8] [--profile]
 
 Needs wrk (`apt-get install -y wrk`) and, for --profile, py-spy (`pip install py-spy`).
 """
@@ -425,8 +425,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--capacity", type=int, default=5000)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--keep-database", action="store_true")
