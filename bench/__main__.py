@@ -157,7 +157,8 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str]]:
             rows.append(
                 (
                     f"calendar.ics {status}",
-                    f"{figures['requests_per_second']:.0f} req/s, p99 {figures['latency_p99']}",
+                    f"{figures['requests_per_s']:.0f} req/s, p99 {figures['p99_ms']} ms, "
+                    f"{figures['non_2xx_3xx'] + figures['socket_errors']} errors",
                     target,
                 )
             )

@@ -9,18 +9,14 @@ Needs `wrk` (apt-get install -y wrk).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from bench.common import free_port, require_wrk, run_wrk, write_result
 from services.notify.handlers import build_handlers
 from services.notify.models import ProcessedMessage
 from services.notify.settings import NotifySettings
@@ -28,8 +24,6 @@ from shared.config import Config
 from shared.consumer import handle_once
 from shared.messages import build_envelope, parse_envelope
 from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def programme(sessions: int) -> dict:
@@ -64,32 +58,9 @@ def programme(sessions: int) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
-        "latency_p50": re.search(r"50%\s+(\S+)", out)[1],
-        "latency_p99": re.search(r"99%\s+(\S+)", out)[1],
-        "errors": int(non_2xx[1]) if non_2xx else 0,
-        "socket_errors": "Socket errors" in out,
-    }
-
-
 def measure(seconds: int, connections: int, sessions: int) -> dict:
     """Serve a programme feed of `sessions` and measure 200 and 304 answers."""
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install -y wrk")
-
+    require_wrk()
     url = create_pg_database("b_feed")
     db = migrated_database("notify", url)
     port = free_port()
@@ -120,9 +91,9 @@ def measure(seconds: int, connections: int, sessions: int) -> dict:
             sys.exit("notify did not start")
         # Both gunicorn workers up and their caches warm before measuring.
         time.sleep(3)
-        wrk(feed_url, 2, connections, {})
-        ok = wrk(feed_url, seconds, connections, {})
-        not_modified = wrk(feed_url, seconds, connections, {"If-None-Match": etag})
+        run_wrk(feed_url, 2, connections)
+        ok = run_wrk(feed_url, seconds, connections)
+        not_modified = run_wrk(feed_url, seconds, connections, headers={"If-None-Match": etag})
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -152,13 +123,11 @@ def main() -> None:
     result = measure(args.seconds, args.connections, args.sessions)
     ok, not_modified, size = result["status_200"], result["status_304"], result["feed_bytes"]
     print(
-        f"programme feed ({size} bytes): {ok['requests_per_second']:.0f} req/s with 200 "
-        f"(p99 {ok['latency_p99']}), {not_modified['requests_per_second']:.0f} req/s with 304 "
-        f"(p99 {not_modified['latency_p99']}); load average {result['load_average_1m']:.1f}"
+        f"programme feed ({size} bytes): {ok['requests_per_s']:.0f} req/s with 200 "
+        f"(p99 {ok['p99_ms']} ms), {not_modified['requests_per_s']:.0f} req/s with 304 "
+        f"(p99 {not_modified['p99_ms']} ms); load average {result['load_average_1m']:.1f}"
     )
-    RESULTS.mkdir(exist_ok=True)
-    name = f"notify_feed-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {write_result('notify_feed', result)}")
 
 
 if __name__ == "__main__":
