@@ -10,7 +10,7 @@ import click
 
 from services.schedule.draft import find_event
 from services.schedule.errors import NothingChanged, ProgrammeError
-from services.schedule.importer import import_programme, read_programme_file
+from services.schedule.importer import import_programme, move_programme, read_programme_file
 from services.schedule.programme_format import document_from_release
 from services.schedule.releases import find_release, latest_release, publish_release
 from shared.config import Config
@@ -43,16 +43,26 @@ def _fail(error: ProgrammeError) -> click.ClickException:
 @click.command("import-programme")
 @click.argument("event")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--first-day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="move the programme so that it starts on this day (YYYY-MM-DD), same local times",
+)
 @click.pass_obj
-def import_programme_command(config: Config, event: str, file: Path) -> None:
+def import_programme_command(config: Config, event: str, file: Path, first_day) -> None:
     """Import FILE (our JSON, or a frab schedule.xml / schedule.json) into EVENT's draft.
 
     Sessions are matched by guid; those no longer in the file are cancelled. The event is
     created from the file if it does not exist. Publish with `todo publish EVENT`.
+    `--first-day` tries out a past programme, e.g. the bundled one:
+    `todo import-programme demo services/schedule/data/todo2024.json --first-day 2026-12-07`.
     """
     db = _database(config)
     try:
         document = read_programme_file(file.read_bytes(), file.name)
+        if first_day is not None:
+            document = move_programme(document, first_day.date())
         with db.transaction() as session:
             summary = import_programme(session, document, event)
     except ProgrammeError as error:

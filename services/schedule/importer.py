@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -230,3 +232,25 @@ def read_programme_file(content: bytes, filename: str) -> dict[str, Any]:
         return parse_frab(content, filename)
     except FrabFormatError as exc:
         raise InvalidProgramme({"file": [str(exc)]}) from exc
+
+
+def move_programme(document: dict[str, Any], first_day: date) -> dict[str, Any]:
+    """The same programme on other days, `first_day` being its first: every session keeps its
+    weekday offset and its local wall-clock time (13:00 stays 13:00 across a change of daylight
+    saving time). For trying a past programme out, e.g. registering for it."""
+    event = document["event"]
+    zone = ZoneInfo(event["timezone"])
+    days = first_day - event["starts_on"]
+
+    def moved(moment: datetime) -> datetime:
+        local = moment.astimezone(zone)
+        return datetime.combine(local.date() + days, local.time(), zone)
+
+    return {
+        **document,
+        "event": {**event, "starts_on": first_day, "ends_on": event["ends_on"] + days},
+        "sessions": [
+            {**s, "starts_at": moved(s["starts_at"]), "ends_at": moved(s["ends_at"])}
+            for s in document["sessions"]
+        ],
+    }

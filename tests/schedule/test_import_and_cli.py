@@ -198,3 +198,22 @@ def test_duplicate_guids_in_a_file_are_refused(schedule_db, document, import_doc
     with schedule_db.transaction() as session, pytest.raises(InvalidProgramme) as refused:
         import_document(session, document)
     assert "guid" in refused.value.errors["sessions"]["4"]
+
+
+def test_a_past_programme_moves_to_other_days_keeping_local_times(run_todo, schedule_db):
+    # The bundled week (29 April 2024, summer time) on the Monday 7 December 2026 (winter time).
+    result = run_todo(
+        "import-programme", "demo", str(BUNDLED_PROGRAMME), "--first-day", "2026-12-07"
+    )
+    assert result.exit_code == 0, result.output
+    assert run_todo("publish", "demo").exit_code == 0
+    original = json.loads(BUNDLED_PROGRAMME.read_text())
+    (moved,) = releases(schedule_db, "demo")
+    assert (moved["event"]["starts_on"], moved["event"]["ends_on"]) == ("2026-12-07", "2026-12-11")
+    first = min(original["sessions"], key=lambda s: s["starts_at"])
+    assert first["starts_at"].startswith("2024-04-29T13:00:00+02:00")
+    starts = {s["guid"]: s["starts_at"] for s in moved["sessions"]}
+    assert starts[first["guid"]] == "2026-12-07T13:00:00+01:00"
+    assert len(starts) == len(original["sessions"])
+    refused = run_todo("import-programme", "demo", str(BUNDLED_PROGRAMME), "--first-day", "soon")
+    assert refused.exit_code == 2 and "'soon'" in refused.output
