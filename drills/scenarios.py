@@ -34,6 +34,7 @@ from tests.support.bus import queue_depth
 # 300 s); short here so a drill sees the consequence.
 CAPACITY = 10_000
 RATE = 50
+DOUBLED = "{} mails doubled ({} attendees)"
 DRILL_ENV = {"MAIL_SENDING_TIMEOUT_SECONDS": "5", "MAIL_MAX_ATTEMPTS": "20"}
 
 
@@ -43,6 +44,8 @@ class DrillResult:
     counts: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Departures the platform documents as possible (a killed mail sender's mail in flight).
+    within_limits: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -50,7 +53,11 @@ class DrillResult:
 
     @property
     def verdict(self) -> str:
-        return "nothing lost, nothing doubled" if self.ok else "; ".join(self.problems)
+        if not self.ok:
+            return "; ".join(self.problems)
+        if self.within_limits:
+            return "nothing lost; " + "; ".join(self.within_limits)
+        return "nothing lost, nothing doubled"
 
 
 class RegistrationStream:
@@ -173,9 +180,7 @@ def tally_mails(
         result.counts["pipeline"] = platform.pipeline_state()
         result.notes.append(f"process logs in {platform.stack.log_dir}")
     if doubled:
-        result.problems.append(
-            f"{sum(n - 1 for n in doubled.values())} mails doubled ({len(doubled)} attendees)"
-        )
+        result.problems.append(DOUBLED.format(sum(n - 1 for n in doubled.values()), len(doubled)))
     if unexpected:
         result.problems.append(f"{len(unexpected)} mails for registrations that failed")
 
@@ -281,10 +286,17 @@ def worker_kills(
     if "notify-mail" in workers:
         result.notes.append(
             "a mail sender records each mail's outcome in its own commit right after the SMTP "
-            "server's answer: only a SIGKILL in the milliseconds between a 250 and that commit "
-            "sends that one mail again, once the sweeper's timeout has passed "
+            "server's answer: only a SIGKILL in the few milliseconds between a 250 and that "
+            "commit sends that one mail again, once the sweeper's timeout has passed "
             "(MAIL_SENDING_TIMEOUT_SECONDS, default 300 s; 5 s in the drill)"
         )
+        doubled = result.counts.get("mails_doubled", 0)
+        if 0 < doubled <= 1:
+            # The one killed sender's mail in flight: what the note above allows.
+            result.problems.remove(DOUBLED.format(doubled, doubled))
+            result.within_limits.append(
+                "1 mail doubled: the killed sender's mail in flight, as documented"
+            )
     return result
 
 
