@@ -61,7 +61,7 @@ def run_feed(quick: bool) -> dict:
 
 
 def run_mail(quick: bool) -> dict:
-    return registration_mail.measure([200, 50], 8 if quick else 20, 4 if quick else 10)
+    return registration_mail.measure([200, 25], 8 if quick else 20, 4 if quick else 10)
 
 
 def run_move(quick: bool) -> dict:

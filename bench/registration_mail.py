@@ -13,7 +13,7 @@ PostgreSQL databases, a private RabbitMQ vhost and an aiosmtpd server, publishes
    seconds; the peak resident memory (RSS summed over each service's processes) over the whole
    run is reported.
 
-    .venv/bin/python -m bench.registration_mail [--rates 200,50] [--seconds 20]
+    .venv/bin/python -m bench.registration_mail [--rates 200,25] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def measure(rates: list[float], seconds: float, read_seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="200,50", help="registrations/s, one run each")
+    parser.add_argument("--rates", default="200,25", help="registrations/s, one run each")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--read-seconds", type=float, default=10)
     args = parser.parse_args()
