@@ -26,6 +26,7 @@ from bench import (
     schedule_reads,
 )
 from bench.common import load_average, require_wrk, write_result
+from services.notify.settings import NotifySettings
 
 PARTS = ("rush", "reads", "feed", "mail", "move", "outbox", "commit", "sql")
 
@@ -65,7 +66,7 @@ def run_mail(quick: bool) -> dict:
 
 
 def run_move(quick: bool) -> dict:
-    return notify_move.measure(300 if quick else 1000, 0, 1)
+    return notify_move.measure(300 if quick else 1000, 0, NotifySettings().mail_processes)
 
 
 def run_outbox(quick: bool) -> dict:

@@ -1,12 +1,12 @@
 """A session with 1,000 attendees moves: time until all updated invitations are accepted by SMTP.
 
 The release goes through the real consumer path (`handle_once` with notify's handler) on
-PostgreSQL; the real mail worker (`MailWorker.run` in a thread, or `--workers N` `todo
-send-mail` processes, woken by LISTEN/NOTIFY) composes and delivers to an aiosmtpd server in
-this process. Measured: handler time (copy, SEQUENCE, 1,000 queued mails with their
+PostgreSQL; the real mail senders (`--workers N` `todo send-mail` processes, default as `make
+run` starts them, woken by LISTEN/NOTIFY) compose and deliver to an aiosmtpd server in this
+process. Measured: handler time (copy, SEQUENCE, 1,000 queued mails with their
 invitations, feeds) and time from the release to the 1,000th mail accepted.
 
-    .venv/bin/python -m bench.notify_move [--attendees 1000] [--rate-limit 0] [--workers 1]
+    .venv/bin/python -m bench.notify_move [--attendees 1000] [--rate-limit 0] [--workers 2]
 """
 
 from __future__ import annotations
@@ -26,14 +26,12 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlalchemy import delete
 
-from services.notify.delivery import MailWorker
 from services.notify.handlers import build_handlers
 from services.notify.models import OutgoingMail, ProcessedMessage
 from services.notify.settings import NotifySettings
 from shared.config import Config
 from shared.consumer import handle_once
 from shared.messages import build_envelope, parse_envelope
-from tests.support.bus import running
 from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
 
 RESULTS = Path(__file__).parent / "results"
@@ -97,17 +95,13 @@ class Counter:
 
 @contextlib.contextmanager
 def mail_workers(count: int, db, config: Config, settings: NotifySettings, rate_limit: float):
-    """One worker in a thread, or `count` `todo send-mail` processes, idle and listening."""
-    if count == 1:
-        with running(MailWorker(db, config, settings)):
-            time.sleep(1)
-            yield
-        return
+    """`count` `todo send-mail` processes, as `make run` starts them, idle and listening."""
     env = {
         **os.environ,
         "NOTIFY_DATABASE_URL": db.url,
         "SMTP_URL": config.smtp_url,
-        "MAIL_RATE_LIMIT": str(rate_limit / count),
+        "MAIL_RATE_LIMIT": str(rate_limit),
+        "NOTIFY_MAIL_PROCESSES": str(count),
     }
     processes = [
         subprocess.Popen(
@@ -197,7 +191,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attendees", type=int, default=1000)
     parser.add_argument("--rate-limit", type=float, default=NotifySettings.mail_rate_limit)
-    parser.add_argument("--workers", type=int, default=1, help="`todo send-mail` processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=NotifySettings().mail_processes,
+        help="`todo send-mail` processes",
+    )
     args = parser.parse_args()
     result = measure(args.attendees, args.rate_limit, args.workers)
     result["cpus"] = os.cpu_count()

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import psycopg
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from services.notify.mails import MAIL_READY_CHANNEL, Mailer, sender_address
@@ -290,6 +290,12 @@ class MailWorker:
         while True:
             try:
                 with self.db.transaction() as session:
+                    if not self.db.is_sqlite:
+                        # Not waiting for the disk flush: a sender otherwise spends most of
+                        # its time waiting for one per mail. Only a crash of PostgreSQL
+                        # itself within a fraction of a second can lose this record (never a
+                        # crash of this worker), and then the mail is sent again.
+                        session.execute(text("SET LOCAL synchronous_commit TO off"))
                     self.record(session, {mail_id: outcome}, composed, now)
                 return
             except DATABASE_UNAVAILABLE as exc:
