@@ -6,6 +6,7 @@ from services.registration.limits import limiter
 from services.registration.pages import pages
 from services.registration.settings import Links, RegistrationSettings
 from shared.config import Config
+from shared.ratelimit import init_limiter
 from shared.web import create_service_app, error_body
 
 
@@ -34,11 +35,7 @@ def create_app(config: Config | None = None, settings: RegistrationSettings | No
     )
     app.extensions["registration_settings"] = settings or RegistrationSettings.from_env()
     app.extensions["registration_links"] = Links.from_config(config)
-    app.config["RATELIMIT_STORAGE_URI"] = config.rate_limit_storage_url
-    # A failing limit store (Redis gone; the in-memory store's expiry timer is not thread-safe
-    # under load) must not turn a registration into a 500: the request goes through, logged.
-    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
-    limiter.init_app(app)
+    init_limiter(app, limiter, config)
     app.register_error_handler(DomainError, _domain_error)
     app.after_request(_allow_cross_origin_reads)
     return app

@@ -6,34 +6,9 @@ live in memory per process unless RATE_LIMIT_STORAGE_URL points at Redis.
 
 from __future__ import annotations
 
-import threading
-
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits.storage import MemoryStorage
-
-EXPIRY_SWEEP_SECONDS = 1.0
-
-
-class SweepingMemoryStorage(MemoryStorage):
-    """limits' in-memory storage, sweeping expired counters once a second instead of 100 times.
-
-    The original starts a new timer thread 10 ms after each hit and walks every counter: in a
-    rush, with a counter per email address, that is thousands of keys a hundred times a second
-    in every web process. A counter past its expiry is ignored on read anyway, so a slower
-    sweep only keeps dead counters in memory a little longer. Registered for `memory://`.
-    """
-
-    STORAGE_SCHEME = ["memory"]
-
-    # limits calls its private `__schedule_expiry` after every hit; this replaces it.
-    def _MemoryStorage__schedule_expiry(self) -> None:
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(EXPIRY_SWEEP_SECONDS, self._MemoryStorage__expire_events)
-            self.timer.daemon = True
-            self.timer.start()
-
 
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 

@@ -161,6 +161,7 @@ def _error_page_or_json(json_handler):
             404: _("Page not found"),
             403: _("Access denied"),
             405: _("Not allowed"),
+            429: _("Too many attempts"),
         }
         return render_message_page(
             status, titles.get(status, _("Something went wrong")), error.description or ""

@@ -171,6 +171,20 @@ def test_organiser_pages_send_a_stranger_to_the_login(client, published_event):
     assert client.post(f"/{published_event}/organiser/publish").status_code == 400  # no CSRF
 
 
+def test_password_guessing_from_one_address_is_slowed_down(client, organiser):
+    page = client.get("/login")
+    guess = {"name": organiser, "password": "guess", "csrf_token": csrf_token(page)}
+    answers = [client.post("/login", data=guess).status_code for _ in range(11)]
+    assert answers == [401] * 10 + [429]
+    refused = client.post(
+        "/login", data={**guess, "password": PASSWORD}, headers={"Accept": "text/html"}
+    )
+    assert refused.status_code == 429
+    assert "Zu viele Anmeldeversuche" in text_of(refused)
+    assert "Retry-After" in refused.headers
+    assert client.get("/login").status_code == 200
+
+
 def test_login_with_the_right_password_and_logout(client, organiser, published_event):
     page = client.get(f"/login?next=/{published_event}/organiser/")
     wrong = client.post(

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext
 
 from services.schedule import draft
 from services.schedule.errors import NothingChanged, ProgrammeError
+from services.schedule.limits import login_attempts
 from services.schedule.live import announce_delay, live_overview, set_live_status
 from services.schedule.models import Event, OrganiserAccount
 from services.schedule.pages import pages
@@ -67,6 +68,7 @@ def load_event(slug: str) -> Event:
 
 
 @pages.route("/login", methods=["GET", "POST"])
+@login_attempts
 def login():
     next_url = safe_next_url(request.values.get("next"), url_for(".events"))
     if request.method == "POST":

@@ -5,7 +5,7 @@ import time
 
 from limits.storage import storage_from_string
 
-from services.registration import limits
+from shared import ratelimit as limits
 
 
 def test_memory_uri_gives_the_sweeping_storage_which_counts_and_expires(monkeypatch):
