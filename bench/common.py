@@ -298,3 +298,15 @@ class SmtpSink:
     def messages_to(self, recipient: str) -> list[bytes]:
         with self.lock:
             return [raw for _, r, raw in self.accepted if r == recipient.lower()]
+
+
+def database_backend_pids(engine, databases: list[str]) -> list[int]:
+    """PostgreSQL's server processes working for these databases (other than the one asking)."""
+    with engine.connect() as connection:
+        return list(
+            connection.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%(names)s) "
+                "AND pid <> pg_backend_pid()",
+                {"names": databases},
+            ).scalars()
+        )

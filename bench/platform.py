@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.common import SmtpSink
+from bench.common import SmtpSink, database_backend_pids
 from services.notify.settings import NotifySettings
 from tests.support.infra import (
     create_pg_database,
@@ -192,23 +192,14 @@ class Platform:
 
     def database_backend_pids(self) -> list[int]:
         """PostgreSQL's server processes working for the platform's three databases."""
-        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
 
         from shared.db import Database
 
-        names = [url.rsplit("/", 1)[1].split("?")[0] for url in self.databases.values()]
         db = Database(self.databases["registration"], pool_size=1)
         try:
-            with db.engine.connect() as connection:
-                return list(
-                    connection.execute(
-                        text(
-                            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(:names) "
-                            "AND pid <> pg_backend_pid()"
-                        ),
-                        {"names": names},
-                    ).scalars()
-                )
+            names = [make_url(url).database for url in self.databases.values()]
+            return database_backend_pids(db.engine, names)
         finally:
             db.dispose()
 

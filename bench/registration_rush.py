@@ -29,7 +29,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import WRK_REPORT_LUA, cpu_seconds, cpu_since, free_port
+from bench.common import (
+    WRK_REPORT_LUA,
+    cpu_seconds,
+    cpu_since,
+    database_backend_pids,
+    free_port,
+    tree_pids,
+)
 from services.registration.models import Seat, Ticket
 from services.registration.models.ticket import SEATED
 from services.registration.programme import apply_release
@@ -114,23 +121,6 @@ def stop_server(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
-
-
-def server_pids(master_pid: int) -> list[int]:
-    out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True
-    )
-    return [master_pid, *(int(p) for p in out.stdout.split())]
-
-
-def database_backend_pids(db) -> list[int]:
-    with db.engine.connect() as connection:
-        return list(
-            connection.exec_driver_sql(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            ).scalars()
-        )
 
 
 def stored_counts(db, capacity: int) -> dict:
@@ -332,8 +322,8 @@ def run(args) -> dict:
         # CPU per registration of the web workers and of their PostgreSQL backends tells what
         # an idle machine could do, whatever else shares the cores during the run.
         load_before = os.getloadavg()[0]
-        web_before = cpu_seconds(server_pids(server.pid))
-        db_before = cpu_seconds(database_backend_pids(db))
+        web_before = cpu_seconds(tree_pids([server.pid]))
+        db_before = cpu_seconds(database_backend_pids(db.engine, [db.engine.url.database]))
         started = time.monotonic()
         wrk = subprocess.run(
             [
@@ -363,8 +353,8 @@ def run(args) -> dict:
         if match is None:
             raise RuntimeError(f"wrk gave no result:\n{wrk.stdout}\n{wrk.stderr}")
         figures = json.loads(match.group(1))
-        web_cpu = cpu_since(web_before, server_pids(server.pid))
-        db_cpu = cpu_since(db_before, database_backend_pids(db))
+        web_cpu = cpu_since(web_before, tree_pids([server.pid]))
+        db_cpu = cpu_since(db_before, database_backend_pids(db.engine, [db.engine.url.database]))
         # Requests wrk gave up on may still be running: let gunicorn finish them first.
         stop_server(server)
         counts = stored_counts(db, args.capacity)

@@ -6,11 +6,12 @@ Screenshots go to `artifacts/screenshots/` (git-ignored); look at them after a r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
-import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -132,21 +133,23 @@ class PlatformStack(Stack):
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return json.load(response)
-        except urllib.error.HTTPError:
+        except OSError:
             return None
 
 
-@pytest.fixture
-def stack(make_database, amqp_url, tmp_path):
-    """The platform with the browser-week programme published and an organiser account."""
+@contextlib.contextmanager
+def running_platform(
+    make_database, amqp_url, tmp_path: Path, programme: dict, **env: str
+) -> Iterator[PlatformStack]:
+    """The platform with `programme` published and an organiser account."""
     _require_chromium()
     databases = {s: make_database(s).url for s in ("schedule", "registration", "notify")}
-    platform = PlatformStack(databases, amqp_url, tmp_path / "var")
+    platform = PlatformStack(databases, amqp_url, tmp_path / "var", **env)
     try:
         platform.start()
-        programme = tmp_path / "browserweek.json"
-        programme.write_text(json.dumps(PROGRAMME))
-        platform.todo("import-programme", EVENT, str(programme))
+        path = tmp_path / "programme.json"
+        path.write_text(json.dumps(programme))
+        platform.todo("import-programme", EVENT, str(path))
         platform.todo("publish", EVENT)
         platform.todo_with_input(
             ORGANISER[1] + "\n", "create-organiser", "--password-stdin", ORGANISER[0]
@@ -157,6 +160,21 @@ def stack(make_database, amqp_url, tmp_path):
         raise
     finally:
         platform.stop()
+
+
+@pytest.fixture
+def stack(make_database, amqp_url, tmp_path):
+    """The platform with the browser-week programme published and an organiser account."""
+    with running_platform(make_database, amqp_url, tmp_path, PROGRAMME) as platform:
+        yield platform
+
+
+def sign_in(page, schedule_url: str) -> None:
+    """Sign the browser in as the organiser, on the German login page."""
+    page.goto(f"{schedule_url}/login?lang=de")
+    page.get_by_label("Name").fill(ORGANISER[0])
+    page.get_by_label("Passwort").fill(ORGANISER[1])
+    page.get_by_role("button", name="Anmelden").click()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.conftest import EVENT, MAIN_STAGE, ORGANISER, PHONE
+from tests.pages.conftest import EVENT, MAIN_STAGE, PHONE, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,10 +40,7 @@ def test_attendee_and_organiser_pages_have_no_serious_violations(stack, new_page
         page.goto(url)
         problems[name] = serious_violations(page)
 
-    page.goto(f"{schedule}/login?lang=de")
-    page.get_by_label("Name").fill(ORGANISER[0])
-    page.get_by_label("Passwort").fill(ORGANISER[1])
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, schedule)
     for name, path in {
         "dashboard": "/organiser/",
         "session form": f"/organiser/sessions/{ids['care']}",

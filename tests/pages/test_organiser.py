@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.pages.conftest import DESKTOP, EVENT, ORGANISER, PHONE, screenshot
+from tests.pages.conftest import DESKTOP, EVENT, ORGANISER, PHONE, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,10 +47,7 @@ def test_organiser_moves_a_session_and_publishes(stack, new_page):
 
 def test_organiser_signs_in_once_for_every_service(stack, new_page):
     page = new_page()
-    page.goto(f"{stack.url('schedule')}/login")
-    page.get_by_label("Name").fill(ORGANISER[0])
-    page.get_by_label("Passwort").fill(ORGANISER[1])
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, stack.url("schedule"))
     cookies = {c["name"]: c for c in page.context.cookies(stack.url("registration"))}
     # Browsers send a host's cookies to all its ports: registration gets the same login.
     assert "todo_session" in cookies

@@ -26,12 +26,11 @@ from playwright.sync_api import expect
 from tests.pages.conftest import (
     DESKTOP,
     EVENT,
-    ORGANISER,
     PHONE,
     PROGRAMME,
-    PlatformStack,
-    _require_chromium,
+    running_platform,
     screenshot,
+    sign_in,
 )
 from tests.pages.test_accessibility import serious_violations
 from tests.support.infra import wait_until
@@ -121,44 +120,21 @@ def mailbox():
 def mail_stack(make_database, amqp_url, tmp_path, mailbox):
     """The platform with SMTP_URL pointing at `mailbox`, the browser-week programme published
     (two sessions with few seats) and an organiser account."""
-    _require_chromium()
     programme = copy.deepcopy(PROGRAMME)
     for info in programme["sessions"]:
         if info["guid"] in CAPACITIES:
             info["registration"] = {"mode": "required", "capacity": CAPACITIES[info["guid"]]}
-    databases = {s: make_database(s).url for s in ("schedule", "registration", "notify")}
-    platform = PlatformStack(databases, amqp_url, tmp_path / "var", SMTP_URL=mailbox.url)
-    try:
-        platform.start()
-        path = tmp_path / "programme.json"
-        path.write_text(json.dumps(programme))
-        platform.todo("import-programme", EVENT, str(path))
-        platform.todo("publish", EVENT)
-        platform.todo_with_input(
-            ORGANISER[1] + "\n", "create-organiser", "--password-stdin", ORGANISER[0]
-        )
+    with running_platform(
+        make_database, amqp_url, tmp_path, programme, SMTP_URL=mailbox.url
+    ) as platform:
         # Registration learns the programme from the release message.
-        ids = platform.session_ids()
+        care = platform.session_ids()["care"]
         wait_until(
-            lambda: _availability(platform, ids["care"]) is not None,
+            lambda: platform.availability(care) is not None,
             timeout=30,
             message="registration has the programme",
         )
         yield platform
-    except BaseException:
-        print(platform.logs())
-        raise
-    finally:
-        platform.stop()
-
-
-def _availability(stack, session_id: int) -> dict | None:
-    url = f"{stack.url('registration')}/api/v1/events/{EVENT}/sessions/{session_id}/availability"
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return json.load(response)
-    except OSError:
-        return None
 
 
 def fill_registration(page, name: str, email: str) -> None:
@@ -241,7 +217,7 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
 
     promoted = mailbox.wait_for("carla@example.org", "Ein Platz ist frei geworden: Eröffnung")
     assert "Carla" in plain_text(promoted)
-    assert _availability(stack, ids["opening"]) == {
+    assert stack.availability(ids["opening"]) == {
         "capacity": 2,
         "confirmed": 2,
         "waitlisted": 0,
@@ -265,10 +241,7 @@ def test_a_moved_session_sends_an_updated_invitation_and_tickets_check_in(
     assert before.decoded("dtstart").astimezone(BERLIN).strftime("%H:%M") == "16:00"
 
     schedule = stack.url("schedule")
-    page.goto(f"{schedule}/login?lang=de")
-    page.get_by_label("Name").fill(ORGANISER[0])
-    page.get_by_label("Passwort").fill(ORGANISER[1])
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, schedule)
     page.goto(f"{schedule}/{EVENT}/organiser/sessions/{ids['care']}")
     page.get_by_label("Beginn").fill("17:30")
     page.get_by_label("Ende").fill("18:30")
@@ -324,10 +297,7 @@ def test_registration_and_manage_pages_have_no_serious_violations(mail_stack, ne
     page.get_by_role("link", name="Meine Daten löschen und alle Plätze freigeben").click()
     problems["erase confirm"] = serious_violations(page)
 
-    page.goto(f"{stack.url('schedule')}/login?lang=de")
-    page.get_by_label("Name").fill(ORGANISER[0])
-    page.get_by_label("Passwort").fill(ORGANISER[1])
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, stack.url("schedule"))
     for name, path in {
         "organiser dashboard": "/organiser/registrations",
         "attendee list": f"/organiser/registrations/sessions/{ids['opening']}",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from services.registration.booking import register
-from services.registration.models import ApiToken, ProcessedMessage
+from services.registration.models import ApiToken, Attendee, ProcessedMessage, Ticket
 from services.registration.programme import release_handler
 from services.registration.settings import Links, RegistrationSettings
 from shared.auth import new_token, store_token
@@ -68,6 +69,18 @@ def release(number: int, sessions: list[dict], event: str = EVENT) -> dict:
         "release": {"number": number, "published_at": datetime.now(UTC).isoformat()},
         "sessions": sessions,
     }
+
+
+def ticket_of(db, email: str, session_id: int) -> Ticket:
+    """The ticket of the attendee with `email` for the session, detached."""
+    with db.transaction() as session:
+        ticket = session.scalars(
+            select(Ticket)
+            .join(Attendee)
+            .where(Attendee.email == email, Ticket.session_id == session_id)
+        ).one()
+        session.expunge(ticket)
+        return ticket
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 
 from services.registration.checkin import check_in
 from services.registration.manage import cancel_ticket
-from services.registration.models import Attendee, Event, OutboxMessage, Seat, Ticket
+from services.registration.models import Event, OutboxMessage, Seat, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
 from services.registration.reports import availability
 from services.registration.seats import fill_free_seats
 from services.registration.settings import RegistrationSettings
 from services.registration.sweeper import release_no_shows, sweep
 from shared.db import utcnow
-from tests.registration.conftest import EVENT, UNTHROTTLED, session_info
+from tests.registration.conftest import EVENT, UNTHROTTLED, session_info, ticket_of
 
 BACKENDS = ["postgresql", "sqlite"]
 AFTER_15_MINUTES = UNTHROTTLED.with_overrides(release_no_shows_after_minutes=15)
@@ -27,17 +27,6 @@ AFTER_15_MINUTES = UNTHROTTLED.with_overrides(release_no_shows_after_minutes=15)
 @pytest.fixture
 def settings() -> RegistrationSettings:
     return AFTER_15_MINUTES
-
-
-def ticket_of(db, email: str, session_id: int) -> Ticket:
-    with db.transaction() as session:
-        ticket = session.scalars(
-            select(Ticket)
-            .join(Attendee)
-            .where(Attendee.email == email, Ticket.session_id == session_id)
-        ).one()
-        session.expunge(ticket)
-        return ticket
 
 
 def messages(db) -> list[tuple[str, dict]]:

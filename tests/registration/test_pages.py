@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.settings import RegistrationSettings
-from tests.registration.conftest import DAY, EVENT, session_info
+from tests.registration.conftest import DAY, EVENT, session_info, ticket_of
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -221,17 +221,6 @@ def booked(programme, register_one, make_app):
     a = register_one(programme, "a@example.org", [1, 2])
     register_one(programme, "b@example.org", [2], locale="en")
     return programme, make_app(programme).test_client(), a.attendee.manage_token
-
-
-def ticket_of(db, email: str, session_id: int) -> Ticket:
-    with db.transaction() as session:
-        ticket = session.scalar(
-            select(Ticket)
-            .join(Attendee)
-            .where(Attendee.email == email, Ticket.session_id == session_id)
-        )
-        session.expunge(ticket)
-        return ticket
 
 
 def test_manage_page_shows_tickets_with_qr_codes_and_the_feed(booked):

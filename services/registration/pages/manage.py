@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import wraps
 
 import segno
 from flask import Response, flash, json, redirect, render_template, request, url_for
@@ -45,6 +46,20 @@ def _invalid_link():
     return render_message_page(404, _("Link not valid"), _("This link is invalid or has expired."))
 
 
+def _with_attendee(view):
+    """The view gets the attendee whose link this is; an invalid link gets the "link not valid"
+    page instead."""
+
+    @wraps(view)
+    def with_attendee(event: str, token: str, **kwargs):
+        attendee = _attendee(event, token)
+        if attendee is None:
+            return _invalid_link()
+        return view(attendee, event, token, **kwargs)
+
+    return with_attendee
+
+
 def _lang_args() -> dict:
     lang = request.args.get("lang")
     return {"lang": lang} if lang in LOCALES else {}
@@ -82,10 +97,8 @@ def _owned_ticket(attendee: Attendee, ticket_id: int) -> Ticket | None:
 
 
 @pages.get("/<event>/manage/<token>")
-def manage_page(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def manage_page(attendee: Attendee, event: str, token: str):
     return _booking_page(attendee)
 
 
@@ -123,9 +136,9 @@ def _confirm_step(attendee: Attendee, *, question: str, detail: str, action: str
 
 
 @pages.get("/<event>/manage/<token>/tickets/<int:ticket_id>/cancel")
-def cancel_ticket_confirm(event: str, token: str, ticket_id: int):
-    attendee = _attendee(event, token)
-    ticket = _owned_ticket(attendee, ticket_id) if attendee is not None else None
+@_with_attendee
+def cancel_ticket_confirm(attendee: Attendee, event: str, token: str, ticket_id: int):
+    ticket = _owned_ticket(attendee, ticket_id)
     if ticket is None or ticket.status == CANCELLED:
         return _invalid_link()
     with attendee_language(attendee):
@@ -143,9 +156,9 @@ def cancel_ticket_confirm(event: str, token: str, ticket_id: int):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/tickets/<int:ticket_id>/cancel")
-def cancel_ticket_page(event: str, token: str, ticket_id: int):
-    attendee = _attendee(event, token)
-    ticket = _owned_ticket(attendee, ticket_id) if attendee is not None else None
+@_with_attendee
+def cancel_ticket_page(attendee: Attendee, event: str, token: str, ticket_id: int):
+    ticket = _owned_ticket(attendee, ticket_id)
     if ticket is None:
         return _invalid_link()
     manage.cancel_attendee_ticket(db_session(), attendee, ticket_id, links(), settings())
@@ -156,10 +169,8 @@ def cancel_ticket_page(event: str, token: str, ticket_id: int):
 
 
 @pages.get("/<event>/manage/<token>/cancel")
-def cancel_all_confirm(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def cancel_all_confirm(attendee: Attendee, event: str, token: str):
     with attendee_language(attendee):
         return _confirm_step(
             attendee,
@@ -172,10 +183,8 @@ def cancel_all_confirm(event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/cancel")
-def cancel_all_page(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def cancel_all_page(attendee: Attendee, event: str, token: str):
     cancelled = manage.cancel_all(db_session(), attendee, links(), settings())
     if cancelled:
         with attendee_language(attendee):
@@ -185,10 +194,8 @@ def cancel_all_page(event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/locale")
-def locale_page(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def locale_page(attendee: Attendee, event: str, token: str):
     locale = request.form.get("locale", "")
     if locale in LOCALES:
         manage.set_locale(db_session(), attendee, locale, links())
@@ -197,10 +204,8 @@ def locale_page(event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/feed-token")
-def feed_token_page(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def feed_token_page(attendee: Attendee, event: str, token: str):
     manage.revoke_feed_token(db_session(), attendee, links())
     with attendee_language(attendee):
         flash(_("Your calendar feed has a new link; the old one stops working."), "success")
@@ -208,10 +213,8 @@ def feed_token_page(event: str, token: str):
 
 
 @pages.get("/<event>/manage/<token>/data.json")
-def data_page(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def data_page(attendee: Attendee, event: str, token: str):
     data = manage.personal_data(db_session(), attendee, links())
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
@@ -221,10 +224,8 @@ def data_page(event: str, token: str):
 
 
 @pages.get("/<event>/manage/<token>/erase")
-def erase_confirm(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def erase_confirm(attendee: Attendee, event: str, token: str):
     with attendee_language(attendee):
         return _confirm_step(
             attendee,
@@ -240,10 +241,8 @@ def erase_confirm(event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/erase")
-def erase_page(event: str, token: str):
-    attendee = _attendee(event, token)
-    if attendee is None:
-        return _invalid_link()
+@_with_attendee
+def erase_page(attendee: Attendee, event: str, token: str):
     with attendee_language(attendee):
         manage.erase(db_session(), attendee, links(), settings())
         return render_message_page(
