@@ -9,6 +9,7 @@ their own connections after forking.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -31,6 +32,11 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# `__table_args__` of every table whose ids other services copy (or that reach attendees): SQLite
+# hands out max(id) + 1 and so gives a deleted row's id to the next row, which the copies then
+# take for the old one; with AUTOINCREMENT it never goes back, as PostgreSQL's sequences.
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
 
 # The database is unreachable or went away mid-transaction: wait and try again, it is no bug.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -88,12 +94,26 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Attendees' names and addresses live in these files: create the directory owner-only
+    (0700) and the file owner-only (0600) before SQLite would create it world-readable under the
+    usual umask (a stricter umask still applies). A file from before loses group and other
+    access; its -wal and -shm files too, which SQLite creates with the database's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            mode = existing.stat().st_mode & 0o777
+            if mode & 0o077:
+                existing.chmod(mode & 0o700)
+
+
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = _normalise_url(url)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(database))
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

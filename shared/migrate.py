@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine
 
@@ -32,13 +32,51 @@ def run_migrations(context) -> None:
     """The body of every service's `migrations/env.py`."""
     config = context.config
     engine: Engine = config.attributes["engine"]
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=config.attributes["metadata"],
-            render_as_batch=engine.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        if sqlite:
+            # Batch migrations rebuild a table (copy, drop, rename); with foreign keys on, the
+            # drop would delete the rows of other tables that refer to it (ON DELETE CASCADE).
+            # The pragma only takes effect outside a transaction: on the driver's connection.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=config.attributes["metadata"],
+                render_as_batch=sqlite,
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def never_reuse_ids(*tables: str) -> None:
+    """In a migration: give `tables` ids that are never handed out again after a delete.
+
+    SQLite needs AUTOINCREMENT, which only CREATE TABLE can declare, so each table is rebuilt
+    (the copy keeps every row, and the new sequence starts after the highest id). PostgreSQL's
+    sequences never go back already."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for table in tables:
+        with op.batch_alter_table(
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ):
+            pass
+
+
+def allow_reused_ids(*tables: str) -> None:
+    """The downgrade of `never_reuse_ids`."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for table in tables:
+        with op.batch_alter_table(table, recreate="always"):
+            pass

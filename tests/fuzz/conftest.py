@@ -38,9 +38,8 @@ def seed_registration(db) -> None:
     load_programme(db, 40)
 
 
-def seed_notify(db, config) -> None:
-    from bench.notify_feed import programme
-    from bench.notify_move import ticket
+def deliver_to_notify(db, config, queue_name: str, type_name: str, data: dict) -> None:
+    """Hand one message to notify's handler for it, as its consumer would."""
     from services.notify.handlers import build_handlers
     from services.notify.models import ProcessedMessage
     from services.notify.settings import NotifySettings
@@ -48,13 +47,17 @@ def seed_notify(db, config) -> None:
     from shared.messages import build_envelope, parse_envelope
 
     handlers = build_handlers(config, NotifySettings())
-    for queue_name, type_name, data in (
-        ("notify.programme", "schedule.release.published", programme(6)),
-        ("notify.tickets", "registration.ticket.confirmed", ticket(1)),
-    ):
-        spec = next(s for s in handlers if s.name == queue_name)
-        envelope = parse_envelope(build_envelope(type_name, data, None).to_json())
-        handle_once(db, ProcessedMessage, spec.name, envelope, handlers[spec][type_name])
+    spec = next(s for s in handlers if s.name == queue_name)
+    envelope = parse_envelope(build_envelope(type_name, data, None).to_json())
+    handle_once(db, ProcessedMessage, spec.name, envelope, handlers[spec][type_name])
+
+
+def seed_notify(db, config) -> None:
+    from bench.notify_feed import programme
+    from bench.notify_move import ticket
+
+    deliver_to_notify(db, config, "notify.programme", "schedule.release.published", programme(6))
+    deliver_to_notify(db, config, "notify.tickets", "registration.ticket.confirmed", ticket(1))
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notify.models.base import Base
-from shared.db import UTCDateTime, utcnow
+from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
 MAIL_STATES = ("queued", "sending", "retrying", "sent", "failed")
 
@@ -55,4 +55,5 @@ class OutgoingMail(Base):
             postgresql_where=text("state = 'sending'"),
             sqlite_where=text("state = 'sending'"),
         ),
+        IDS_NEVER_REUSED,
     )

@@ -7,14 +7,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.registration.models.base import Base
 from services.registration.models.event import Event
-from shared.db import UTCDateTime, utcnow
+from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
 
 class Attendee(Base):
     """A person registered for sessions of one event, identified by their normalised email."""
 
     __tablename__ = "attendees"
-    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    __table_args__ = (UniqueConstraint("event_id", "email"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from services.registration.models.attendee import Attendee
 from services.registration.models.base import Base
 from services.registration.models.programme_session import ProgrammeSession
-from shared.db import UTCDateTime, utcnow
+from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
 CONFIRMED = "confirmed"
 WAITLISTED = "waitlisted"
@@ -39,6 +39,7 @@ class Ticket(Base):
             postgresql_where=text("status = 'held'"),
             sqlite_where=text("status = 'held'"),
         ),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

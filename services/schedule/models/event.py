@@ -8,11 +8,12 @@ from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.schedule.models.base import Base
-from shared.db import UTCDateTime, utcnow
+from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
 
 class Event(Base):
     __tablename__ = "events"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True)

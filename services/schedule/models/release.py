@@ -16,12 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.schedule.models.base import Base
 from services.schedule.models.event import Event
-from shared.db import UTCDateTime
+from shared.db import IDS_NEVER_REUSED, UTCDateTime
 
 
 class Release(Base):
     __tablename__ = "releases"
-    __table_args__ = (UniqueConstraint("event_id", "number"),)
+    __table_args__ = (UniqueConstraint("event_id", "number"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)

@@ -24,7 +24,7 @@ from services.schedule.models.base import Base
 from services.schedule.models.speaker import Speaker
 from services.schedule.models.stage import Stage
 from services.schedule.models.track import Track
-from shared.db import UTCDateTime
+from shared.db import IDS_NEVER_REUSED, UTCDateTime
 
 session_tracks = Table(
     "session_tracks",
@@ -51,7 +51,7 @@ class SessionSpeaker(Base):
 
 class ProgrammeSession(Base):
     __tablename__ = "sessions"
-    __table_args__ = (UniqueConstraint("event_id", "guid"),)
+    __table_args__ = (UniqueConstraint("event_id", "guid"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)

@@ -6,11 +6,12 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.schedule.models.base import Base
+from shared.db import IDS_NEVER_REUSED
 
 
 class Stage(Base):
     __tablename__ = "stages"
-    __table_args__ = (UniqueConstraint("event_id", "guid"),)
+    __table_args__ = (UniqueConstraint("event_id", "guid"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
