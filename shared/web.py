@@ -22,6 +22,7 @@ from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnav
 from shared.broker import broker_reachable
 from shared.config import Config
 from shared.db import DATABASE_UNAVAILABLE, Database
+from shared.fields import IdConverter
 from shared.logging import correlation_id, new_correlation_id
 from shared.pages import init_pages
 
@@ -175,10 +176,10 @@ def readyz():
 def _unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return http_error_response(error)
-    if isinstance(error, DataError):
-        # Input the database cannot store (NUL characters, out-of-range numbers) that no
-        # schema caught: the client's mistake, and nothing was written.
-        log.info("database refused a value: %s", error.orig)
+    if isinstance(error, (DataError, UnicodeEncodeError)):
+        # Input the database cannot store (NUL characters, lone surrogates, out-of-range
+        # numbers) that no schema caught: the client's mistake, and nothing was written.
+        log.info("database refused a value: %s", getattr(error, "orig", error))
         return http_error_response(BadRequest(NUL_MESSAGE))
     if isinstance(error, (*DATABASE_UNAVAILABLE, PoolTimeoutError)):
         log.error("database unavailable: %s", error)
@@ -199,6 +200,8 @@ def create_service_app(
 ) -> Flask:
     """The Flask app of one service with its API blueprints (flask-smorest) and pages."""
     app = ServiceFlask(f"services.{name}", root_path=None)
+    # Before any blueprint adds its rules: every `<int:...>` is an id the database can hold.
+    app.url_map.converters["int"] = IdConverter
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_content_length,

@@ -6,6 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.registration.settings import MAX_NO_SHOW_MINUTES
+from shared.fields import Id, Text
 
 LOCALE = validate.OneOf(("de", "en"))
 # Enough for every real name and a whole day's programme; more is abuse.
@@ -24,16 +25,16 @@ def normalise_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-class EmailField(fields.String):
+class EmailField(Text):
     def _deserialize(self, value, attr, data, **kwargs):
         return normalise_email(super()._deserialize(value, attr, data, **kwargs).strip())
 
 
 class RegistrationRequestSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
+    name = Text(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
     email = EmailField(required=True, validate=validate.Length(max=320))
     sessions = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        Id(strict=True),
         required=True,
         validate=validate.Length(min=1, max=MAX_SESSIONS),
     )
@@ -116,8 +117,8 @@ class ErasedSchema(Schema):
 
 
 class CheckInRequestSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    session = fields.Integer(load_default=None, allow_none=True, strict=True)
+    code = Text(required=True, validate=validate.Length(min=1, max=64))
+    session = Id(load_default=None, allow_none=True, strict=True)
 
 
 class CheckInResponseSchema(Schema):
@@ -147,7 +148,7 @@ class TicketListQuerySchema(Schema):
         load_default=None, validate=validate.OneOf(("confirmed", "held", "waitlisted", "cancelled"))
     )
     checked_in = fields.Boolean(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = Id(load_default=1)
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -170,7 +171,7 @@ class TicketListSchema(Schema):
 
 
 class ExportQuerySchema(Schema):
-    session = fields.Integer(load_default=None)
+    session = Id(load_default=None)
 
 
 class EventSettingsSchema(Schema):

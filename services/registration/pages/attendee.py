@@ -26,6 +26,7 @@ from services.registration.pages.common import (
 from services.registration.reports import availability
 from services.registration.schemas import MAX_SESSIONS, RegistrationRequestSchema
 from shared.db import utcnow
+from shared.fields import parse_id
 from shared.pages import current_language, render_message_page
 from shared.web import db_session
 
@@ -40,9 +41,9 @@ def chosen_session_ids(raw: list[str]) -> list[int]:
     ids = []
     for value in raw:
         for part in value.split(","):
-            part = part.strip()
-            if part.isdigit() and int(part) > 0 and int(part) not in ids:
-                ids.append(int(part))
+            session_id = parse_id(part)
+            if session_id is not None and session_id not in ids:
+                ids.append(session_id)
     return ids[:MAX_SESSIONS]
 
 

@@ -23,6 +23,7 @@ from services.registration.pages.common import (
     settings,
 )
 from services.registration.settings import MAX_NO_SHOW_MINUTES
+from shared.fields import parse_id
 from shared.pages.organisers import organiser_login_required
 from shared.web import db_session
 
@@ -71,8 +72,7 @@ def organiser_session(event: str, session_id: int):
     kind = request.args.get("list", "attendees")
     if kind not in TICKET_LISTS:
         abort(404)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = parse_id(request.args.get("page")) or 1
     try:
         programme_session = reports.find_session(db_session(), event, session_id)
     except DomainError:
@@ -100,11 +100,12 @@ def organiser_session(event: str, session_id: int):
 @organiser_login_required
 def organiser_export(event: str):
     load_event(event)
-    session_id = request.args.get("session", "")
+    raw_session = request.args.get("session", "")
+    session_id = parse_id(raw_session)
+    if raw_session and session_id is None:
+        abort(404, _("This session is not in the programme."))
     try:
-        body = reports.attendees_csv(
-            db_session(), event, int(session_id) if session_id.isdigit() else None
-        )
+        body = reports.attendees_csv(db_session(), event, session_id)
     except DomainError:
         abort(404, _("This session is not in the programme."))
     return Response(
@@ -184,7 +185,7 @@ def organiser_check_in_submit(event: str):
             event,
             code,
             links(),
-            session_id=int(door) if door.isdigit() else None,
+            session_id=parse_id(door),
         )
     except DomainError as exc:
         problem = {"message": in_language(exc.message), "details": field_errors(exc.errors)}

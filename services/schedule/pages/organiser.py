@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
+from marshmallow import ValidationError
 
 from services.schedule import draft
 from services.schedule.errors import NothingChanged, ProgrammeError
@@ -18,6 +19,7 @@ from services.schedule.models import Event, OrganiserAccount
 from services.schedule.pages import pages
 from services.schedule.pages.programme import SESSION_TYPES
 from services.schedule.releases import latest_release, publish_release
+from shared.fields import MOMENT_MESSAGE, computable_date
 from shared.pages import in_language
 from shared.pages.organisers import (
     check_organiser_password,
@@ -139,9 +141,12 @@ def parse_session_form(form, event: Event) -> tuple[dict[str, Any], dict[str, li
     elif len(title) > 300:
         errors["title"] = [_("At most 300 characters.")]
     try:
-        day = date.fromisoformat(form.get("day", ""))
+        day = computable_date(date.fromisoformat(form.get("day", "")))
     except ValueError:
         errors["day"] = [_("Please give the day as YYYY-MM-DD.")]
+        day = None
+    except ValidationError:
+        errors["day"] = [in_language(MOMENT_MESSAGE)]
         day = None
     moments = {}
     for name in ("start", "end"):

@@ -16,6 +16,7 @@ import segno
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from services.schedule.draft import event_timezone, find_event, find_stage
@@ -23,7 +24,8 @@ from services.schedule.live import live_overview
 from services.schedule.models import Release, StageDelay
 from services.schedule.pages import pages
 from services.schedule.pages.programme import day_of, ends, published_programme, starts
-from shared.pages import localised
+from shared.fields import MOMENT_MESSAGE, computable_moment
+from shared.pages import in_language, localised
 from shared.web import db_session
 
 LATER_TODAY = 3
@@ -54,7 +56,10 @@ def _parse_at(raw: str | None) -> datetime | None:
         abort(400, _("The time must be given as ISO 8601 with an offset."))
     if moment.tzinfo is None:
         abort(400, _("The time must be given as ISO 8601 with an offset."))
-    return moment
+    try:
+        return computable_moment(moment)
+    except ValidationError:
+        abort(400, in_language(MOMENT_MESSAGE))
 
 
 def _slot(info: dict[str, Any], delays: dict[int, int]) -> dict[str, Any]:
