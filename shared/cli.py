@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from datetime import timedelta
 
 import click
 
@@ -132,6 +133,7 @@ def relay(config: Config, service: str) -> None:
         batch_size=config.relay_batch_size,
         queue_type=config.amqp_queue_type,
         batch_interval=config.relay_batch_interval_seconds,
+        retention=timedelta(days=config.outbox_retention_days),
     )
     _stop_on_signals(runner.stop)
     runner.run()
@@ -157,6 +159,7 @@ def consume(config: Config, service: str) -> None:
         max_attempts=config.consumer_max_attempts,
         retry_base_ms=config.consumer_retry_base_ms,
         queue_type=config.amqp_queue_type,
+        processed_retention=timedelta(days=config.processed_message_retention_days),
     )
     _stop_on_signals(runner.stop)
     runner.run()

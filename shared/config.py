@@ -68,6 +68,11 @@ class Config:
     relay_batch_size: int = 200
     # The relay starts at most one batch per interval (RELAY_BATCH_INTERVAL_SECONDS).
     relay_batch_interval_seconds: float = 0.05
+    # Published outbox rows carry personal data (names, addresses, links): the relays delete
+    # them this long after publishing. Consumers forget handled message ids after the second,
+    # far longer than any redelivery (seconds to hours; a stopped relay publishes again later).
+    outbox_retention_days: float = 7.0
+    processed_message_retention_days: float = 30.0
     log_level: str = "INFO"
     rate_limit_storage_url: str = "memory://"
     testing: bool = False
@@ -113,6 +118,12 @@ class Config:
             relay_batch_size=env_number(env, "RELAY_BATCH_SIZE", cls.relay_batch_size),
             relay_batch_interval_seconds=env_number(
                 env, "RELAY_BATCH_INTERVAL_SECONDS", cls.relay_batch_interval_seconds
+            ),
+            outbox_retention_days=env_number(
+                env, "OUTBOX_RETENTION_DAYS", cls.outbox_retention_days
+            ),
+            processed_message_retention_days=env_number(
+                env, "PROCESSED_MESSAGE_RETENTION_DAYS", cls.processed_message_retention_days
             ),
             log_level=env.get("LOG_LEVEL") or cls.log_level,
             rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL") or "memory://",

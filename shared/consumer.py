@@ -5,7 +5,8 @@ session and may add outbox rows to it. The runner records the message id in the 
 transaction, commits, and only then acks, so a redelivered message does nothing twice. A handler
 that raises is retried through the queue's retry queue with growing delays; after the last try
 the message goes to the dead-letter queue. A message that cannot be parsed or validated goes
-there at once.
+there at once. Recorded ids are deleted after a retention period far longer than any
+redelivery (`prune_processed`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pika
 import pika.exceptions
-from sqlalchemy import String
+from sqlalchemy import String, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, Envelope], None]
 ATTEMPT_HEADER = "x-todo-attempt"
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
+PRUNE_INTERVAL_SECONDS = 3600
 
 
 class ProcessedMessageMixin:
@@ -49,6 +52,18 @@ class ProcessedMessageMixin:
     queue: Mapped[str] = mapped_column(String(120), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def prune_processed(
+    session: Session, processed_model: type[ProcessedMessageMixin], before: datetime
+) -> int:
+    """Forget the ids of messages handled before `before`; returns how many."""
+    result = session.execute(
+        delete(processed_model)
+        .where(processed_model.processed_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 class Outcome:
@@ -92,6 +107,7 @@ class ConsumerRunner:
         retry_base_ms: int = 500,
         prefetch: int = 20,
         queue_type: str = "classic",
+        processed_retention: timedelta = timedelta(days=30),
     ):
         self.db = db
         self.processed_model = processed_model
@@ -101,8 +117,10 @@ class ConsumerRunner:
         self.retry_base_ms = retry_base_ms
         self.prefetch = prefetch
         self.queue_type = queue_type
+        self.processed_retention = processed_retention
         self.stop_event = threading.Event()
         self._db_backoff = Backoff()
+        self._next_prune = 0.0
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -123,6 +141,7 @@ class ConsumerRunner:
                 backoff.reset()
                 while not self.stop_event.is_set():
                     connection.process_data_events(time_limit=0.5)
+                    self._prune_if_due()
             except BROKER_ERRORS as exc:
                 delay = backoff.next()
                 log.warning("broker unavailable (%s); reconnecting in %.1f s", exc, delay)
@@ -132,6 +151,22 @@ class ConsumerRunner:
                     with contextlib.suppress(BROKER_ERRORS):
                         connection.close()
         log.info("consumer stopped")
+
+    def _prune_if_due(self) -> None:
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
+        try:
+            with self.db.transaction() as session:
+                pruned = prune_processed(
+                    session, self.processed_model, utcnow() - self.processed_retention
+                )
+            if pruned:
+                log.info(
+                    "forgot %d message ids handled over %s ago", pruned, self.processed_retention
+                )
+        except Exception:
+            log.exception("pruning handled message ids failed; trying again later")
 
     def _callback(self, spec: QueueSpec):
         def on_message(channel, method, properties, body):

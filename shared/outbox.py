@@ -1,7 +1,8 @@
 """The transactional outbox: messages are rows written in the same transaction as the change.
 
 `OutboxMixin` gives a service its `outbox` table; `add_message` validates a message and adds its
-row to the caller's session (the caller commits). The relay (`shared.relay`) publishes the rows.
+row to the caller's session (the caller commits). The relay (`shared.relay`) publishes the rows
+and, after the retention period, deletes them (`prune_published`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Index, Integer, String, Text, event, text
+from sqlalchemy import Index, Integer, String, Text, delete, event, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.db import UTCDateTime, utcnow
@@ -81,6 +82,21 @@ def add_message(
     session.execute(outbox_model.__table__.insert(), values)
     notify_after_commit(session, notify_channel(outbox_model.__tablename__))
     return outbox_model(**values)
+
+
+def prune_published(session: Session, outbox_model: type[OutboxMixin], before: datetime) -> int:
+    """Delete the rows published before `before`; returns how many.
+
+    A published row is never read again (the relay only takes unpublished rows, and order only
+    depends on those), but its body holds names, addresses and links: it must not outlive the
+    retention period. Unpublished rows stay, however old.
+    """
+    result = session.execute(
+        delete(outbox_model)
+        .where(outbox_model.published_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def notify_after_commit(session: Session, channel: str) -> None:

@@ -10,7 +10,8 @@ a negative confirm or a lost broker before the commit leaves the rows to be publ
 Two relays may run at once: rows are locked with SKIP LOCKED on PostgreSQL (SQLite has a single
 writer anyway), and a row is only published when no earlier row of its aggregate is still
 waiting, so each aggregate's messages keep their order. The relay wakes on PostgreSQL's
-LISTEN/NOTIFY (the socket is watched by the same event loop) or, on SQLite, polls.
+LISTEN/NOTIFY (the socket is watched by the same event loop) or, on SQLite, polls. Every
+`PRUNE_INTERVAL_SECONDS` it deletes the rows published longer ago than the retention period.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pika
 import pika.exceptions
@@ -30,13 +32,14 @@ from sqlalchemy.orm import Session
 from shared.broker import Backoff, connect, connection_parameters, declare_topology
 from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
 from shared.messages import EXCHANGE
-from shared.outbox import OutboxMixin, notify_channel
+from shared.outbox import OutboxMixin, notify_channel, prune_published
 from shared.topology import QUEUES, QueueSpec
 
 log = logging.getLogger(__name__)
 
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
 CONFIRM_TIMEOUT_SECONDS = 30
+PRUNE_INTERVAL_SECONDS = 600
 
 
 class BrokerLost(Exception):
@@ -75,6 +78,7 @@ class OutboxRelay:
         queues: tuple[QueueSpec, ...] = QUEUES,
         queue_type: str = "classic",
         batch_interval: float = 0.0,
+        retention: timedelta = timedelta(days=7),
     ):
         self.db = db
         self.outbox = outbox_model
@@ -88,6 +92,7 @@ class OutboxRelay:
         # whatever its size, and under a steady stream of commits every NOTIFY would otherwise
         # start a batch of one. After a quiet spell the first message still goes at once.
         self.batch_interval = batch_interval
+        self.retention = retention
         self._last_batch_at = float("-inf")
         # Types no queue subscribes to yet (notify.mail.sent, ...) are published for whoever
         # binds later; for the others, a return means the topology is broken.
@@ -184,6 +189,7 @@ class OutboxRelay:
         log.info("relay connected to the broker")
         self._watch_listener()
         self._schedule_pump(0)
+        self._prune()
 
     def _shutdown_if_idle(self) -> None:
         if self._batch is None and self._connection is not None and self._connection.is_open:
@@ -333,6 +339,17 @@ class OutboxRelay:
                     .values(last_error="unroutable: no queue is bound to this routing key")
                     .execution_options(synchronize_session=False)
                 )
+
+    def _prune(self) -> None:
+        try:
+            with self.db.transaction() as session:
+                pruned = prune_published(session, self.outbox, utcnow() - self.retention)
+            if pruned:
+                log.info("deleted %d outbox rows published over %s ago", pruned, self.retention)
+        except Exception:
+            log.exception("pruning the outbox failed; trying again later")
+        if self._connection is not None:
+            self._connection.ioloop.call_later(PRUNE_INTERVAL_SECONDS, self._prune)
 
     def _confirm_timeout(self, batch: Batch):
         def expire() -> None:

@@ -45,6 +45,9 @@ class NotifySettings:
     # Public feeds are kept in each web process this long between database reads.
     feed_cache_seconds: float = 2.0
     feed_refresh: timedelta = timedelta(hours=1)
+    # Sent and failed mail keeps its address, content and message this long, then only its
+    # delivery record (kind, state, times, attempts).
+    mail_retention_days: float = 30.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> NotifySettings:
@@ -66,4 +69,5 @@ class NotifySettings:
             ),
             smtp_timeout_seconds=env_number(env, "SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds),
             feed_cache_seconds=env_number(env, "FEED_CACHE_SECONDS", cls.feed_cache_seconds),
+            mail_retention_days=env_number(env, "MAIL_RETENTION_DAYS", cls.mail_retention_days),
         )

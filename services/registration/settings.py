@@ -30,6 +30,8 @@ class RegistrationSettings:
     release_no_shows_after_minutes: int | None = None
     # Personal data of an event is anonymised this many days after its last day.
     purge_after_days: int = 30
+    # Answers kept for `Idempotency-Key` retries (they name the address) are deleted after this.
+    idempotency_retention_hours: float = 24.0
     consent_version: str = "2024-04-01"
     sweep_interval_seconds: float = 30.0
 
@@ -40,6 +42,7 @@ class RegistrationSettings:
         "hold_minutes": "REGISTRATION_HOLD_MINUTES",
         "release_no_shows_after_minutes": "REGISTRATION_RELEASE_NO_SHOWS_AFTER_MINUTES",
         "purge_after_days": "REGISTRATION_PURGE_AFTER_DAYS",
+        "idempotency_retention_hours": "REGISTRATION_IDEMPOTENCY_RETENTION_HOURS",
         "consent_version": "REGISTRATION_CONSENT_VERSION",
         "sweep_interval_seconds": "REGISTRATION_SWEEP_INTERVAL_SECONDS",
     }
