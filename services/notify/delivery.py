@@ -324,10 +324,6 @@ class MailWorker:
                 mail.state = "sent"
                 mail.sent_at = utcnow()
                 mail.last_error = None
-                if mail.scrub_after_send:
-                    mail.recipient = None
-                    mail.content = None
-                    mail.message = None
                 self._publish(session, mail, "notify.mail.sent")
             elif isinstance(error, TemporaryFailure) and (
                 mail.attempts < self.settings.mail_max_attempts
@@ -345,6 +341,11 @@ class MailWorker:
                 mail.last_error = str(error)
                 log.error("mail %s failed after %d attempts: %s", mail.id, mail.attempts, error)
                 self._publish(session, mail, "notify.mail.failed", error=str(error))
+            if mail.scrub_after_send and mail.state != "retrying":
+                # Sent or given up: nothing needs the address any more.
+                mail.recipient = None
+                mail.content = None
+                mail.message = None
 
     @staticmethod
     def _publish(session: Session, mail: OutgoingMail, type_name: str, **extra) -> None:

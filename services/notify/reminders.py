@@ -1,10 +1,12 @@
 """Reminders before a session (by default 24 hours and 1 hour before), once per ticket and
-offset, with the livestream link for those who cannot come after all."""
+offset, with the livestream link for those who cannot come after all. The reminder worker also
+scrubs finished mail past its retention period (`retention`), once an hour."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -13,10 +15,12 @@ from sqlalchemy.orm import Session
 from services.notify.mails import Mailer, Recipient, session_details
 from services.notify.models import ProgrammeSession, Ticket
 from services.notify.programme import attendee_context
+from services.notify.retention import scrub_finished_mail
 from services.notify.settings import NotifySettings
 from shared.db import Database, utcnow
 
 log = logging.getLogger(__name__)
+RETENTION_INTERVAL_SECONDS = 3600
 
 
 def reminder_cause(ticket_id: int, offset: timedelta) -> str:
@@ -93,6 +97,7 @@ class ReminderScheduler:
             "reminders %s before each session",
             ", ".join(str(offset) for offset in self.settings.reminder_offsets),
         )
+        next_scrub = 0.0
         while not self.stop_event.is_set():
             with self.db.transaction() as session:
                 queued = queue_due_reminders(
@@ -103,4 +108,14 @@ class ReminderScheduler:
                 )
             if queued:
                 log.info("queued %d reminders", queued)
+            if time.monotonic() >= next_scrub:
+                next_scrub = time.monotonic() + RETENTION_INTERVAL_SECONDS
+                self.scrub()
             self.stop_event.wait(self.settings.reminder_poll_seconds)
+
+    def scrub(self) -> None:
+        retention = timedelta(days=self.settings.mail_retention_days)
+        with self.db.transaction() as session:
+            scrubbed = scrub_finished_mail(session, utcnow(), retention)
+        if scrubbed:
+            log.info("scrubbed %d finished mails", scrubbed)

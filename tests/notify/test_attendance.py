@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.notify.models import Attendee, ErasedAttendee, Feed, OutgoingMail, Ticket
+from services.notify.retention import scrub_finished_mail
+from shared.db import utcnow
 from tests.notify.calendar_checks import assert_valid_calendar, events_of
 from tests.notify.conftest import calendar_parts, parse_mail
 
@@ -228,6 +231,14 @@ def test_personal_feed_lists_booked_sessions_and_new_token_revokes_the_old(
     assert personal_feed(notify_db, "feedtoken-1-bbbbbbbbbbbbbbbb") is not None
 
 
+def stored_mails(notify_db) -> list[OutgoingMail]:
+    """The mail rows as stored (nothing composed), oldest first."""
+    with notify_db.transaction() as session:
+        rows = list(session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
+        session.expunge_all()
+    return rows
+
+
 def test_erasure_confirms_then_deletes_personal_data(
     programme, deliver, ticket_data, mails, notify_db
 ):
@@ -329,3 +340,41 @@ def test_purged_event_forgets_its_attendees_without_mailing_them(
         assert session.get(Attendee, 1) is None
         assert session.scalars(select(Ticket)).all() == []
         assert session.scalars(select(Feed).where(Feed.kind == "personal")).all() == []
+
+
+def test_finished_mail_keeps_only_its_delivery_record_after_the_retention_period(
+    programme, deliver, ticket_data, notify_db, mail_worker, smtp_server
+):
+    retention = timedelta(days=30)
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=1, ticket_id=1))
+    mail_worker.deliver_due()
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=2, ticket_id=2))
+    smtp_server.handler.reply = "550 5.1.1 Recipient address rejected"
+    mail_worker.deliver_due()
+    smtp_server.handler.reply = None
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=3, ticket_id=3))
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=4, ticket_id=4))
+    mail_worker.deliver_due()
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=5, ticket_id=5))
+    assert [m.state for m in stored_mails(notify_db)] == [
+        "sent",
+        "failed",
+        "sent",
+        "sent",
+        "queued",
+    ]
+    with notify_db.transaction() as session:
+        # Mails 1, 2 and 5 were queued long ago; mail 5 has not gone out yet.
+        session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id.in_((1, 2, 5)))
+            .values(created_at=utcnow() - retention - timedelta(days=1))
+        )
+        assert scrub_finished_mail(session, utcnow(), retention) == 2
+
+    scrubbed, recent = stored_mails(notify_db)[:2], stored_mails(notify_db)[2:]
+    for mail in scrubbed:
+        assert (mail.recipient, mail.content, mail.message, mail.last_error) == (None,) * 4
+        assert mail.kind == "ticket_confirmed" and mail.attempts == 1
+    assert [mail.state for mail in scrubbed] == ["sent", "failed"] and scrubbed[0].sent_at
+    assert all(mail.recipient and mail.content for mail in recent)
