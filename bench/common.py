@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -243,28 +244,62 @@ class MemorySampler:
 
 class SmtpSink:
     """An aiosmtpd server on 127.0.0.1 that keeps every accepted mail with the time it was
-    accepted. `stop()` and `start()` again on the same port simulate a relay outage."""
+    accepted. `stop()` and `start()` again on the same port simulate a relay outage.
 
-    def __init__(self, port: int | None = None):
+    `smtputf8=False` is a server that does not offer SMTPUTF8 (RFC 6531); recipients in
+    `refused` get a 550 to RCPT that names the address, as real relays answer; with
+    `credentials` (user, password) it asks for AUTH and `url` carries them."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        smtputf8: bool = True,
+        credentials: tuple[str, str] | None = None,
+    ):
         self.port = port or free_port_below_ephemeral()
+        self.smtputf8 = smtputf8
+        self.credentials = credentials
         self.lock = threading.Lock()
         self.accepted: list[tuple[float, str, bytes]] = []  # (monotonic time, recipient, raw)
+        # Recipients of mails sent with the SMTPUTF8 parameter.
+        self.accepted_smtputf8: list[str] = []
+        self.refused: set[str] = set()
         self._controller: Controller | None = None
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        login = "{}:{}@".format(*self.credentials) if self.credentials else ""
+        return f"smtp://{login}127.0.0.1:{self.port}"
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        login = (auth_data.login.decode(), auth_data.password.decode())
+        return AuthResult(success=login == self.credentials)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         now = time.monotonic()
         with self.lock:
             for recipient in envelope.rcpt_tos:
                 self.accepted.append((now, recipient.lower(), envelope.original_content))
+                if envelope.smtp_utf8:
+                    self.accepted_smtputf8.append(recipient.lower())
         return "250 OK"
 
     def start(self) -> SmtpSink:
+        auth = {"authenticator": self._authenticate, "auth_require_tls": False}
         self._controller = Controller(
-            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True
+            self,
+            hostname="127.0.0.1",
+            port=self.port,
+            enable_SMTPUTF8=self.smtputf8,
+            **(auth if self.credentials else {}),
         )
         self._controller.start()
         return self

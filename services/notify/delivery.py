@@ -7,6 +7,11 @@ refused connections, timeouts) are retried with exponential back-off; permanent 
 at once. A worker that dies between claiming and recording leaves mail in `sending`; the
 sweeper puts it back after a timeout, so delivery is at-least-once: each outcome is recorded
 as soon as SMTP answers, so a crash can send again only the one mail that was in flight.
+
+One bad mail never stops the worker: whatever goes wrong while composing or sending it fails
+that mail (with a reason the organiser can read) and the worker goes on; a mail that keeps
+killing its worker outright is failed by the sweeper once its attempts are used up. Reasons
+and log lines carry mail ids, never addresses or names.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import smtplib
 import ssl
 import threading
 import time
+import traceback
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -26,12 +32,13 @@ import psycopg
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from services.notify.mails import MAIL_READY_CHANNEL, Mailer, sender_address
+from services.notify.mails import MAIL_READY_CHANNEL, Mailer, WireAddress, sender_address
 from services.notify.models import OutboxMessage, OutgoingMail
 from services.notify.settings import NotifySettings
 from shared.broker import Backoff
 from shared.config import Config
 from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
+from shared.logging import without_personal_data
 from shared.outbox import add_message
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,14 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30
 # A connection kept open between mails saves the handshake at a steady trickle of mail.
 IDLE_DISCONNECT_SECONDS = 10
+SMTPUTF8_MISSING = (
+    "Der Mailserver bietet kein SMTPUTF8 an, das eine Adresse mit Umlauten oder anderen "
+    "Nicht-ASCII-Zeichen vor dem @ braucht. / The mail server does not offer SMTPUTF8, which "
+    "an address with non-ASCII characters before the @ needs."
+)
+WORKER_DIED = (
+    "Der Versand brach bei jedem Versuch ab. / Sending stopped on every attempt (the worker died)."
+)
 
 
 class TemporaryFailure(Exception):
@@ -47,13 +62,13 @@ class TemporaryFailure(Exception):
 
 
 class PermanentFailure(Exception):
-    """Trying again cannot help: 5xx replies."""
+    """Trying again cannot help: 5xx replies, a mail that cannot be composed."""
 
 
 def _reply_failure(code: int, text: bytes | str) -> Exception:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    message = f"{code} {text}".strip()
+    message = without_personal_data(f"{code} {text}".strip())
     return PermanentFailure(message) if 500 <= code < 600 else TemporaryFailure(message)
 
 
@@ -90,17 +105,30 @@ class SmtpTransport:
             connection.login(self.username, self.password)
         return connection
 
+    @staticmethod
+    def _deliver(connection: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+        # Non-ASCII is left only in local parts (domains go as A-labels): RFC 6531 territory.
+        smtputf8 = not (sender + recipient).isascii()
+        if smtputf8 and not connection.has_extn("smtputf8"):
+            raise PermanentFailure(SMTPUTF8_MISSING)
+        # In angle brackets, so smtplib takes them as they are instead of parsing them again.
+        connection.sendmail(
+            f"<{sender}>",
+            [f"<{recipient}>"],
+            message,
+            mail_options=("SMTPUTF8",) if smtputf8 else (),
+        )
+
     def _sendmail(self, sender: str, recipient: str, message: bytes) -> None:
-        options = () if recipient.isascii() else ("SMTPUTF8",)
         if self._connection is not None:
             try:
-                self._connection.sendmail(sender, [recipient], message, mail_options=options)
+                self._deliver(self._connection, sender, recipient, message)
                 return
             except smtplib.SMTPServerDisconnected:
                 # The server dropped the idle connection; that says nothing about this mail.
                 self._connection = None
         self._connection = self._connect()
-        self._connection.sendmail(sender, [recipient], message, mail_options=options)
+        self._deliver(self._connection, sender, recipient, message)
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         try:
@@ -121,7 +149,13 @@ class SmtpTransport:
             raise PermanentFailure(str(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise TemporaryFailure(without_personal_data(f"{type(exc).__name__}: {exc}")) from exc
+        except PermanentFailure:
+            raise
+        except Exception:
+            # Whatever state smtplib was left in, the next mail starts on a new connection.
+            self.close()
+            raise
 
     def _reset(self) -> None:
         if self._connection is None:
@@ -267,20 +301,54 @@ class MailWorker:
             claimed = self.claim(session, now)
         for mail in claimed:
             composed: dict[int, bytes] = {}
-            if mail.recipient is None or (mail.message is None and mail.content is None):
-                outcome: Exception | None = PermanentFailure("nothing to send (erased)")
-            else:
-                message = mail.message
-                if message is None:
-                    message = composed[mail.id] = self.mailer.message_bytes(mail)
-                self.rate.wait()
-                try:
-                    self.transport.send(self.sender, mail.recipient, message)
-                    outcome = None
-                except (TemporaryFailure, PermanentFailure) as exc:
-                    outcome = exc
+            outcome = self._attempt(mail, composed)
             self._record_until_stored(mail.id, outcome, composed, now)
         return len(claimed)
+
+    def _attempt(self, mail: OutgoingMail, composed: dict[int, bytes]) -> Exception | None:
+        """Compose and send one mail; what goes wrong becomes its outcome, never the worker's."""
+        if mail.recipient is None or (mail.message is None and mail.content is None):
+            return PermanentFailure("nothing to send (erased)")
+        try:
+            recipient = WireAddress.of(mail.recipient).addr_spec
+            message = mail.message
+            if message is None:
+                message = composed[mail.id] = self.mailer.message_bytes(mail)
+        except Exception as exc:
+            self._log_unexpected(mail, "composing", exc)
+            return PermanentFailure(
+                "Die Mail ließ sich nicht zusammenstellen. / "
+                f"The mail could not be composed. ({type(exc).__name__})"
+            )
+        self.rate.wait()
+        try:
+            self.transport.send(self.sender, recipient, message)
+        except (TemporaryFailure, PermanentFailure) as exc:
+            return exc
+        except Exception as exc:
+            self._log_unexpected(mail, "sending", exc)
+            return PermanentFailure(
+                "Die Mail ließ sich nicht senden. / "
+                f"The mail could not be sent. ({type(exc).__name__})"
+            )
+        return None
+
+    @staticmethod
+    def _log_unexpected(mail: OutgoingMail, doing: str, exc: Exception) -> None:
+        # The traceback tells a bug from bad input. Its frames are code; its message may quote
+        # the input, so it goes without anything address-shaped and without the name.
+        message = without_personal_data(str(exc))
+        name = (mail.content or {}).get("name")
+        if name:
+            message = message.replace(name, "<name>")
+        log.error(
+            "mail %s: %s it failed, so it is marked failed\n%s%s: %s",
+            mail.id,
+            doing,
+            "".join(traceback.format_tb(exc.__traceback__)),
+            type(exc).__name__,
+            message,
+        )
 
     def _record_until_stored(
         self, mail_id: int, outcome: Exception | None, composed: dict[int, bytes], now: datetime
@@ -341,11 +409,16 @@ class MailWorker:
                 mail.last_error = str(error)
                 log.error("mail %s failed after %d attempts: %s", mail.id, mail.attempts, error)
                 self._publish(session, mail, "notify.mail.failed", error=str(error))
-            if mail.scrub_after_send and mail.state != "retrying":
-                # Sent or given up: nothing needs the address any more.
-                mail.recipient = None
-                mail.content = None
-                mail.message = None
+            if mail.state != "retrying":
+                self._scrub_if_asked(mail)
+
+    @staticmethod
+    def _scrub_if_asked(mail: OutgoingMail) -> None:
+        if mail.scrub_after_send:
+            # Sent or given up: nothing needs the address any more.
+            mail.recipient = None
+            mail.content = None
+            mail.message = None
 
     @staticmethod
     def _publish(session: Session, mail: OutgoingMail, type_name: str, **extra) -> None:
@@ -365,14 +438,28 @@ class MailWorker:
         )
 
     def sweep(self, now: datetime | None = None) -> int:
-        """Put mail back that a crashed worker left in `sending`."""
+        """Put mail back that a crashed worker left in `sending`; fail it once its attempts
+        are used up, so a mail that kills every worker taking it cannot do so forever."""
         now = now or utcnow()
         cutoff = now - timedelta(seconds=self.settings.mail_sending_timeout_seconds)
+        stuck = (OutgoingMail.state == "sending", OutgoingMail.claimed_at < cutoff)
         with self.db.transaction() as session:
+            for mail in session.scalars(
+                select(OutgoingMail).where(
+                    *stuck, OutgoingMail.attempts >= self.settings.mail_max_attempts
+                )
+            ):
+                mail.state = "failed"
+                mail.last_error = WORKER_DIED
+                self._scrub_if_asked(mail)
+                log.error("mail %s failed: its worker stopped on every attempt", mail.id)
+                self._publish(session, mail, "notify.mail.failed", error=WORKER_DIED)
+            session.flush()
             result = session.execute(
                 update(OutgoingMail)
-                .where(OutgoingMail.state == "sending", OutgoingMail.claimed_at < cutoff)
+                .where(*stuck)
                 .values(state="retrying", next_attempt_at=now)
+                .execution_options(synchronize_session=False)
             )
         if result.rowcount:
             log.warning("requeued %d mails stuck in sending", result.rowcount)

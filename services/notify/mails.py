@@ -8,6 +8,10 @@ What a mail says (context, invitation, QR code) is fixed when it is queued, in t
 of its cause: what is sent is what was true then. Composing the MIME message costs more than
 everything else a consumer does, so the delivery worker does it, once, and keeps the bytes for
 retries (the Message-ID derives from the dedup key).
+
+Addresses are what registration accepts (RFC 6531): IDN domains go out as A-labels (punycode),
+which every server takes; a local part with non-ASCII letters needs SMTPUTF8, so its mail is
+serialised with raw UTF-8 headers (RFC 6532) and the transport asks for SMTPUTF8.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import idna
 import segno
 from babel.dates import format_datetime, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -52,6 +57,11 @@ MAIL_READY_CHANNEL = "outgoing_mail_ready"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _NAME_ADDR_RE = re.compile(r"^\s*(.*?)\s*<([^<>]+)>\s*$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# RFC 5322 dot-atom with RFC 6532's UTF-8 (no surrogates): what email-validator lets through
+# and what can be written into a header as it is. Quoted local parts are refused there.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\ud7ff\ue000-\U0010ffff-]+"
+_LOCAL_PART_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+_ASCII_DOMAIN_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _DATETIME_FORMAT = {"de": "EEEE, d. MMMM y, HH:mm 'Uhr'", "en": "EEEE, d MMMM y, h:mm a"}
 _TIME_FORMAT = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
 
@@ -83,6 +93,8 @@ class _CachingHeaderRegistry(HeaderRegistry):
 
 
 MAIL_POLICY = policy.SMTP.clone(header_factory=_CachingHeaderRegistry())
+# For a recipient whose local part is not ASCII: headers in UTF-8, sent with SMTPUTF8.
+SMTPUTF8_POLICY = MAIL_POLICY.clone(utf8=True)
 
 
 def single_line(value: str) -> str:
@@ -94,13 +106,52 @@ def single_line(value: str) -> str:
     return _CONTROL_RE.sub(" ", value).strip().replace("=?", "=\u2060?")
 
 
+def ascii_domain(domain: str) -> str:
+    """The domain in A-labels (IDNA 2008, as email-validator checks it): "müller.example" ->
+    "xn--mller-kva.example"."""
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"domain is not a valid IDN: {exc}") from None
+
+
+@dataclass(frozen=True)
+class WireAddress:
+    """An address as it goes into the envelope and the To header."""
+
+    local_part: str
+    domain: str
+
+    @classmethod
+    def of(cls, email: str) -> WireAddress:
+        local_part, _, domain = email.rpartition("@")
+        domain = ascii_domain(domain)
+        if not _LOCAL_PART_RE.fullmatch(local_part) or not _ASCII_DOMAIN_RE.fullmatch(domain):
+            raise ValueError("not an address that can be written into a mail header")
+        return cls(local_part, domain)
+
+    @property
+    def addr_spec(self) -> str:
+        return f"{self.local_part}@{self.domain}"
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        return not self.local_part.isascii()
+
+
 def sender_address(mail_from: str) -> Address:
     """`MAIL_FROM` as an Address; "to:DO Dortmund <x@y>" is meant as a display name, not as
     RFC 5322 group syntax, so the part before `<` is taken whole."""
     match = _NAME_ADDR_RE.match(mail_from)
-    if match:
-        return Address(display_name=single_line(match[1].strip().strip('"')), addr_spec=match[2])
-    return Address(addr_spec=mail_from.strip())
+    name, spec = (match[1].strip().strip('"'), match[2]) if match else ("", mail_from.strip())
+    address = Address(addr_spec=spec)
+    return Address(
+        display_name=single_line(name),
+        username=address.username,
+        domain=ascii_domain(address.domain),
+    )
 
 
 @dataclass(frozen=True)
@@ -109,6 +160,12 @@ class Recipient:
     email: str
     locale: str
     attendee_id: int
+
+
+def clean_address(email: str) -> str:
+    """Without control characters; unlike `single_line`, "=?" stays, since it is part of an
+    address (the header is safe from it, see `Mailer.compose`)."""
+    return _CONTROL_RE.sub("", email).strip()
 
 
 def qr_png(code: str) -> bytes:
@@ -181,15 +238,19 @@ class Mailer:
         message_id: str,
         invitation: tuple[str, bytes] | None = None,
         qr_code: str | None = None,
-    ) -> EmailMessage:
+    ) -> bytes:
+        """The mail as sent. Raises ValueError for an address that cannot be written."""
+        to = WireAddress.of(recipient.email)
         qr_cid = f"qr.{message_id}" if qr_code else None
         subject, plain, html = render(kind, recipient.locale, {**context, "qr_cid": qr_cid})
-        message = EmailMessage(policy=MAIL_POLICY)
+        message = EmailMessage(policy=SMTPUTF8_POLICY if to.needs_smtputf8 else MAIL_POLICY)
         message["Subject"] = subject
         message["From"] = self.sender
-        message["To"] = Address(
-            display_name=single_line(recipient.name), addr_spec=single_line(recipient.email)
-        )
+        # Python's header parser decodes RFC 2047 words anywhere in an address, even in a
+        # quoted local part, and "=?utf-8?q?=0D=0ABcc:...?=@example.org" is a valid address:
+        # the header is folded around a stand-in, and the checked address is put in as bytes.
+        stand_in = f"to-{message_id.split('@', 1)[0]}@stand-in.invalid"
+        message["To"] = Address(display_name=single_line(recipient.name), addr_spec=stand_in)
         message["Date"] = rfc2822_datetime(utcnow())
         message["Message-ID"] = f"<{message_id}>"
         message["Auto-Submitted"] = "auto-generated"
@@ -218,7 +279,7 @@ class Mailer:
             )
         # After the parts: making a message multipart moves its Content-* headers to a part.
         message["Content-Language"] = recipient.locale
-        return message
+        return message.as_bytes().replace(stand_in.encode(), to.addr_spec.encode(), 1)
 
     def invitation(
         self, programme_session: ProgrammeSession, recipient: Recipient, method: str
@@ -248,7 +309,7 @@ class Mailer:
             )
         head, tail = frame
         line = calendars.attendee_line(
-            single_line(recipient.name), single_line(recipient.email), method
+            single_line(recipient.name), clean_address(recipient.email), method
         )
         return method, head + line + tail
 
@@ -279,7 +340,7 @@ class Mailer:
             message_id=self.message_id(mail.dedup_key),
             invitation=(invitation[0], invitation[1].encode()) if invitation else None,
             qr_code=content["qr_code"],
-        ).as_bytes()
+        )
 
     def queue(
         self,
@@ -316,7 +377,7 @@ class Mailer:
             cause_message_id=cause_message_id,
             attendee_id=recipient.attendee_id,
             session_id=programme_session.id if programme_session is not None else None,
-            recipient=single_line(recipient.email),
+            recipient=clean_address(recipient.email),
             content={
                 "name": recipient.name,
                 "locale": recipient.locale,

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
+import logging
 import mailbox
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from services.notify.delivery import MailWorker, SmtpTransport, TemporaryFailure
-from services.notify.models import OutboxMessage
+from bench.common import SmtpSink
+from services.notify.delivery import (
+    SMTPUTF8_MISSING,
+    WORKER_DIED,
+    MailWorker,
+    SmtpTransport,
+    TemporaryFailure,
+)
+from services.notify.models import OutboxMessage, OutgoingMail
 from shared.db import utcnow
 from tests.notify.calendar_checks import assert_valid_calendar
 
@@ -135,17 +145,12 @@ def test_sweeper_requeues_mail_stuck_in_sending(
 def test_erasure_confirmation_is_scrubbed_once_sent(
     confirmed, deliver, mail_worker, smtp_server, mails
 ):
-    erased = {
-        "event": "todo2024",
-        "attendee_id": 1,
-        "name": "Anna Muster 1",
-        "email": "anna1@example.org",
-        "locale": "en",
-    }
-    deliver("registration.attendee.erased", erased)
+    deliver("registration.attendee.erased", {"event": "todo2024", "attendee_id": 1})
     mail_worker.deliver_due()
 
-    assert [m.get("Subject") for m in smtp_server.messages] == ["Your data has been deleted"]
+    # To the address and in the language of notify's copy of the attendee.
+    assert [m.get("Subject") for m in smtp_server.messages] == ["Deine Daten sind gelöscht"]
+    assert smtp_server.handler.received[0].rcpt_tos == ["anna1@example.org"]
     (confirmation,) = mails(kind="attendee_erased")
     assert confirmation.state == "sent"
     assert confirmation.recipient is None and confirmation.message is None
@@ -205,3 +210,100 @@ def test_dropped_idle_connection_is_reopened_without_a_retry(
         ["anna1@example.org"],
         ["anna2@example.org"],
     ]
+
+
+def test_a_mail_that_cannot_be_composed_fails_and_the_others_go_out(
+    confirmed, deliver, ticket_data, mail_worker, smtp_server, mails, notify_db
+):
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=2, ticket_id=2))
+    with notify_db.transaction() as session:
+        broken = session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)).first()
+        # Content the templates cannot render, as a bug or an unforeseen input would leave it.
+        broken.content = {**broken.content, "context": {}}
+
+    assert mail_worker.deliver_due() == 2
+
+    with notify_db.transaction() as session:
+        rows = session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)).all()
+        assert [(m.state, m.attempts) for m in rows] == [("failed", 1), ("sent", 1)]
+        assert "could not be composed" in rows[0].last_error
+    assert [e.rcpt_tos for e in smtp_server.handler.received] == [["anna2@example.org"]]
+    assert [key for key, _ in outbox(notify_db)] == ["notify.mail.failed", "notify.mail.sent"]
+
+
+def test_umlaut_before_the_at_fails_with_a_reason_where_smtputf8_is_missing(
+    deliver, release_data, ticket_data, notify_db, notify_config, notify_settings, mails
+):
+    deliver("schedule.release.published", release_data(1))
+    deliver("registration.ticket.confirmed", ticket_data(email="jürgen.müller@example.de"))
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=2, ticket_id=2))
+
+    with SmtpSink(smtputf8=False) as sink:
+        config = notify_config.with_overrides(smtp_url=sink.url)
+        worker = MailWorker(notify_db, config, notify_settings)
+        assert worker.deliver_due() == 2
+        worker.transport.close()
+
+    assert [(m.state, m.last_error) for m in mails()] == [
+        ("failed", SMTPUTF8_MISSING),
+        ("sent", None),
+    ]
+    assert outbox(notify_db)[0][1]["error"] == SMTPUTF8_MISSING
+    assert list(sink.per_recipient()) == ["anna2@example.org"]
+
+
+def test_umlaut_and_idn_addresses_land_in_the_maildir(
+    deliver, release_data, ticket_data, notify_db, notify_config, notify_settings, mails, tmp_path
+):
+    deliver("schedule.release.published", release_data(1))
+    addresses = {1: "jürgen.müller@example.de", 2: "anna@müller.example"}
+    for n, address in addresses.items():
+        deliver("registration.ticket.confirmed", ticket_data(n, n, email=address))
+    config = notify_config.with_overrides(smtp_url="", var_dir=tmp_path / "var")
+
+    assert MailWorker(notify_db, config, notify_settings).deliver_due() == 2
+
+    assert [m.state for m in mails()] == ["sent", "sent"]
+    box = mailbox.Maildir(tmp_path / "var" / "mail", create=False)
+    # Raw UTF-8 headers (RFC 6532) for the umlaut: parsed from text, not bytes.
+    messages = [
+        email.message_from_string(box.get_bytes(key).decode(), policy=email.policy.default)
+        for key in box.iterkeys()
+    ]
+    to = {message["To"].addresses[0].addr_spec for message in messages}
+    assert to == {"jürgen.müller@example.de", "anna@xn--mller-kva.example"}
+
+
+def test_a_refused_recipient_is_recorded_and_logged_without_the_address(
+    confirmed, mail_worker, smtp_server, mails, notify_db, caplog
+):
+    smtp_server.handler.reply = "550 5.1.1 <anna1@example.org>: Recipient address rejected"
+    with caplog.at_level(logging.DEBUG):
+        mail_worker.deliver_due()
+
+    (mail,) = mails()
+    assert mail.state == "failed"
+    assert mail.last_error == "550 5.1.1 <address>: Recipient address rejected"
+    assert outbox(notify_db)[0][1]["error"] == mail.last_error
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("services.")]
+    assert any(f"mail {mail.id}" in line for line in ours)
+    assert not [line for line in ours if "anna" in line]
+
+
+def test_sweeper_fails_a_mail_whose_worker_died_on_every_attempt(
+    confirmed, mail_worker, smtp_server, mails, notify_db
+):
+    timeout = timedelta(seconds=mail_worker.settings.mail_sending_timeout_seconds + 1)
+    now = utcnow()
+    for _ in range(mail_worker.settings.mail_max_attempts):
+        # Claimed, then the worker is killed before it records anything.
+        with notify_db.transaction() as session:
+            assert mail_worker.claim(session, now)
+        now += timeout
+        mail_worker.sweep(now=now)
+
+    (mail,) = mails()
+    assert (mail.state, mail.last_error) == ("failed", WORKER_DIED)
+    assert mail_worker.deliver_due(now=now + timeout) == 0
+    assert smtp_server.handler.received == []
+    assert [key for key, _ in outbox(notify_db)] == ["notify.mail.failed"]
