@@ -1,7 +1,8 @@
 """Organiser API tokens: `todo create-token NAME` stores a hash in every service's database.
 
-Only the SHA-256 of a token is stored; the token itself is printed once. Views require one with
-`@organiser_required`.
+Only the SHA-256 of a token is stored; the token itself is printed once. A token expires
+(`DEFAULT_TOKEN_DAYS` after its creation unless given another lifetime) and `todo revoke-token
+NAME` ends it in every service. Views require one with `@organiser_required`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import functools
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import g, request
-from sqlalchemy import String, select
+from sqlalchemy import String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.exceptions import Unauthorized
 
@@ -21,6 +22,9 @@ from shared.db import UTCDateTime, utcnow
 from shared.web import db_session
 
 TOKEN_PREFIX = "todo_"
+DEFAULT_TOKEN_DAYS = 180
+DEFAULT_TOKEN_LIFETIME = timedelta(days=DEFAULT_TOKEN_DAYS)
+MAX_TOKEN_DAYS = 3650
 
 
 class ApiTokenMixin:
@@ -29,6 +33,7 @@ class ApiTokenMixin:
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -40,17 +45,57 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def store_token(session: Session, model: type[ApiTokenMixin], name: str, token: str) -> None:
-    session.add(model(token_hash=hash_token(token), name=name))
+def store_token(
+    session: Session,
+    model: type[ApiTokenMixin],
+    name: str,
+    token: str,
+    *,
+    lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+    created_at: datetime | None = None,
+) -> None:
+    created_at = created_at or utcnow()
+    session.add(
+        model(
+            token_hash=hash_token(token),
+            name=name,
+            created_at=created_at,
+            expires_at=created_at + lifetime,
+        )
+    )
+
+
+def revoke_tokens(session: Session, model: type[ApiTokenMixin], name: str) -> int:
+    """Revoke every unrevoked token called `name`; how many there were."""
+    result = session.execute(
+        update(model)
+        .where(model.name == name, model.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
 
 
 def find_token(session: Session, model: type[ApiTokenMixin], token: str) -> ApiTokenMixin | None:
+    """The stored token, revoked and expired ones included; None if there is none."""
     wanted = hash_token(token)
     row = session.scalar(select(model).where(model.token_hash == wanted))
-    if row is None or row.revoked_at is not None:
-        return None
     # The lookup is by hash already; compare once more in constant time for good measure.
-    return row if hmac.compare_digest(row.token_hash, wanted) else None
+    return row if row is not None and hmac.compare_digest(row.token_hash, wanted) else None
+
+
+def token_refusal(row: ApiTokenMixin | None) -> str | None:
+    """Why a token may not be used (a "Deutsch / English" message), or None if it may."""
+    if row is None:
+        return "Das Token ist ungültig. / The token is invalid."
+    if row.revoked_at is not None:
+        return "Das Token wurde widerrufen. / The token has been revoked."
+    if row.expires_at <= utcnow():
+        day = row.expires_at.date().isoformat()
+        return (
+            f"Das Token ist am {day} abgelaufen; bitte ein neues erstellen (todo create-token). / "
+            f"The token expired on {day}; create a new one (todo create-token)."
+        )
+    return None
 
 
 def _unauthorized(message: str) -> Unauthorized:
@@ -72,8 +117,9 @@ def organiser_required(token_model: type[ApiTokenMixin]):
                     "Ein Organisations-Token ist nötig. / Organiser token required."
                 )
             row = find_token(db_session(), token_model, token.strip())
-            if row is None:
-                raise _unauthorized("Das Token ist ungültig. / The token is invalid.")
+            refusal = token_refusal(row)
+            if refusal is not None:
+                raise _unauthorized(refusal)
             g.organiser = row.name
             return view(*args, **kwargs)
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import click
 
-from shared.auth import new_token, store_token
-from shared.config import SERVICES, Config
-from shared.db import Database
+from shared.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, new_token, revoke_tokens, store_token
+from shared.config import SERVICES, Config, ConfigError
+from shared.db import Database, utcnow
 from shared.logging import configure_logging
 
 log = logging.getLogger("todo")
@@ -34,7 +34,10 @@ def _stop_on_signals(stop) -> None:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """to:DO event-week platform: programme, registration and notifications."""
-    ctx.obj = Config.from_env()
+    try:
+        ctx.obj = Config.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     configure_logging(ctx.obj.log_level, process=ctx.invoked_subcommand or "todo")
 
 
@@ -87,24 +90,65 @@ def make_migration(config: Config, service: str, message: str) -> None:
     make_revision(load_service(service), _database(config, service), message)
 
 
-@main.command("create-token")
-@click.argument("name")
-@click.pass_obj
-def create_token(config: Config, name: str) -> None:
-    """Create an organiser API token; it is printed once, alone on the last line."""
-    from shared.service import all_services
-
+def _token_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 100:
         raise click.BadParameter("give a name of 1 to 100 characters", param_hint="NAME")
+    return name
+
+
+@main.command("create-token")
+@click.argument("name")
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(1, MAX_TOKEN_DAYS),
+    default=DEFAULT_TOKEN_DAYS,
+    show_default=True,
+    help="the token stops working after this many days",
+)
+@click.pass_obj
+def create_token(config: Config, name: str, expires_in_days: int) -> None:
+    """Create an organiser API token; it is printed once, alone on the last line."""
+    from shared.service import all_services
+
+    name = _token_name(name)
     token = new_token()
+    created_at, lifetime = utcnow(), timedelta(days=expires_in_days)
     for spec in all_services():
         db = _database(config, spec.name)
         with db.transaction() as session:
-            store_token(session, spec.tokens, name, token)
+            store_token(session, spec.tokens, name, token, lifetime=lifetime, created_at=created_at)
         db.dispose()
-    click.echo(f"Organiser token {name!r} created; it is shown only this once:", err=True)
+    expires_at = created_at + lifetime
+    click.echo(
+        f"Organiser token {name!r} created, valid until {expires_at:%Y-%m-%d %H:%M} UTC; "
+        "it is shown only this once:",
+        err=True,
+    )
     click.echo(token)
+
+
+@main.command("revoke-token")
+@click.argument("name")
+@click.pass_obj
+def revoke_token(config: Config, name: str) -> None:
+    """Revoke the organiser API tokens called NAME in every service, at once."""
+    from shared.service import all_services
+
+    name = _token_name(name)
+    revoked = {}
+    for spec in all_services():
+        db = _database(config, spec.name)
+        with db.transaction() as session:
+            revoked[spec.name] = revoke_tokens(session, spec.tokens, name)
+        db.dispose()
+    if not any(revoked.values()):
+        raise click.ClickException(f"there is no unrevoked token called {name!r}")
+    click.echo(
+        f"Organiser token {name!r} revoked ("
+        + ", ".join(f"{service}: {count}" for service, count in revoked.items())
+        + ")"
+    )
 
 
 @main.command()

@@ -5,7 +5,10 @@ A `.env` file in the working directory may set the same names; real environment 
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
+import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -15,9 +18,21 @@ from dotenv import dotenv_values
 SERVICES = ("schedule", "registration", "notify")
 DEFAULT_PORTS = {"schedule": 8001, "registration": 8002, "notify": 8003}
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+# Sessions, CSRF tokens and confirmation links are signed with SECRET_KEY.
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
+# Keys that were once in this repository or its examples: anyone could sign cookies with them.
+KNOWN_DEVELOPMENT_KEYS = frozenset({"dev-secret-change-me", "change-me-in-production"})
+GENERATE_KEY_HINT = (
+    "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+)
 
 
 Number = TypeVar("Number", int, float)
+
+
+class ConfigError(ValueError):
+    """A setting that makes the process refuse to start; the message says what to change."""
 
 
 def read_environment() -> dict[str, str]:
@@ -36,7 +51,7 @@ def env_number(env: dict[str, str], name: str, default: Number) -> Number:
         return type(default)(raw)
     except ValueError as exc:
         kind = "a whole number" if isinstance(default, int) else "a number"
-        raise ValueError(f"{name} must be {kind}, not {raw!r}") from exc
+        raise ConfigError(f"{name} must be {kind}, not {raw!r}") from exc
 
 
 def env_bool(env: dict[str, str], name: str, default: bool) -> bool:
@@ -58,7 +73,7 @@ class Config:
     organizer_email: str = "programm@todo-dortmund.de"
     public_base_url: str = ""
     service_urls: dict[str, str] = field(default_factory=dict)
-    secret_key: str = "dev-secret-change-me"
+    secret_key: str = field(default="", repr=False)
     bind_host: str = "127.0.0.1"
     web_workers: int = 2
     web_threads: int = 8
@@ -93,6 +108,7 @@ class Config:
             s: (env.get(f"{s.upper()}_BASE_URL") or f"http://{public_host}:{ports[s]}").rstrip("/")
             for s in SERVICES
         }
+        public_url = env.get("PUBLIC_BASE_URL") or service_urls["schedule"]
         return cls(
             var_dir=var_dir,
             ports=ports,
@@ -102,9 +118,9 @@ class Config:
             smtp_url=env.get("SMTP_URL", ""),
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             organizer_email=env.get("ORGANIZER_EMAIL") or cls.organizer_email,
-            public_base_url=(env.get("PUBLIC_BASE_URL") or service_urls["schedule"]).rstrip("/"),
+            public_base_url=public_url.rstrip("/"),
             service_urls=service_urls,
-            secret_key=env.get("SECRET_KEY") or cls.secret_key,
+            secret_key=secret_key(env, var_dir, bind_host, [*service_urls.values(), public_url]),
             bind_host=bind_host,
             web_workers=env_number(env, "WEB_WORKERS", cls.web_workers),
             web_threads=env_number(env, "WEB_THREADS", cls.web_threads),
@@ -135,3 +151,67 @@ class Config:
 
     def with_overrides(self, **changes) -> Config:
         return replace(self, **changes)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def secret_key(env: dict[str, str], var_dir: Path, bind_host: str, urls: list[str]) -> str:
+    """SECRET_KEY, checked; unset on a loopback-only platform: a random key kept in `var/`.
+
+    Anything reachable from elsewhere (bound beyond loopback, or served over https) must be
+    given a key: a generated file would differ between machines and containers, and a default
+    would be one that anybody can read.
+    """
+    key = env.get("SECRET_KEY", "").strip()
+    if key:
+        check_secret_key(key, "SECRET_KEY")
+        return key
+    public = [url for url in urls if url.lower().startswith("https://")]
+    if not is_loopback(bind_host) or public:
+        reason = f"BIND_HOST is {bind_host}" if not is_loopback(bind_host) else public[0]
+        raise ConfigError(
+            f"SECRET_KEY is not set, and the platform is reachable from outside ({reason}): "
+            f"refusing to start. Set SECRET_KEY to a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters, the same for every process; {GENERATE_KEY_HINT}"
+        )
+    return local_secret_key(var_dir / SECRET_KEY_FILE)
+
+
+def check_secret_key(key: str, source: str) -> None:
+    if key in KNOWN_DEVELOPMENT_KEYS:
+        raise ConfigError(
+            f"{source} is a published development key; anyone could forge organiser sessions "
+            f"with it; {GENERATE_KEY_HINT}"
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"{source} is too short ({len(key)} characters, at least {MIN_SECRET_KEY_LENGTH} "
+            f"are needed); {GENERATE_KEY_HINT}"
+        )
+
+
+def local_secret_key(path: Path) -> str:
+    """The key in `path`, created once (mode 0600) by whichever process comes first."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written under a private name, then linked into place: a process starting at the same
+        # moment either sees no file or the whole key, and the first link wins.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    check_secret_key(key, str(path))
+    return key

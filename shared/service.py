@@ -14,6 +14,7 @@ from shared.auth import ApiTokenMixin
 from shared.config import SERVICES, Config
 from shared.consumer import Handler, ProcessedMessageMixin
 from shared.outbox import OutboxMixin
+from shared.pages.organisers import OrganiserAccountMixin, SessionRevocationMixin
 from shared.topology import QueueSpec
 
 
@@ -25,6 +26,8 @@ class ServiceSpec:
     outbox: type[OutboxMixin]
     processed: type[ProcessedMessageMixin]
     tokens: type[ApiTokenMixin]
+    # Organiser sessions ended by the schedule service (logout, new password, account removed).
+    revocations: type[SessionRevocationMixin]
     create_app: Callable[[Config], Flask]
     handlers: Callable[[Config], Mapping[QueueSpec, Mapping[str, Handler]]] = lambda _config: {}
     commands: tuple[click.Command, ...] = field(default_factory=tuple)
@@ -34,6 +37,8 @@ class ServiceSpec:
     worker_processes: Callable[[Mapping[str, str]], Mapping[str, int]] = lambda _env: {}
     # Run by `todo up` after migrating, e.g. to load bundled data; must be idempotent.
     bootstrap: Callable[[Config], None] | None = None
+    # The service that keeps the accounts checks them as well as its revocations.
+    organiser_accounts: type[OrganiserAccountMixin] | None = None
 
     @property
     def migrations_dir(self) -> Path:

@@ -45,6 +45,9 @@ QUEUES: tuple[QueueSpec, ...] = (
             "registration.event.purged",
         ),
     ),
+    # Their own queues, so an ended session is not kept waiting behind a backlog of tickets.
+    QueueSpec("registration.organisers", ("schedule.organiser.sessions_revoked",)),
+    QueueSpec("notify.organisers", ("schedule.organiser.sessions_revoked",)),
 )
 
 

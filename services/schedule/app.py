@@ -2,11 +2,9 @@ from flask import Flask, jsonify
 
 from services.schedule.api import BLUEPRINTS
 from services.schedule.errors import ProgrammeError
-from services.schedule.limits import limiter
 from services.schedule.pages import pages
 from services.schedule.reads import ExportStore
 from shared.config import Config
-from shared.ratelimit import init_limiter
 from shared.web import create_service_app, error_body
 
 
@@ -24,5 +22,4 @@ def create_app(config: Config | None = None) -> Flask:
         app.extensions["todo_db"], head_ttl=0.0 if config.testing else 1.0
     )
     app.register_error_handler(ProgrammeError, _programme_error)
-    init_limiter(app, limiter, config)
     return app

@@ -1,12 +1,13 @@
 """Messages published by the schedule service."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.messages import message_type
 
 REGISTRATION_MODES = ("required", "none", "external")
 SESSION_STATUSES = ("scheduled", "cancelled")
 CHANGE_KINDS = ("new", "moved", "changed", "cancelled", "restored")
+REVOCATION_REASONS = ("logout", "password_changed", "removed")
 
 
 class EventInfoSchema(Schema):
@@ -101,3 +102,22 @@ class LiveUpdatedSchema(Schema):
         required=True, validate=validate.OneOf(("on_air", "ended", "delayed", "scheduled"))
     )
     delay_minutes = fields.Integer(load_default=0)
+
+
+@message_type("schedule.organiser.sessions_revoked")
+class OrganiserSessionsRevokedSchema(Schema):
+    """Organiser sessions that every service must refuse from now on: one session (logout) or
+    all of the account's sessions that began before `issued_before` (new password, removed)."""
+
+    account = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    session_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    )
+    issued_before = fields.AwareDateTime(load_default=None, allow_none=True)
+    revoked_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(REVOCATION_REASONS))
+
+    @validates_schema
+    def _names_what_ends(self, data, **_kwargs):
+        if data.get("session_id") is None and data.get("issued_before") is None:
+            raise ValidationError("give session_id or issued_before", "session_id")

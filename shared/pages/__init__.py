@@ -11,11 +11,10 @@ cookie, then the browser's Accept-Language. Strings are gettext catalogues under
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, render_template, request, session
+from flask import Blueprint, Flask, current_app, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -122,13 +121,15 @@ def localised(info: dict, field: str) -> str:
 
 
 def _template_context() -> dict:
+    from shared.pages.organisers import current_organiser
+
     return {
         "lang": current_language(),
         "other_languages": [code for code in LOCALES if code != current_language()],
         "url_with_language": url_with_language,
         "service_url": service_url,
         "localised": localised,
-        "current_organiser": session.get("organiser"),
+        "current_organiser": current_organiser(),
         "csrf_field": csrf_field,
     }
 
@@ -172,12 +173,14 @@ def _error_page_or_json(json_handler):
 
 def init_pages(app: Flask, config: Config, *, api_blueprints: list, json_errors) -> None:
     """Templates, assets, locale, CSRF and the shared session cookie for one service's app."""
+    from shared.pages.organisers import SESSION_LIFETIME
+
     app.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.public_base_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         # A token lives as long as the session: organisers keep the live control page open
         # for hours.
         WTF_CSRF_TIME_LIMIT=None,

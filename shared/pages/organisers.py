@@ -1,24 +1,37 @@
-"""Organiser accounts for the web pages: hashed passwords, login into the shared session cookie.
+"""Organiser accounts for the web pages: hashed passwords, login into the shared session cookie,
+and sessions that end everywhere at once.
 
 Accounts live in the schedule service's database (`todo create-organiser NAME`); the schedule
 service serves `/login` and `/logout`. Every service trusts the signed session cookie, so an
 organiser signs in once; pages that need one use `@organiser_login_required`.
+
+The cookie carries the account, a random session id and the time of the login. Logging out,
+a new password and removing the account are revocations: the schedule service records them in
+its database and publishes `schedule.organiser.sessions_revoked`; registration and notify keep
+them in the same table of their own (`SessionRevocationMixin`), so each service checks a cookie
+against its own database without asking another. A session ends at the latest
+`SESSION_LIFETIME` after the login, however often the cookie is refreshed, so revocations older
+than that are forgotten.
 """
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+import secrets
+import unicodedata
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, g, redirect, request, session
-from sqlalchemy import String, select
+from sqlalchemy import Integer, String, delete, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.db import UTCDateTime, utcnow
+from shared.messages import Envelope
 
 MIN_PASSWORD_LENGTH = 10
+SESSION_LIFETIME = timedelta(hours=12)
 # Compared against when the name is unknown, so a wrong name costs as long as a wrong password.
 _UNKNOWN_ACCOUNT_HASH = generate_password_hash("no such organiser account")
 
@@ -30,6 +43,19 @@ class OrganiserAccountMixin:
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SessionRevocationMixin:
+    """One ended session of an account (`session_id`), or all its sessions that began before
+    `issued_before`. Rows older than `SESSION_LIFETIME` revoke nothing that could still be used."""
+
+    __tablename__ = "organiser_session_revocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(100), index=True)
+    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    issued_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 def set_organiser_password(
@@ -58,19 +84,140 @@ def check_organiser_password(
     return account if check_password_hash(account.password_hash, password) else None
 
 
+# -- revocations ---------------------------------------------------------------------------------
+
+
+def record_revocation(
+    session: Session,
+    model: type[SessionRevocationMixin],
+    account: str,
+    *,
+    revoked_at: datetime,
+    session_id: str | None = None,
+    issued_before: datetime | None = None,
+) -> None:
+    if session_id is None and issued_before is None:
+        raise ValueError("a revocation names a session or a time")
+    session.add(
+        model(
+            account=account,
+            session_id=session_id,
+            issued_before=issued_before,
+            revoked_at=revoked_at,
+        )
+    )
+    session.execute(delete(model).where(model.revoked_at < utcnow() - SESSION_LIFETIME))
+
+
+def revocation_handler(model: type[SessionRevocationMixin]):
+    """The consumer of `schedule.organiser.sessions_revoked` for a service's own table."""
+
+    def on_sessions_revoked(session: Session, envelope: Envelope) -> None:
+        data = envelope.data
+        record_revocation(
+            session,
+            model,
+            data["account"],
+            revoked_at=data["revoked_at"],
+            session_id=data["session_id"],
+            issued_before=data["issued_before"],
+        )
+
+    return on_sessions_revoked
+
+
+def is_revoked(
+    session: Session,
+    model: type[SessionRevocationMixin],
+    account: str,
+    session_id: str,
+    issued_at: datetime,
+) -> bool:
+    found = session.scalar(
+        select(model.id)
+        .where(
+            model.account == account,
+            or_(model.session_id == session_id, model.issued_before > issued_at),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+# -- the session cookie --------------------------------------------------------------------------
+
+
+def organiser_session(name: str, issued_at: datetime | None = None) -> dict[str, str]:
+    """What the cookie holds for a login: the account, a new session id, the time of login."""
+    return {
+        "organiser": name,
+        "sid": secrets.token_urlsafe(16),
+        "iat": (issued_at or utcnow()).isoformat(),
+    }
+
+
 def sign_in(name: str) -> None:
     # A fresh session, so nothing set before the login (e.g. by an attacker) survives it.
     session.clear()
     session.permanent = True
-    session["organiser"] = name
+    session.update(organiser_session(name))
+    g.pop("organiser_checked", None)
 
 
-def sign_out() -> None:
+def sign_out() -> tuple[str, str] | None:
+    """End the session in this browser; (account, session id) if it was a valid login."""
+    name = current_organiser()
+    ended = (name, session["sid"]) if name else None
     session.clear()
+    g.organiser_checked = None
+    return ended
+
+
+def _session_models() -> tuple[type[SessionRevocationMixin], type[OrganiserAccountMixin] | None]:
+    app = current_app
+    if "todo_organiser_sessions" not in app.extensions:
+        from shared.service import load_service
+
+        spec = load_service(app.extensions["todo_service"])
+        app.extensions["todo_organiser_sessions"] = (spec.revocations, spec.organiser_accounts)
+    return app.extensions["todo_organiser_sessions"]
+
+
+def _valid_login() -> str | None:
+    name, session_id, issued = session.get("organiser"), session.get("sid"), session.get("iat")
+    if not all(isinstance(value, str) and value for value in (name, session_id, issued)):
+        return None
+    try:
+        issued_at = datetime.fromisoformat(issued)
+    except ValueError:
+        return None
+    now = utcnow()
+    if issued_at.tzinfo is None or not now - SESSION_LIFETIME < issued_at <= now:
+        return None
+    from shared.web import db_session
+
+    revocations, accounts = _session_models()
+    if is_revoked(db_session(), revocations, name, session_id, issued_at):
+        return None
+    if accounts is not None:
+        account = db_session().get(accounts, name)
+        if account is None or account.password_changed_at > issued_at:
+            return None
+    return name
 
 
 def current_organiser() -> str | None:
-    return session.get("organiser")
+    """The signed-in organiser, if the session is valid here: not expired, not revoked."""
+    if "organiser_checked" not in g:
+        name = _valid_login() if session.get("organiser") is not None else None
+        if name is None and session.get("organiser") is not None:
+            # An ended session is forgotten, so the browser drops the cookie.
+            session.clear()
+        g.organiser_checked = name
+    return g.organiser_checked
+
+
+# -- where to go after the login -----------------------------------------------------------------
 
 
 def _allowed_origins() -> set[str]:
@@ -84,14 +231,29 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _odd_character(char: str) -> bool:
+    # Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    # "/\t/evil.example" and "/\\evil.example" lead to another host; control and format
+    # characters have no business in a link either.
+    return char == "\\" or unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"}
+
+
 def safe_next_url(target: str | None, default: str) -> str:
     """Where to go after logging in: a path here or a page of one of our services, else default."""
-    if not target:
+    if not target or len(target) > 2000 or any(_odd_character(c) for c in target):
         return default
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    parts = urlsplit(target)
-    if parts.scheme in ("http", "https") and _origin(target) in _allowed_origins():
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return default
+    if target.startswith("/"):
+        return default if target.startswith("//") or parts.netloc else target
+    if (
+        parts.scheme in ("http", "https")
+        and parts.hostname
+        and "@" not in parts.netloc
+        and _origin(target) in _allowed_origins()
+    ):
         return target
     return default
 
@@ -102,7 +264,7 @@ def login_url(next_url: str) -> str:
 
 
 def organiser_login_required(view):
-    """For organiser pages on any service: without a login, go to the login page and back."""
+    """For organiser pages on any service: without a valid login, to the login page and back."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):

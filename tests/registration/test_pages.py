@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.settings import RegistrationSettings
+from shared.pages.organisers import organiser_session
 from tests.registration.conftest import DAY, EVENT, session_info, ticket_of
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -301,7 +302,7 @@ def test_a_wrong_ticket_or_token_is_404(booked):
 
 def sign_in(client, name: str = "erika") -> None:
     with client.session_transaction() as cookie:
-        cookie["organiser"] = name
+        cookie.update(organiser_session(name))
 
 
 @pytest.mark.parametrize(

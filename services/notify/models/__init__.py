@@ -1,7 +1,13 @@
 """The notify service's tables; importing this package registers every model on `Base`."""
 
 from services.notify.models.attendee import Attendee, ErasedAttendee
-from services.notify.models.base import ApiToken, Base, OutboxMessage, ProcessedMessage
+from services.notify.models.base import (
+    ApiToken,
+    Base,
+    OrganiserSessionRevocation,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from services.notify.models.event import Event
 from services.notify.models.feed import Feed
 from services.notify.models.mail import OutgoingMail
@@ -15,6 +21,7 @@ __all__ = [
     "ErasedAttendee",
     "Event",
     "Feed",
+    "OrganiserSessionRevocation",
     "OutboxMessage",
     "OutgoingMail",
     "ProcessedMessage",

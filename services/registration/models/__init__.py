@@ -1,7 +1,13 @@
 """The registration service's tables; importing this package registers every model on `Base`."""
 
 from services.registration.models.attendee import Attendee
-from services.registration.models.base import ApiToken, Base, OutboxMessage, ProcessedMessage
+from services.registration.models.base import (
+    ApiToken,
+    Base,
+    OrganiserSessionRevocation,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from services.registration.models.event import Event
 from services.registration.models.idempotency import IdempotentResponse
 from services.registration.models.programme_session import ProgrammeSession
@@ -14,6 +20,7 @@ __all__ = [
     "Base",
     "Event",
     "IdempotentResponse",
+    "OrganiserSessionRevocation",
     "OutboxMessage",
     "ProcessedMessage",
     "ProgrammeSession",

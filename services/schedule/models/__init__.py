@@ -1,9 +1,15 @@
 """The schedule service's tables; importing this package registers every model on `Base`."""
 
-from services.schedule.models.base import ApiToken, Base, OutboxMessage, ProcessedMessage
+from services.schedule.models.base import (
+    ApiToken,
+    Base,
+    OrganiserSessionRevocation,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from services.schedule.models.event import Event
 from services.schedule.models.live import LiveStatus, StageDelay
-from services.schedule.models.organiser import OrganiserAccount
+from services.schedule.models.organiser import OrganiserAccount, RateCounter
 from services.schedule.models.release import Release, ReleaseExport
 from services.schedule.models.session import ProgrammeSession, SessionSpeaker, session_tracks
 from services.schedule.models.speaker import Speaker
@@ -16,9 +22,11 @@ __all__ = [
     "Event",
     "LiveStatus",
     "OrganiserAccount",
+    "OrganiserSessionRevocation",
     "OutboxMessage",
     "ProcessedMessage",
     "ProgrammeSession",
+    "RateCounter",
     "Release",
     "ReleaseExport",
     "SessionSpeaker",

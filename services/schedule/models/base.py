@@ -2,6 +2,7 @@ from shared.auth import ApiTokenMixin
 from shared.consumer import ProcessedMessageMixin
 from shared.db import make_base
 from shared.outbox import OutboxMixin
+from shared.pages.organisers import SessionRevocationMixin
 
 Base = make_base()
 
@@ -15,4 +16,8 @@ class ProcessedMessage(ProcessedMessageMixin, Base):
 
 
 class ApiToken(ApiTokenMixin, Base):
+    pass
+
+
+class OrganiserSessionRevocation(SessionRevocationMixin, Base):
     pass

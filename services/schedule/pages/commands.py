@@ -1,4 +1,4 @@
-"""`todo create-organiser NAME`: an account for the organiser pages."""
+"""`todo create-organiser NAME` and `todo remove-organiser NAME`: accounts for the web pages."""
 
 from __future__ import annotations
 
@@ -6,23 +6,31 @@ import sys
 
 import click
 
-from services.schedule.models import OrganiserAccount
+from services.schedule.organisers import remove_organiser, set_password
 from shared.config import Config
 from shared.db import Database
-from shared.pages.organisers import MIN_PASSWORD_LENGTH, set_organiser_password
+from shared.pages.organisers import MIN_PASSWORD_LENGTH
+
+name_argument = click.argument("name")
+
+
+def _account_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise click.BadParameter("give a name of 1 to 100 characters", param_hint="NAME")
+    return name
 
 
 @click.command("create-organiser")
-@click.argument("name")
+@name_argument
 @click.option(
     "--password-stdin", is_flag=True, help="read the password from standard input (scripts)"
 )
 @click.pass_obj
 def create_organiser_command(config: Config, name: str, password_stdin: bool) -> None:
-    """Create an organiser account for the web pages, or set a new password for NAME."""
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise click.BadParameter("give a name of 1 to 100 characters", param_hint="NAME")
+    """Create an organiser account for the web pages, or set a new password for NAME (which
+    ends all of NAME's sessions)."""
+    name = _account_name(name)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -32,10 +40,27 @@ def create_organiser_command(config: Config, name: str, password_stdin: bool) ->
     db = Database(config.database_url("schedule"), pool_size=1)
     try:
         with db.transaction() as session:
-            created = set_organiser_password(session, OrganiserAccount, name, password)
+            created = set_password(session, name, password)
     finally:
         db.dispose()
     if created:
         click.echo(f"Organiser {name!r} created; log in at {config.service_urls['schedule']}/login")
     else:
-        click.echo(f"Organiser {name!r}: password changed")
+        click.echo(f"Organiser {name!r}: password changed; every session of {name!r} has ended")
+
+
+@click.command("remove-organiser")
+@name_argument
+@click.pass_obj
+def remove_organiser_command(config: Config, name: str) -> None:
+    """Remove an organiser account; its sessions end in every service."""
+    name = _account_name(name)
+    db = Database(config.database_url("schedule"), pool_size=1)
+    try:
+        with db.transaction() as session:
+            removed = remove_organiser(session, name)
+    finally:
+        db.dispose()
+    if not removed:
+        raise click.ClickException(f"there is no organiser {name!r}")
+    click.echo(f"Organiser {name!r} removed; every session of {name!r} has ended")

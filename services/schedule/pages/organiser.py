@@ -13,9 +13,10 @@ from marshmallow import ValidationError
 
 from services.schedule import draft
 from services.schedule.errors import NothingChanged, ProgrammeError
-from services.schedule.limits import login_attempts
+from services.schedule.limits import refuse_too_many_attempts
 from services.schedule.live import announce_delay, live_overview, set_live_status
 from services.schedule.models import Event, OrganiserAccount
+from services.schedule.organisers import end_session
 from services.schedule.pages import pages
 from services.schedule.pages.programme import SESSION_TYPES
 from services.schedule.releases import latest_release, publish_release
@@ -70,11 +71,13 @@ def load_event(slug: str) -> Event:
 
 
 @pages.route("/login", methods=["GET", "POST"])
-@login_attempts
 def login():
     next_url = safe_next_url(request.values.get("next"), url_for(".events"))
     if request.method == "POST":
         name = request.form.get("name", "").strip()
+        refused = refuse_too_many_attempts(name)
+        if refused is not None:
+            return refused
         account = check_organiser_password(
             db_session(), OrganiserAccount, name, request.form.get("password", "")
         )
@@ -89,7 +92,9 @@ def login():
 
 @pages.post("/logout")
 def logout():
-    sign_out()
+    ended = sign_out()
+    if ended is not None:
+        end_session(db_session(), *ended)
     flash(_("You are logged out."), "success")
     return redirect(url_for(".login"), 303)
 
