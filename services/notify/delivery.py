@@ -38,7 +38,7 @@ from services.notify.settings import NotifySettings
 from shared.broker import Backoff
 from shared.config import Config
 from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
-from shared.logging import without_personal_data
+from shared.logging import redact_url, without_personal_data
 from shared.outbox import add_message
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,9 @@ class SmtpTransport:
     def __init__(self, url: str, timeout: float):
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError(f"SMTP_URL must look like smtp://user:pass@host:port, not {url!r}")
+            raise ValueError(
+                f"SMTP_URL must look like smtp://user:pass@host:port, not {redact_url(url)!r}"
+            )
         self.implicit_tls = parts.scheme == "smtps"
         self.host = parts.hostname
         self.port = parts.port or (465 if self.implicit_tls else 25)

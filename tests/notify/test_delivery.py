@@ -176,6 +176,9 @@ def test_smtp_url_is_parsed():
     assert SmtpTransport("smtp://mail.example", timeout=5).port == 25
     with pytest.raises(ValueError, match="SMTP_URL"):
         SmtpTransport("http://mail.example", timeout=5)
+    with pytest.raises(ValueError, match=r"http://user:\*\*\*@mail.example") as refused:
+        SmtpTransport("http://user:pw-s3cret@mail.example", timeout=5)
+    assert "s3cret" not in str(refused.value)
 
 
 def test_refused_connection_is_temporary():
