@@ -178,40 +178,47 @@ def erase_attendee(
     mailer: Mailer,
     cause_message_id: str,
 ) -> None:
-    """Queue the erasure confirmation, then forget the attendee (`forget_attendee`); the
-    confirmation itself is scrubbed once it is sent."""
+    """Queue the erasure confirmation to the address of notify's copy, then forget the
+    attendee (`forget_attendee`); the confirmation itself is scrubbed once it is sent or has
+    failed. The message carries ids only: every earlier message about the attendee came first
+    (one aggregate), so the copy is current; without one, nobody is written to."""
     attendee_id = data["attendee_id"]
-    event = session.scalar(select(Event).where(Event.slug == data["event"]))
-    mailer.queue(
-        session,
-        kind="attendee_erased",
-        cause="erasure",
-        recipient=Recipient(data["name"], data["email"], data["locale"], attendee_id),
-        event_slug=data["event"],
-        context={
-            "name": single_line(data["name"]),
-            "event_title": event.title if event is not None else data["event"],
-        },
-        scrub_after_send=True,
-        cause_message_id=cause_message_id,
-    )
+    attendee = session.get(Attendee, attendee_id)
+    if attendee is not None:
+        event = session.scalar(select(Event).where(Event.slug == data["event"]))
+        mailer.queue(
+            session,
+            kind="attendee_erased",
+            cause="erasure",
+            recipient=Recipient(attendee.name, attendee.email, attendee.locale, attendee_id),
+            event_slug=data["event"],
+            context={
+                "name": single_line(attendee.name),
+                "event_title": event.title if event is not None else data["event"],
+            },
+            scrub_after_send=True,
+            cause_message_id=cause_message_id,
+        )
     forget_attendee(session, attendee_id, keep_kind="attendee_erased")
 
 
 def forget_attendee(session: Session, attendee_id: int, keep_kind: str | None = None) -> None:
-    """Delete an attendee's personal data: their copy, tickets and feed, and the addresses and
-    bodies of their mails (only delivery records stay), except mail of `keep_kind`. The id is
-    remembered, so a late ticket message cannot bring the data back."""
+    """Delete an attendee's personal data: their copy, tickets and feed, and the addresses,
+    bodies and failure reasons of their mails in any state (only delivery records stay; mail
+    not yet sent never will be), except mail of `keep_kind`. The id is remembered, so a late
+    ticket message cannot bring the data back."""
     others = OutgoingMail.attendee_id == attendee_id
     if keep_kind is not None:
         others &= OutgoingMail.kind != keep_kind
     session.execute(
         update(OutgoingMail)
-        .where(others, OutgoingMail.state.in_(("queued", "retrying")))
-        .values(state="failed", last_error="attendee erased before delivery")
+        .where(others)
+        .values(recipient=None, content=None, message=None, last_error=None)
     )
     session.execute(
-        update(OutgoingMail).where(others).values(recipient=None, content=None, message=None)
+        update(OutgoingMail)
+        .where(others, OutgoingMail.state.in_(("queued", "retrying")))
+        .values(state="failed", last_error="attendee erased before delivery")
     )
     delete_personal_feeds(session, attendee_id)
     session.execute(delete(Ticket).where(Ticket.attendee_id == attendee_id))

@@ -195,20 +195,19 @@ def erase(
 ) -> None:
     """GDPR erasure: free the attendee's places, then forget who they were; counts stay.
 
-    Notify hears one `registration.attendee.erased` with the old address for the last mail
-    (and deletes its copy then), not a cancellation per ticket.
+    Notify hears one `registration.attendee.erased`, not a cancellation per ticket; it carries
+    ids only (notify writes the last mail from its own copy, then deletes that).
     """
     now = utcnow()
     for ticket in tickets_of(session, attendee):
         if ticket.session.ends_at > now:
             cancel_ticket(session, ticket, "attendee", links, settings, announce=False)
-    old = {"name": attendee.name, "email": attendee.email, "locale": attendee.locale}
     anonymise(attendee, now)
     session.flush()
     add_message(
         session,
         OutboxMessage,
         "registration.attendee.erased",
-        {"event": attendee.event.slug, "attendee_id": attendee.id, **old},
+        {"event": attendee.event.slug, "attendee_id": attendee.id},
         aggregate=aggregate_of(attendee),
     )

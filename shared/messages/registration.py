@@ -3,7 +3,7 @@
 Each carries everything notify needs to write to the attendee, so notify never calls back.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.messages import message_type
 
@@ -76,15 +76,17 @@ class AttendeeUpdatedSchema(Schema):
     attendee = fields.Nested(AttendeeInfoSchema, required=True)
 
 
-@message_type("registration.attendee.erased")
+@message_type("registration.attendee.erased", version=2)
 class AttendeeErasedSchema(Schema):
-    """Personal data is gone; the last mail (erasure confirmed) goes to this address."""
+    """Personal data is gone; copies of it must go too. Ids only: the message outlives the
+    erasure in queues and outboxes (version 1 carried name, email and locale; they are
+    dropped on receipt)."""
+
+    class Meta:
+        unknown = EXCLUDE
 
     event = fields.String(required=True)
     attendee_id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    email = fields.String(required=True)
-    locale = fields.String(required=True, validate=validate.OneOf(("de", "en")))
 
 
 @message_type("registration.event.purged")

@@ -240,32 +240,107 @@ def stored_mails(notify_db) -> list[OutgoingMail]:
 
 
 def test_erasure_confirms_then_deletes_personal_data(
-    programme, deliver, ticket_data, mails, notify_db
+    programme, deliver, ticket_data, mails, notify_db, mail_worker, smtp_server
 ):
+    # One mail sent, one refused for good, one waiting for another try, one not sent yet.
     deliver("registration.ticket.confirmed", ticket_data())
-    erased = {
-        "event": "todo2024",
-        "attendee_id": 1,
-        "name": "Anna Muster 1",
-        "email": "anna1@example.org",
-        "locale": "de",
-    }
-    deliver("registration.attendee.erased", erased)
+    mail_worker.deliver_due()
+    deliver("registration.ticket.waitlisted", ticket_data(ticket_id=2, status="waitlisted"))
+    smtp_server.handler.reply = "550 5.1.1 <anna1@example.org>: Recipient address rejected"
+    mail_worker.deliver_due()
+    deliver("registration.ticket.promoted", ticket_data(ticket_id=2))
+    smtp_server.handler.reply = "450 4.2.2 <anna1@example.org>: Mailbox busy"
+    mail_worker.deliver_due()
+    deliver(
+        "registration.ticket.cancelled",
+        {**ticket_data(ticket_id=2, status="cancelled"), "reason": "attendee"},
+    )
+    assert [m.state for m in stored_mails(notify_db)] == ["sent", "failed", "retrying", "queued"]
+
+    # Ids only: the address of the last mail comes from notify's own copy.
+    deliver("registration.attendee.erased", {"event": "todo2024", "attendee_id": 1})
     # A late ticket message must not bring the data back.
     deliver("registration.ticket.promoted", ticket_data())
 
     (confirmation,) = mails(kind="attendee_erased")
     assert confirmation.recipient == "anna1@example.org"
     assert confirmation.scrub_after_send
-    (older,) = mails(kind="ticket_confirmed")
-    assert older.recipient is None and older.message is None and older.state == "failed"
+    *older, _ = stored_mails(notify_db)
+    assert [m.state for m in older] == ["sent", "failed", "failed", "failed"]
+    for mail in older:
+        assert (mail.recipient, mail.content, mail.message) == (None, None, None)
+        assert mail.last_error in (None, "attendee erased before delivery")
     with notify_db.transaction() as session:
         assert session.get(Attendee, 1) is None
         assert session.scalars(select(Ticket)).all() == []
         assert session.get(ErasedAttendee, 1) is not None
         assert session.scalars(select(Feed).where(Feed.kind == "personal")).all() == []
-        others = session.scalars(select(OutgoingMail).where(OutgoingMail.kind != "attendee_erased"))
-        assert all(m.message is None and m.recipient is None for m in others)
+
+    smtp_server.handler.reply = None
+    mail_worker.deliver_due(now=utcnow() + timedelta(days=1))
+    # Only the confirmation went out, and it is scrubbed now that it is sent.
+    assert [m["Subject"] for m in smtp_server.messages][1:] == [
+        parse_mail(confirmation.message)["Subject"]
+    ]
+    assert stored_mails(notify_db)[-1].recipient is None
+
+
+def test_erasure_confirmation_that_fails_is_scrubbed_too(
+    programme, deliver, ticket_data, notify_db, mail_worker, smtp_server
+):
+    deliver("registration.ticket.confirmed", ticket_data())
+    deliver("registration.attendee.erased", {"event": "todo2024", "attendee_id": 1})
+    smtp_server.handler.reply = "550 5.1.1 Recipient address rejected"
+    mail_worker.deliver_due()
+
+    confirmation = stored_mails(notify_db)[-1]
+    assert (confirmation.kind, confirmation.state) == ("attendee_erased", "failed")
+    assert (confirmation.recipient, confirmation.content, confirmation.message) == (None,) * 3
+
+
+def test_erasure_of_an_attendee_notify_never_heard_of_writes_to_nobody(deliver, notify_db):
+    deliver("registration.attendee.erased", {"event": "todo2024", "attendee_id": 7})
+    assert stored_mails(notify_db) == []
+    with notify_db.transaction() as session:
+        assert session.get(ErasedAttendee, 7) is not None
+
+
+def test_finished_mail_keeps_only_its_delivery_record_after_the_retention_period(
+    programme, deliver, ticket_data, notify_db, mail_worker, smtp_server
+):
+    retention = timedelta(days=30)
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=1, ticket_id=1))
+    mail_worker.deliver_due()
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=2, ticket_id=2))
+    smtp_server.handler.reply = "550 5.1.1 Recipient address rejected"
+    mail_worker.deliver_due()
+    smtp_server.handler.reply = None
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=3, ticket_id=3))
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=4, ticket_id=4))
+    mail_worker.deliver_due()
+    deliver("registration.ticket.confirmed", ticket_data(attendee_id=5, ticket_id=5))
+    assert [m.state for m in stored_mails(notify_db)] == [
+        "sent",
+        "failed",
+        "sent",
+        "sent",
+        "queued",
+    ]
+    with notify_db.transaction() as session:
+        # Mails 1, 2 and 5 were queued long ago; mail 5 has not gone out yet.
+        session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id.in_((1, 2, 5)))
+            .values(created_at=utcnow() - retention - timedelta(days=1))
+        )
+        assert scrub_finished_mail(session, utcnow(), retention) == 2
+
+    scrubbed, recent = stored_mails(notify_db)[:2], stored_mails(notify_db)[2:]
+    for mail in scrubbed:
+        assert (mail.recipient, mail.content, mail.message, mail.last_error) == (None,) * 4
+        assert mail.kind == "ticket_confirmed" and mail.attempts == 1
+    assert [mail.state for mail in scrubbed] == ["sent", "failed"] and scrubbed[0].sent_at
+    assert all(mail.recipient and mail.content for mail in recent)
 
 
 def test_crlf_in_names_and_titles_does_not_reach_headers(
@@ -340,41 +415,3 @@ def test_purged_event_forgets_its_attendees_without_mailing_them(
         assert session.get(Attendee, 1) is None
         assert session.scalars(select(Ticket)).all() == []
         assert session.scalars(select(Feed).where(Feed.kind == "personal")).all() == []
-
-
-def test_finished_mail_keeps_only_its_delivery_record_after_the_retention_period(
-    programme, deliver, ticket_data, notify_db, mail_worker, smtp_server
-):
-    retention = timedelta(days=30)
-    deliver("registration.ticket.confirmed", ticket_data(attendee_id=1, ticket_id=1))
-    mail_worker.deliver_due()
-    deliver("registration.ticket.confirmed", ticket_data(attendee_id=2, ticket_id=2))
-    smtp_server.handler.reply = "550 5.1.1 Recipient address rejected"
-    mail_worker.deliver_due()
-    smtp_server.handler.reply = None
-    deliver("registration.ticket.confirmed", ticket_data(attendee_id=3, ticket_id=3))
-    deliver("registration.ticket.confirmed", ticket_data(attendee_id=4, ticket_id=4))
-    mail_worker.deliver_due()
-    deliver("registration.ticket.confirmed", ticket_data(attendee_id=5, ticket_id=5))
-    assert [m.state for m in stored_mails(notify_db)] == [
-        "sent",
-        "failed",
-        "sent",
-        "sent",
-        "queued",
-    ]
-    with notify_db.transaction() as session:
-        # Mails 1, 2 and 5 were queued long ago; mail 5 has not gone out yet.
-        session.execute(
-            update(OutgoingMail)
-            .where(OutgoingMail.id.in_((1, 2, 5)))
-            .values(created_at=utcnow() - retention - timedelta(days=1))
-        )
-        assert scrub_finished_mail(session, utcnow(), retention) == 2
-
-    scrubbed, recent = stored_mails(notify_db)[:2], stored_mails(notify_db)[2:]
-    for mail in scrubbed:
-        assert (mail.recipient, mail.content, mail.message, mail.last_error) == (None,) * 4
-        assert mail.kind == "ticket_confirmed" and mail.attempts == 1
-    assert [mail.state for mail in scrubbed] == ["sent", "failed"] and scrubbed[0].sent_at
-    assert all(mail.recipient and mail.content for mail in recent)

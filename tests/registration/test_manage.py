@@ -112,7 +112,8 @@ def test_data_download_and_erasure(booked):
             is not None
         )
     message = last_message(db, "registration.attendee.erased")
-    assert (message["email"], message["locale"]) == ("a@example.org", "de")
+    # Ids only: the message outlives the erasure in queues (notify mails its own copy).
+    assert message == {"event": EVENT, "attendee_id": erased.id}
     # The freed seat went to b; the erased person gets no cancellation mails.
     assert "registration.ticket.cancelled" not in routing_keys(db)
     assert routing_keys(db).count("registration.ticket.promoted") == 1
