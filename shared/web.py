@@ -23,6 +23,7 @@ from shared.broker import broker_reachable
 from shared.config import Config
 from shared.db import DATABASE_UNAVAILABLE, Database
 from shared.fields import IdConverter
+from shared.headers import init_security_headers
 from shared.logging import correlation_id, new_correlation_id
 from shared.pages import init_pages
 
@@ -237,4 +238,5 @@ def create_service_app(
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(Exception, _unexpected_error)
     init_pages(app, config, api_blueprints=blueprints, json_errors=http_error_response)
+    init_security_headers(app, config)
     return app

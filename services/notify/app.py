@@ -4,18 +4,20 @@ from services.notify.api import BLUEPRINTS
 from services.notify.settings import NotifySettings
 from services.notify.views import FeedFastPath, feeds
 from shared.config import Config
+from shared.headers import public_headers
 from shared.web import create_service_app
 
 
 def create_app(config: Config | None = None, settings: NotifySettings | None = None) -> Flask:
+    config = config or Config.from_env()
     app = create_service_app(
         "notify",
-        config or Config.from_env(),
+        config,
         title="Notify API",
         blueprints=BLUEPRINTS,
         page_blueprints=[feeds],
     )
     app.extensions["notify_settings"] = settings or NotifySettings.from_env()
     app.extensions["notify_feed_cache"] = cache = {}
-    app.wsgi_app = FeedFastPath(app.wsgi_app, cache)
+    app.wsgi_app = FeedFastPath(app.wsgi_app, cache, public_headers(config))
     return app

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from services.notify.models import ProgrammeSession
+from shared.links import web_url_or_empty
 
 PRODID = "-//to:DO event-week platform//notify//DE"
 
@@ -39,6 +40,12 @@ def speaker_line(speaker: dict) -> str:
     return f"{speaker['name']} ({extra})" if extra else speaker["name"]
 
 
+def session_url(session: ProgrammeSession) -> str:
+    """The session's (else the event's) web page; addresses stored before links were checked
+    are left out, not published."""
+    return web_url_or_empty(session.url) or web_url_or_empty(session.event.url)
+
+
 def session_description(session: ProgrammeSession, locale: str) -> str:
     words = _WORDS[locale]
     parts = []
@@ -47,8 +54,9 @@ def session_description(session: ProgrammeSession, locale: str) -> str:
         parts.append(abstract)
     if session.speakers:
         parts.append(f"{words['with']}: " + "; ".join(speaker_line(s) for s in session.speakers))
-    if session.livestream_url:
-        parts.append(f"{words['stream']}: {session.livestream_url}")
+    stream = web_url_or_empty(session.livestream_url)
+    if stream:
+        parts.append(f"{words['stream']}: {stream}")
     return "\n\n".join(parts)
 
 
@@ -73,7 +81,7 @@ def session_event(
     description = session_description(session, locale)
     if description:
         vevent.add("description", description)
-    url = session.url or session.event.url
+    url = session_url(session)
     if url:
         vevent.add("url", url)
     if session.tracks:

@@ -40,6 +40,7 @@ from services.notify import calendars
 from services.notify.models import OutgoingMail, ProgrammeSession
 from shared.config import Config
 from shared.db import utcnow
+from shared.links import web_url_or_empty
 from shared.outbox import notify_after_commit
 
 MAIL_KINDS = (
@@ -197,8 +198,8 @@ def session_details(programme_session: ProgrammeSession, locale: str) -> dict[st
             locale=locale,
         ),
         "location": programme_session.location,
-        "stream_url": programme_session.livestream_url,
-        "url": programme_session.url or programme_session.event.url,
+        "stream_url": web_url_or_empty(programme_session.livestream_url),
+        "url": calendars.session_url(programme_session),
         "speakers": [calendars.speaker_line(s) for s in programme_session.speakers],
         "cancelled": programme_session.cancelled,
     }

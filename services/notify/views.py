@@ -68,9 +68,10 @@ class FeedFastPath:
     _PATH_RE = re.compile(r"^/([^/]+)/calendar(?:\.ics|/(tracks|days)/([^/]+)\.ics)$")
     _KINDS = {None: "programme", "tracks": "track", "days": "day"}
 
-    def __init__(self, wsgi_app, cache: dict):
+    def __init__(self, wsgi_app, cache: dict, security_headers: list[tuple[str, str]]):
         self.wsgi_app = wsgi_app
         self.cache = cache
+        self.security_headers = security_headers
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
@@ -84,9 +85,9 @@ class FeedFastPath:
                 if _not_modified(
                     stored, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
                 ):
-                    start_response("304 Not Modified", stored.headers_304)
+                    start_response("304 Not Modified", stored.headers_304 + self.security_headers)
                     return [b""]
-                start_response("200 OK", stored.headers_200)
+                start_response("200 OK", stored.headers_200 + self.security_headers)
                 return [b""] if method == "HEAD" else [stored.body]
         return self.wsgi_app(environ, start_response)
 

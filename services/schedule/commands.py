@@ -69,6 +69,8 @@ def import_programme_command(config: Config, event: str, file: Path, first_day) 
         raise _fail(error) from error
     finally:
         db.dispose()
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"{event}: {summary.created} new, {summary.updated} updated, "
         f"{summary.cancelled} cancelled sessions in the draft; publish with `todo publish {event}`"

@@ -25,12 +25,13 @@ from services.schedule.models import (
     Stage,
     Track,
 )
+from shared.links import is_web_url, link_errors
 
 MAX_SESSION_LENGTH = timedelta(hours=24)
 MAX_EVENT_DAYS = 62
 MAX_SESSIONS_PER_EVENT = 5000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_URL = re.compile(r"^https?://\S+$")
+# No ':' or '/' in the parts, so that an address cannot pass for a link of another scheme.
+_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[^@\s:/]+$")
 
 SESSION_FIELDS = (
     "guid",
@@ -65,7 +66,7 @@ def event_timezone(event: Event) -> ZoneInfo:
 
 
 def event_errors(values: dict[str, Any]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+    errors = link_errors(values, ("url",))
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
@@ -124,6 +125,9 @@ def list_stages(session: Session, event: Event) -> list[Stage]:
 
 def create_stage(session: Session, event: Event, values: dict[str, Any]) -> Stage:
     guid = values.get("guid") or str(uuid.uuid4())
+    errors = link_errors(values, ("stream_url",))
+    if errors:
+        raise InvalidProgramme(errors)
     if find_stage(session, event, guid) is not None:
         raise ProgrammeConflict(f"Die Bühne {guid!r} gibt es schon. / Stage exists already.")
     stage = Stage(event_id=event.id, **(values | {"guid": guid}))
@@ -133,6 +137,9 @@ def create_stage(session: Session, event: Event, values: dict[str, Any]) -> Stag
 
 
 def update_stage(session: Session, stage: Stage, changes: dict[str, Any]) -> Stage:
+    errors = link_errors(changes, ("stream_url",))
+    if errors:
+        raise InvalidProgramme(errors)
     if "capacity" in changes and changes["capacity"] is None:
         relying = session.scalar(
             select(func.count())
@@ -343,7 +350,7 @@ def registration_errors(registration: dict[str, Any], stage: Stage | None) -> di
             ]
     elif mode == "external":
         target = (registration.get("external") or "").strip()
-        if not (_URL.match(target) or _EMAIL.match(target)):
+        if not (is_web_url(target) or _EMAIL.match(target)):
             errors["external"] = [
                 "Eine URL oder E-Mail-Adresse für die Anmeldung angeben. / "
                 "Give a URL or email address where people register."
@@ -379,7 +386,7 @@ def _resolve_session(
     session: Session, event: Event, values: dict[str, Any], session_id: int | None
 ) -> tuple[Stage, list[Track], list[Speaker]]:
     """Check a whole session (merged values) and find what it refers to; raise if invalid."""
-    errors: dict[str, Any] = time_errors(values)
+    errors: dict[str, Any] = time_errors(values) | link_errors(values, ("livestream_url",))
     stage = find_stage(session, event, values["stage"])
     if stage is None:
         errors["stage"] = [f"Unbekannte Bühne {values['stage']!r}. / Unknown stage."]

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import ValidationError
 
 from services.schedule.programme_format import FORMAT, load_programme_document
+from shared.links import contact_link, is_web_url, link_problem, web_url_or_empty
 
 GENERATOR = "todo-platform"
 SCHEMA_URL = "https://c3voc.de/schedule/schema.json"
@@ -82,7 +83,7 @@ def render_schedule_xml(release_data: dict) -> bytes:
     _text(conference, "end", schedule.event["ends_on"].isoformat())
     _text(conference, "days", str(len(schedule.days)))
     _text(conference, "timeslot_duration", "00:05")
-    if _is_http(schedule.event["url"]):
+    if schedule.event["url"]:
         _text(conference, "base_url", schedule.event["url"])
         _text(conference, "url", schedule.event["url"])
     _text(conference, "time_zone_name", schedule.timezone_name)
@@ -119,7 +120,7 @@ def _xml_event(room: ET.Element, schedule: _Schedule, session: dict) -> None:
     element = ET.SubElement(room, "event", guid=event["guid"], id=str(event["id"]))
     for name in ("date", "start", "duration", "room", "slug"):
         _text(element, name, event[name])
-    if _is_http(event["url"]):
+    if is_web_url(event["url"]):
         _text(element, "url", event["url"])
     for name in ("title", "subtitle", "track", "type", "language", "abstract", "description"):
         _text(element, name, event[name] or "")
@@ -352,7 +353,8 @@ def _loaded_release(release_data: dict) -> dict:
     event = dict(release_data["event"])
     event["starts_on"] = date.fromisoformat(event["starts_on"])
     event["ends_on"] = date.fromisoformat(event["ends_on"])
-    event["url"] = event.get("url") or ""
+    # Addresses stored before links were checked never become links in the files.
+    event["url"] = web_url_or_empty(event.get("url"))
     sessions = []
     for raw in release_data["sessions"]:
         stage = raw["stage"]
@@ -365,7 +367,7 @@ def _loaded_release(release_data: dict) -> dict:
                     **stage,
                     "address": stage.get("address") or "",
                     "capacity": stage.get("capacity"),
-                    "stream_url": stage.get("stream_url") or "",
+                    "stream_url": web_url_or_empty(stage.get("stream_url")),
                 },
                 "tracks": [
                     {**track, "color": track.get("color") or ""} for track in raw.get("tracks", [])
@@ -390,8 +392,8 @@ def _loaded_release(release_data: dict) -> dict:
                 "type": raw.get("type") or "talk",
                 "language": raw.get("language") or "de",
                 "streamed": bool(raw.get("streamed")),
-                "livestream_url": raw.get("livestream_url") or "",
-                "url": raw.get("url") or "",
+                "livestream_url": web_url_or_empty(raw.get("livestream_url")),
+                "url": web_url_or_empty(raw.get("url")),
             }
         )
     return {"event": event, "release": release_data["release"], "sessions": sessions}
@@ -400,12 +402,8 @@ def _loaded_release(release_data: dict) -> dict:
 def _registration_link(session: dict, session_url: str) -> dict | None:
     registration = session["registration"]
     if registration["mode"] == "external":
-        target = registration["external"] or ""
-        if not target:
-            return None
-        if "@" in target and "://" not in target and not target.startswith("mailto:"):
-            target = f"mailto:{target}"
-        return {"title": _EXTERNAL_TITLE, "url": target, "type": "web"}
+        target = contact_link(registration["external"])
+        return {"title": _EXTERNAL_TITLE, "url": target, "type": "web"} if target else None
     if registration["mode"] == "none":
         return {"title": _NONE_TITLE, "url": session_url, "type": "web"}
     capacity = registration["capacity"]
@@ -463,10 +461,6 @@ def _slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
-def _is_http(url: str | None) -> bool:
-    return bool(url) and url.startswith(("http://", "https://"))
-
-
 def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
     element = ET.SubElement(parent, tag, attributes)
     element.text = text
@@ -477,7 +471,8 @@ def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Elem
 
 
 def parse_frab(content: bytes, filename: str) -> dict:
-    """A frab schedule.xml / schedule.json (pretalx, frab, ours) as a loaded programme document.
+    """A frab schedule.xml / schedule.json (pretalx, frab, ours) as a loaded programme document,
+    with `warnings`: what was left out (links that may not be published) and why.
 
     Raises FrabFormatError (a ValueError) with a readable message for anything unusable.
     """
@@ -486,8 +481,9 @@ def parse_frab(content: bytes, filename: str) -> dict:
     kind = _detect_kind(content, filename)
     reader = _read_xml if kind == "xml" else _read_json
     raw = reader(content, filename)
+    warnings = raw.pop("warnings")
     try:
-        return load_programme_document(raw)
+        return load_programme_document(raw) | {"warnings": warnings}
     except ValidationError as error:
         raise FrabFormatError(
             f"{filename}: the schedule does not make a valid programme: {_flatten(error.messages)}"
@@ -521,9 +517,21 @@ class _Reader:
         self.acronym = ""
         self.event: dict = {}
         self.zone = ZoneInfo(DEFAULT_TIMEZONE)
+        self.warnings: list[str] = []
 
     def fail(self, where: str, problem: str) -> FrabFormatError:
         return FrabFormatError(f"{self.filename}: {where}: {problem}")
+
+    def link(self, url, where: str) -> str:
+        """An address from the file if it may be published as a link, else "" and a warning:
+        one bad link in another tool's export should not stop the whole programme."""
+        url = _string(url)
+        problem = link_problem(url) if url else None
+        if problem is None:
+            return url
+        english = problem.partition(" / ")[2] or problem
+        self.warnings.append(f"{self.filename}: {where}: link {url[:100]!r} left out: {english}")
+        return ""
 
     def set_conference(self, *, acronym, title, zone_name, start, end, url) -> None:
         """The conference's data as the file has it (checked here: files may have anything)."""
@@ -546,7 +554,7 @@ class _Reader:
             "locale": "de",
             "starts_on": self.parse_date(start, "conference/start") if start else None,
             "ends_on": self.parse_date(end, "conference/end") if end else None,
-            "url": url if isinstance(url, str) else "",
+            "url": self.link(url, "conference/url"),
         }
 
     def add_track(self, name: str, slug: str | None, color: str | None) -> str:
@@ -629,7 +637,9 @@ class _Reader:
                 "ends_at": ends_at.isoformat(),
                 "speakers": [self._speaker(person) for person in fields.get("persons") or []],
                 "streamed": streamed,
-                "livestream_url": livestream["url"] if livestream else "",
+                "livestream_url": self.link(livestream["url"], f"{where}, livestream")
+                if livestream
+                else "",
                 "registration": _registration_from(links, room),
                 "status": status,
             }
@@ -718,6 +728,7 @@ class _Reader:
             "stages": list(self.stages.values()),
             "tracks": list(self.tracks.values()),
             "sessions": self.sessions,
+            "warnings": self.warnings,
         }
 
     def _settle_stage_defaults(self) -> None:

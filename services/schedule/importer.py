@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +43,8 @@ class ImportSummary:
     updated: int = 0
     cancelled: int = 0
     skipped: bool = False
+    # What the file had that was left out (e.g. links that may not be published), and why.
+    warnings: tuple[str, ...] = ()
 
 
 def document_digest(document: dict[str, Any]) -> str:
@@ -91,7 +93,7 @@ def import_programme(
         summary = _upsert_sessions(session, event, doc["sessions"], stages, tracks, speakers)
     session.flush()
     _check_no_overlaps(session, event, {item["guid"]: i for i, item in enumerate(doc["sessions"])})
-    return summary
+    return replace(summary, warnings=tuple(doc.get("warnings", ())))
 
 
 def _upsert_stages(session: Session, event: Event, items: list[dict]) -> dict[str, Stage]:
@@ -217,7 +219,9 @@ def _check_no_overlaps(session: Session, event: Event, index_of: dict[str, int])
 def read_programme_file(content: bytes, filename: str) -> dict[str, Any]:
     """Our JSON (`todo-programme/1`) or a frab schedule.xml / schedule.json, loaded.
 
-    Raises InvalidProgramme with what is wrong with the file.
+    Raises InvalidProgramme with what is wrong with the file. Our JSON is refused for a link
+    that may not be published (field path in the error), as the API refuses it; a frab file
+    (another tool's export) keeps its programme and loses the link, listed in `warnings`.
     """
     try:
         raw = json.loads(content)

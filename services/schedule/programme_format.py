@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.links import WebUrl
 from shared.messages.schedule import REGISTRATION_MODES, SESSION_STATUSES
 
 FORMAT = "todo-programme/1"
@@ -45,7 +46,7 @@ class EventDocument(Schema):
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
     address = fields.String(load_default="", validate=validate.Length(max=300))
-    url = fields.String(load_default="", validate=validate.Length(max=500))
+    url = WebUrl()
 
 
 class StageDocument(Schema):
@@ -55,7 +56,7 @@ class StageDocument(Schema):
     capacity = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000)
     )
-    stream_url = fields.String(load_default="", allow_none=True, validate=validate.Length(max=500))
+    stream_url = WebUrl(allow_none=True)
 
 
 class TrackDocument(Schema):
@@ -95,9 +96,7 @@ class SessionDocument(Schema):
     ends_at = fields.AwareDateTime(required=True)
     speakers = fields.List(fields.Nested(SpeakerDocument), load_default=list)
     streamed = fields.Boolean(load_default=False)
-    livestream_url = fields.String(
-        load_default="", allow_none=True, validate=validate.Length(max=500)
-    )
+    livestream_url = WebUrl(allow_none=True)
     registration = fields.Nested(RegistrationDocument, load_default=lambda: {"mode": "none"})
     status = fields.String(load_default="scheduled", validate=validate.OneOf(SESSION_STATUSES))
     assumption = fields.String(load_default="", allow_none=True)

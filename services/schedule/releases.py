@@ -20,6 +20,7 @@ from services.schedule.draft import event_timezone, list_sessions
 from services.schedule.errors import NothingChanged
 from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
 from shared.db import utcnow
+from shared.links import contact_link, web_url_or_empty
 from shared.messages.schedule import ReleasePublishedSchema
 from shared.outbox import add_message
 
@@ -42,7 +43,7 @@ def event_info(event: Event) -> dict[str, Any]:
         "starts_on": event.starts_on.isoformat(),
         "ends_on": event.ends_on.isoformat(),
         "address": event.address,
-        "url": event.url,
+        "url": web_url_or_empty(event.url),
     }
 
 
@@ -72,7 +73,7 @@ def session_info(prog: ProgrammeSession, event: Event) -> dict[str, Any]:
             "name": stage.name,
             "address": stage.address,
             "capacity": stage.capacity,
-            "stream_url": stage.stream_url,
+            "stream_url": web_url_or_empty(stage.stream_url),
         },
         "tracks": [
             {"slug": t.slug, "name": t.name, "color": t.color}
@@ -83,11 +84,15 @@ def session_info(prog: ProgrammeSession, event: Event) -> dict[str, Any]:
             for s in prog.speakers
         ],
         "streamed": prog.streamed,
-        "livestream_url": prog.livestream_url or (stage.stream_url if prog.streamed else ""),
+        # Links stored before they were checked are left out of what the services publish.
+        "livestream_url": web_url_or_empty(prog.livestream_url)
+        or (web_url_or_empty(stage.stream_url) if prog.streamed else ""),
         "registration": {
             "mode": mode,
             "capacity": capacity,
-            "external": prog.registration_external or None,
+            "external": prog.registration_external
+            if contact_link(prog.registration_external)
+            else None,
         },
         "status": prog.status,
         "url": "",

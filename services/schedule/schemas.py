@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.fields import AwareDateTime, Date, Id, Text
+from shared.links import WebUrl
 from shared.messages.schedule import REGISTRATION_MODES, SESSION_STATUSES, ChangeSchema
 
 _SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="lower-case letters, digits and '-'")
@@ -23,7 +24,7 @@ class EventSchema(Schema):
     starts_on = Date(required=True)
     ends_on = Date(required=True)
     address = Text(load_default="", validate=validate.Length(max=300))
-    url = Text(load_default="", validate=validate.Length(max=500))
+    url = WebUrl()
 
 
 class EventListItemSchema(EventSchema):
@@ -37,7 +38,7 @@ class StageSchema(Schema):
     capacity = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=_MAX_CAPACITY)
     )
-    stream_url = Text(load_default="", validate=validate.Length(max=500))
+    stream_url = WebUrl()
 
 
 class TrackSchema(Schema):
@@ -91,7 +92,7 @@ class DraftSessionSchema(Schema):
     starts_at = AwareDateTime(required=True)
     ends_at = AwareDateTime(required=True)
     streamed = fields.Boolean(load_default=False)
-    livestream_url = Text(load_default="", validate=validate.Length(max=500))
+    livestream_url = WebUrl()
     registration = fields.Nested(RegistrationSchema, load_default=lambda: {"mode": "none"})
     status = Text(load_default="scheduled", validate=validate.OneOf(SESSION_STATUSES))
     assumption = Text(load_default="", validate=validate.Length(max=2000))

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from shared.config import Config
+from shared.links import contact_link, web_url_or_empty
 
 LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -192,6 +193,8 @@ def init_pages(app: Flask, config: Config, *, api_blueprints: list, json_errors)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["webcal"] = webcal
+    app.jinja_env.filters["web_url"] = web_url_or_empty
+    app.jinja_env.filters["contact_link"] = contact_link
     csrf.init_app(app)
     # JSON APIs authenticate with Bearer tokens (or none), never with the cookie.
     for blueprint in api_blueprints:

@@ -22,6 +22,7 @@ from services.schedule.pages.programme import (
     session_view,
 )
 from services.schedule.releases import events_with_latest_release
+from shared.links import web_url_or_empty
 from shared.pages import current_language, localised, service_url
 from shared.web import db_session
 
@@ -117,7 +118,7 @@ def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
     description = [localised(info, "abstract")]
     if info["speakers"]:
         description.append(", ".join(speaker["name"] for speaker in info["speakers"]))
-    if info["livestream_url"]:
+    if web_url_or_empty(info["livestream_url"]):
         description.append(f"Livestream: {info['livestream_url']}")
     vevent.add("description", "\n\n".join(part for part in description if part))
     vevent.add("url", page_url)

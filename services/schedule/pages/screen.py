@@ -25,6 +25,7 @@ from services.schedule.models import Release, StageDelay
 from services.schedule.pages import pages
 from services.schedule.pages.programme import day_of, ends, published_programme, starts
 from shared.fields import MOMENT_MESSAGE, computable_moment
+from shared.headers import allow_framing
 from shared.pages import in_language, localised
 from shared.web import db_session
 
@@ -129,6 +130,7 @@ def programme_qr(url: str) -> Markup:
 
 
 @pages.get("/<event>/screen/<stage>")
+@allow_framing
 def screen(event: str, stage: str):
     at = _parse_at(request.args.get("at"))
     state = screen_state(event, stage, at)
