@@ -445,12 +445,14 @@ class MailWorker:
         now = now or utcnow()
         cutoff = now - timedelta(seconds=self.settings.mail_sending_timeout_seconds)
         stuck = (OutgoingMail.state == "sending", OutgoingMail.claimed_at < cutoff)
+        used_up = select(OutgoingMail).where(
+            *stuck, OutgoingMail.attempts >= self.settings.mail_max_attempts
+        )
+        if not self.db.is_sqlite:
+            # Another sender sweeping at the same time then sees them failed: one message each.
+            used_up = used_up.with_for_update()
         with self.db.transaction() as session:
-            for mail in session.scalars(
-                select(OutgoingMail).where(
-                    *stuck, OutgoingMail.attempts >= self.settings.mail_max_attempts
-                )
-            ):
+            for mail in session.scalars(used_up):
                 mail.state = "failed"
                 mail.last_error = WORKER_DIED
                 self._scrub_if_asked(mail)
