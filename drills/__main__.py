@@ -23,8 +23,10 @@ from drills.scenarios import DRILLS, DrillResult, drill_ground
 
 
 def fuzz(requests: int) -> int:
-    """Schemathesis against every service, about `requests` generated requests per service
-    (operations without parameters give fewer: Hypothesis stops when it has tried all)."""
+    """Schemathesis against every service with the organiser token and every check but one (see
+    tests/fuzz/fuzzing.py): about `requests` generated requests per service, valid, invalid and
+    odd (huge ids, lone surrogates, year 1 and 9999); operations without parameters give fewer,
+    as Hypothesis stops when it has tried all."""
     report = RESULTS / f"fuzz-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     RESULTS.mkdir(exist_ok=True)
     env = {**os.environ, "FUZZ_REQUESTS_PER_SERVICE": str(requests), "FUZZ_REPORT": str(report)}

@@ -24,6 +24,7 @@ ID_MESSAGE = (
 # Code points neither PostgreSQL (UTF-8 text, no NUL) nor the UTF-8 encoders on the way
 # (psycopg, mail, ICS) accept: NUL and the surrogate halves, which JSON can spell as \ud800.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+STORABLE_PATTERN = r"^[^\x00\ud800-\udfff]*$"
 TEXT_MESSAGE = (
     "Der Text enthält Zeichen, die nicht gespeichert werden können (NUL oder ein einzelnes "
     "Surrogat). / The text contains characters that cannot be stored (NUL or a lone surrogate)."
@@ -82,7 +83,13 @@ class Id(fields.Integer):
 
 
 class Text(fields.String):
-    """A string the databases can store: no NUL, no lone surrogate."""
+    """A string the databases can store: no NUL, no lone surrogate (so the OpenAPI document says,
+    unless the field's own pattern is stricter)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not any(isinstance(v, validate.Regexp) for v in self.validators):
+            self.metadata = {"pattern": STORABLE_PATTERN, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         return storable_text(super()._deserialize(value, attr, data, **kwargs))

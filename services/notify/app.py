@@ -2,7 +2,7 @@ from flask import Flask
 
 from services.notify.api import BLUEPRINTS
 from services.notify.settings import NotifySettings
-from services.notify.views import FeedFastPath, feeds
+from services.notify.views import FeedFastPath
 from shared.config import Config
 from shared.headers import public_headers
 from shared.web import create_service_app
@@ -15,7 +15,6 @@ def create_app(config: Config | None = None, settings: NotifySettings | None = N
         config,
         title="Notify API",
         blueprints=BLUEPRINTS,
-        page_blueprints=[feeds],
     )
     app.extensions["notify_settings"] = settings or NotifySettings.from_env()
     app.extensions["notify_feed_cache"] = cache = {}

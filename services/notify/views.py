@@ -8,14 +8,23 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date, parse_date
 
 from services.notify.models import Event, Feed
+from shared.web import ErrorSchema
 
-feeds = Blueprint("feeds", __name__)
+# A flask-smorest blueprint only so that the OpenAPI document describes the feeds (and the fuzzing
+# reaches them); the views answer with stored bytes, and FeedFastPath below still answers hot
+# public feeds without entering Flask.
+feeds = Blueprint(
+    "feeds",
+    __name__,
+    description="Kalender-Feeds (iCalendar) / Calendar feeds (iCalendar)",
+)
 
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CACHE_LIMIT = 2000
@@ -151,7 +160,48 @@ def _missing(event: str, what: str) -> NotFound:
     return NotFound(what)
 
 
-@feeds.get("/<event>/calendar.ics")
+_VALIDATOR_HEADERS = {
+    "ETag": {"description": "strong entity tag of the body", "schema": {"type": "string"}},
+    "Last-Modified": {"description": "when the feed last changed", "schema": {"type": "string"}},
+    "Cache-Control": {"schema": {"type": "string"}},
+}
+_CONDITIONAL_PARAMETERS = [
+    {
+        "in": "header",
+        "name": name,
+        "required": False,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+    for name, description in (
+        ("If-None-Match", "ETag of the copy the client has: 304 if unchanged"),
+        ("If-Modified-Since", "HTTP date of the copy the client has: 304 if unchanged"),
+    )
+]
+
+
+def feed_route(rule: str, summary: str):
+    """A GET route of one feed, documented as text/calendar with its 304 and 404 answers."""
+
+    def decorator(view):
+        view = feeds.alt_response(404, schema=ErrorSchema, description="no such feed")(view)
+        view = feeds.alt_response(
+            304, description="unchanged (conditional request)", headers=_VALIDATOR_HEADERS
+        )(view)
+        view = feeds.response(
+            200,
+            {"type": "string", "format": "binary"},
+            content_type="text/calendar",
+            description="iCalendar (RFC 5545)",
+            headers=_VALIDATOR_HEADERS,
+        )(view)
+        view = feeds.doc(summary=summary, parameters=_CONDITIONAL_PARAMETERS)(view)
+        return feeds.route(rule, methods=["GET"])(view)
+
+    return decorator
+
+
+@feed_route("/<event>/calendar.ics", "Das ganze Programm / The whole programme")
 def programme_feed(event: str):
     stored = _cached(event, "programme", "")
     if stored is None:
@@ -159,7 +209,7 @@ def programme_feed(event: str):
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feeds.get("/<event>/calendar/tracks/<track>.ics")
+@feed_route("/<event>/calendar/tracks/<track>.ics", "Ein Track / One track")
 def track_feed(event: str, track: str):
     stored = _cached(event, "track", track)
     if stored is None:
@@ -167,7 +217,7 @@ def track_feed(event: str, track: str):
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feeds.get("/<event>/calendar/days/<day>.ics")
+@feed_route("/<event>/calendar/days/<day>.ics", "Ein Tag (JJJJ-MM-TT) / One day (YYYY-MM-DD)")
 def day_feed(event: str, day: str):
     stored = _cached(event, "day", day) if _DAY_RE.match(day) else None
     if stored is None:
@@ -179,7 +229,10 @@ def day_feed(event: str, day: str):
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feeds.get("/<event>/calendar/personal/<token>.ics")
+@feed_route(
+    "/<event>/calendar/personal/<token>.ics",
+    "Die eigenen Tickets (Link aus den E-Mails) / Your own tickets (link from the emails)",
+)
 def personal_feed(event: str, token: str):
     stored = _cached(event, "personal", token)
     if stored is None:

@@ -108,9 +108,10 @@ def api_schema(fuzz_target):
 
 
 def examples(operations: int) -> int:
-    """Generated cases per API operation: a few in `make test`; `python -m drills fuzz` sets
-    FUZZ_REQUESTS_PER_SERVICE and the cases are spread over the service's operations."""
+    """Generated positive cases per API operation (and half as many negative and odd ones): a few
+    in `make test`; `python -m drills fuzz` sets FUZZ_REQUESTS_PER_SERVICE and the cases are
+    spread over the service's operations and the three modes."""
     per_service = int(os.environ.get("FUZZ_REQUESTS_PER_SERVICE", "0"))
     if per_service:
-        return -(-per_service // operations) + 5
+        return -(-per_service // (2 * operations)) + 5
     return int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))

@@ -1,7 +1,7 @@
-"""Fuzzing the notify service. Its OpenAPI document lists no operation (it has no JSON API; its
-HTTP interface is the calendar feeds), so Hypothesis drives the feed routes directly: any event,
-track, day or token, with or without conditional headers, gets an answer below 500, and every
-200 is a calendar."""
+"""Fuzzing the notify service, whose HTTP interface is the calendar feeds: schemathesis through
+the OpenAPI document that describes them, and Hypothesis on the raw paths (any event, track, day
+or token, with or without conditional headers, gets an answer below 500, and every 200 is a
+calendar)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import REQUESTS
+from tests.fuzz.fuzzing import fuzz_service
 
 SERVICE = "notify"
 pytestmark = pytest.mark.slow
@@ -34,6 +35,11 @@ conditional = st.one_of(
     st.builds(lambda date: {"If-Modified-Since": date}, st.text(max_size=40)),
     st.just({"Accept-Encoding": "gzip"}),
 )
+
+
+def test_notify_api_answers_every_generated_request_within_its_schema(fuzz_target, fuzz_counts):
+    failures = fuzz_service(fuzz_target, SERVICE)
+    assert not failures, "\n\n".join(failures)
 
 
 def test_notify_feeds_answer_any_path_below_500(fuzz_target, fuzz_counts):

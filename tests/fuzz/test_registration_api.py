@@ -1,6 +1,6 @@
-"""Schemathesis against the registration service's OpenAPI document, with an organiser token: no 5xx,
-responses that match their schemas (a few cases per operation here; `python -m drills fuzz`
-runs many)."""
+"""Schemathesis against the registration service's OpenAPI document, with an organiser token and
+every check but one (see fuzzing.py), on valid, invalid and odd requests (a few cases per operation
+here; `python -m drills fuzz` runs many)."""
 
 from __future__ import annotations
 

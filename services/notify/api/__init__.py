@@ -1,3 +1,5 @@
-"""HTTP API of the notify service (flask-smorest blueprints under /api/v1)."""
+"""HTTP API of the notify service (flask-smorest blueprints): the calendar feeds."""
 
-BLUEPRINTS: list = []
+from services.notify.views import feeds
+
+BLUEPRINTS: list = [feeds]
