@@ -22,10 +22,10 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select, update
 
 from services.schedule.draft import create_event
-from services.schedule.models import OrganiserAccount
-from shared import cli
+from services.schedule.models import OrganiserAccount, RateCounter
+from shared import cli, ratelimit
 from shared.auth import hash_token, new_token, store_token
-from shared.db import utcnow
+from shared.db import Database, utcnow
 from shared.messages import parse_envelope
 from shared.pages.organisers import (
     SESSION_LIFETIME,
@@ -33,6 +33,7 @@ from shared.pages.organisers import (
     record_revocation,
     set_organiser_password,
 )
+from shared.ratelimit import DatabaseRateLimit
 from shared.service import load_service
 from tests.security.conftest import EVENT
 from tests.support.infra import wait_until
@@ -450,6 +451,27 @@ class Browser:
 class NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *_args):
         return None
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_the_login_limit_slides_over_the_minute_boundary(make_database, monkeypatch, backend):
+    db = make_database("schedule", backend)
+    # A second engine on the same database, as another worker would have.
+    other = Database(db.url)
+    limit = DatabaseRateLimit("test", limit=10, period=60)
+    clock = [6_000_000 + 59.9]  # just before a window ends
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
+    hits = [limit.hit([db, other][n % 2], RateCounter, "198.51.100.7") for n in range(10)]
+    assert hits == [None] * 10
+    clock[0] += 0.2  # a new window: the last one's hits still count almost fully
+    assert limit.hit(db, RateCounter, "198.51.100.7") is not None
+    assert limit.hit(db, RateCounter, "198.51.100.8") is None
+    clock[0] += 30  # half of the last window lies within the last minute
+    answers = [limit.hit(other, RateCounter, "198.51.100.7") for _ in range(5)]
+    assert answers == [None, None, None, None, 30]
+    with db.transaction() as session:
+        assert "198.51.100" not in str(session.execute(select(RateCounter.key)).all())
+    other.dispose()
 
 
 @pytest.mark.slow
