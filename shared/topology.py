@@ -41,6 +41,7 @@ QUEUES: tuple[QueueSpec, ...] = (
             "registration.ticket.cancelled",
             "registration.ticket.checked_in",
             "registration.attendee.updated",
+            "registration.attendee.link_requested",
             "registration.attendee.erased",
             "registration.event.purged",
         ),

@@ -4,14 +4,14 @@ personal feeds, and erasure."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.notify.feeds import FeedContext, delete_personal_feeds, render_personal_feeds
-from services.notify.mails import Mailer, Recipient, local_datetime, session_details, single_line
+from services.notify.mails import Mailer, Recipient, local_datetime, session_details
 from services.notify.models import (
     Attendee,
     ErasedAttendee,
@@ -24,6 +24,8 @@ from services.notify.programme import attendee_context
 from shared.db import utcnow
 
 log = logging.getLogger(__name__)
+# However often the link is asked for, the mailbox gets it at most once in this time.
+LINK_MAIL_INTERVAL = timedelta(minutes=10)
 
 # Ticket message verb -> (mail kind, iTIP method of the attached invitation, QR code?)
 TICKET_MAILS: dict[str, tuple[str, str | None, bool]] = {
@@ -92,6 +94,8 @@ def apply_ticket_message(
         ticket = Ticket(id=info["id"], attendee_id=attendee.id)
         session.add(ticket)
     ticket.session_id = info["session"]
+    # Messages from before tickets had names carry the attendee's.
+    ticket.name = info.get("name") or data["attendee"]["name"]
     ticket.code = info["code"]
     ticket.status = info["status"]
     ticket.waitlist_position = info.get("waitlist_position")
@@ -133,10 +137,10 @@ def _queue_ticket_mail(
         session,
         kind=kind,
         cause=cause_message_id,
-        recipient=Recipient(attendee.name, attendee.email, locale, attendee.id),
+        recipient=Recipient(ticket.name, attendee.email, locale, attendee.id),
         event_slug=attendee.event_slug,
         context={
-            **attendee_context(mailer, attendee, programme_session.event),
+            **attendee_context(mailer, attendee, programme_session.event, ticket.name),
             "session": session_details(programme_session, locale),
             "ticket": {
                 "code": ticket.code,
@@ -171,6 +175,47 @@ def apply_attendee_update(
     render_personal_feeds(session, [attendee], feed_context, occurred_at)
 
 
+def send_manage_link(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    mailer: Mailer,
+    cause_message_id: str,
+) -> None:
+    """Mail the manage link to the attendee's address, at most once per LINK_MAIL_INTERVAL
+    however often it is asked for (anyone may ask). No name: whoever asked may have typed one
+    that is not the mailbox owner's."""
+    info = data["attendee"]
+    if is_erased(session, info["id"]):
+        return
+    recent = session.scalar(
+        select(OutgoingMail.id).where(
+            OutgoingMail.attendee_id == info["id"],
+            OutgoingMail.kind == "manage_link",
+            OutgoingMail.created_at > utcnow() - LINK_MAIL_INTERVAL,
+        )
+    )
+    if recent is not None:
+        return
+    event = session.scalar(select(Event).where(Event.slug == data["event"]))
+    feed_url = mailer.personal_feed_url(data["event"], info["feed_token"])
+    mailer.queue(
+        session,
+        kind="manage_link",
+        cause=cause_message_id,
+        recipient=Recipient("", info["email"], info["locale"], info["id"]),
+        event_slug=data["event"],
+        context={
+            "name": "",
+            "event_title": event.title if event is not None else data["event"],
+            "manage_url": info["manage_url"],
+            "feed_url": feed_url,
+            "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
+        },
+        cause_message_id=cause_message_id,
+    )
+
+
 def erase_attendee(
     session: Session,
     data: dict[str, Any],
@@ -190,10 +235,11 @@ def erase_attendee(
             session,
             kind="attendee_erased",
             cause="erasure",
-            recipient=Recipient(attendee.name, attendee.email, attendee.locale, attendee_id),
+            # No name: the attendee's may have been typed by someone else than the mailbox owner.
+            recipient=Recipient("", attendee.email, attendee.locale, attendee_id),
             event_slug=data["event"],
             context={
-                "name": single_line(attendee.name),
+                "name": "",
                 "event_title": event.title if event is not None else data["event"],
             },
             scrub_after_send=True,

@@ -11,6 +11,7 @@ from services.notify.attendance import (
     apply_ticket_message,
     erase_attendee,
     forget_attendee,
+    send_manage_link,
 )
 from services.notify.calendars import calendar_host
 from services.notify.feeds import FeedContext
@@ -57,6 +58,9 @@ def build_handlers(
     def on_attendee_updated(session: Session, envelope: Envelope) -> None:
         apply_attendee_update(session, envelope.data, envelope.occurred_at, feed_context=feeds)
 
+    def on_link_requested(session: Session, envelope: Envelope) -> None:
+        send_manage_link(session, envelope.data, mailer=mailer, cause_message_id=envelope.id)
+
     def on_attendee_erased(session: Session, envelope: Envelope) -> None:
         erase_attendee(session, envelope.data, mailer=mailer, cause_message_id=envelope.id)
 
@@ -73,6 +77,7 @@ def build_handlers(
         tickets: {
             **{key: on_ticket for key in tickets.routing_keys if ".ticket." in key},
             "registration.attendee.updated": on_attendee_updated,
+            "registration.attendee.link_requested": on_link_requested,
             "registration.attendee.erased": on_attendee_erased,
             "registration.event.purged": on_event_purged,
         },

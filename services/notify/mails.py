@@ -53,6 +53,7 @@ MAIL_KINDS = (
     "session_cancelled",
     "reminder",
     "attendee_erased",
+    "manage_link",
 )
 MAIL_READY_CHANNEL = "outgoing_mail_ready"
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -189,7 +189,7 @@ def _queue_change_mails(
         if Mailer.dedup_key(cause, ticket.attendee_id, kind) in done:
             continue
         attendee = ticket.attendee
-        recipient = Recipient(attendee.name, attendee.email, attendee.locale, attendee.id)
+        recipient = Recipient(ticket.name, attendee.email, attendee.locale, attendee.id)
         mailer.queue(
             session,
             kind=kind,
@@ -197,7 +197,7 @@ def _queue_change_mails(
             recipient=recipient,
             event_slug=programme_session.event.slug,
             context={
-                **attendee_context(mailer, attendee, programme_session.event),
+                **attendee_context(mailer, attendee, programme_session.event, ticket.name),
                 "session": details[attendee.locale],
                 "previous": previous[attendee.locale],
                 "changed": sorted(what),
@@ -211,10 +211,15 @@ def _queue_change_mails(
         )
 
 
-def attendee_context(mailer: Mailer, attendee: Attendee, event: Event | None) -> dict[str, Any]:
+def attendee_context(
+    mailer: Mailer, attendee: Attendee, event: Event | None, name: str
+) -> dict[str, Any]:
+    """What every mail to the attendee shows. `name` greets them: the name given with the
+    ticket the mail is about (the attendee's own may have been typed by someone else), or ""
+    for a mail about no ticket."""
     feed_url = mailer.personal_feed_url(attendee.event_slug, attendee.feed_token)
     return {
-        "name": single_line(attendee.name),
+        "name": single_line(name),
         "event_title": event.title if event is not None else attendee.event_slug,
         "manage_url": attendee.manage_url,
         "feed_url": feed_url,

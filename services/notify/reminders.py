@@ -68,10 +68,10 @@ def queue_due_reminders(
                 session,
                 kind="reminder",
                 cause=reminder_cause(ticket.id, offset),
-                recipient=Recipient(attendee.name, attendee.email, attendee.locale, attendee.id),
+                recipient=Recipient(ticket.name, attendee.email, attendee.locale, attendee.id),
                 event_slug=attendee.event_slug,
                 context={
-                    **attendee_context(mailer, attendee, programme_session.event),
+                    **attendee_context(mailer, attendee, programme_session.event, ticket.name),
                     "session": session_details(programme_session, attendee.locale),
                     "ticket": {"code": ticket.code},
                 },

@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 from services.registration.errors import DomainError, NotFound
 from services.registration.models import Attendee, Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
-from services.registration.publishing import publish_ticket, publish_ticket_of, waitlist_position
+from services.registration.publishing import (
+    publish_link_requested,
+    publish_ticket,
+    publish_ticket_of,
+    waitlist_position,
+)
 from services.registration.seats import claim_seat, fill_after_commit, needs_confirmation
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import insert_ignoring_duplicates, utcnow
@@ -28,6 +33,7 @@ class BookedTicket:
     id: int
     session_id: int
     status: str
+    name: str
     code: str
     hold_expires_at: datetime | None
     requested_at: datetime
@@ -58,8 +64,10 @@ class TicketResult:
 @dataclass(frozen=True)
 class RegistrationResult:
     # The attendee's row: id, name, email, locale, manage_token, feed_token, email_confirmed_at.
+    # Whoever registers may not be the owner of the address: nothing of this row but the
+    # address goes back to them (the manage link and feed come by mail only).
     attendee: Row
-    # True when this request created the attendee (only then may it see the manage link).
+    # True when this request created the attendee.
     attendee_created: bool
     tickets: list[TicketResult]
 
@@ -121,6 +129,7 @@ _TICKET_COLUMNS = (
     tickets.c.id,
     tickets.c.session_id,
     tickets.c.status,
+    tickets.c.name,
     tickets.c.code,
     tickets.c.hold_expires_at,
     tickets.c.requested_at,
@@ -153,7 +162,11 @@ _REQUEST_AGAIN = (
     update(tickets)
     .where(tickets.c.id == bindparam("ticket_id"))
     .values(
-        requested_at=bindparam("now"), cancelled_at=None, cancel_reason=None, checked_in_at=None
+        name=bindparam("name"),
+        requested_at=bindparam("now"),
+        cancelled_at=None,
+        cancel_reason=None,
+        checked_in_at=None,
     )
     .returning(*_TICKET_COLUMNS)
 )
@@ -295,6 +308,8 @@ def register(
 
     A session the attendee already holds a ticket for gives that ticket back unchanged; a
     cancelled one is booked afresh, at the end of the waiting list if the session is full.
+    Each new ticket keeps `name`. If nothing was booked afresh, the address gets its manage
+    link again by mail: the link only ever goes to the mailbox, never to whoever registered.
     """
     now = now or utcnow()
     session_ids = list(dict.fromkeys(session_ids))
@@ -322,6 +337,7 @@ def register(
                 "attendee_id": attendee.id,
                 "session_id": programme_session.id,
                 "status": HELD if held else CONFIRMED,
+                "name": name,
                 "hold_expires_at": now + timedelta(minutes=settings.hold_minutes) if held else None,
                 "code": new_ticket_code(),
                 "requested_at": now,
@@ -337,7 +353,9 @@ def register(
                 position = waitlist_position(session, ticket)
                 results.append(TicketResult(BookedTicket.of(ticket, session), False, position))
                 continue
-            ticket = connection.execute(_REQUEST_AGAIN, {"ticket_id": ticket.id, "now": now}).one()
+            ticket = connection.execute(
+                _REQUEST_AGAIN, {"ticket_id": ticket.id, "name": name, "now": now}
+            ).one()
         ticket = _book(session, ticket, attendee, programme_session, settings, now)
         verb = {WAITLISTED: "waitlisted", HELD: "held"}.get(ticket.status, "confirmed")
         publish_ticket_of(
@@ -351,6 +369,8 @@ def register(
             fill_after_commit(session, programme_session.id, links, settings)
         position = waitlist_position(session, ticket)
         results.append(TicketResult(BookedTicket.of(ticket, session), True, position))
+    if not any(result.created for result in results):
+        publish_link_requested(session, programme_sessions[0].event_slug, attendee, links)
     return RegistrationResult(attendee, attendee_created, results)
 
 

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.registration.booking import new_secret_token
+from services.registration.booking import find_event, new_secret_token
 from services.registration.errors import NotFound
 from services.registration.models import Attendee, OutboxMessage, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.publishing import (
     aggregate_of,
     publish_attendee_updated,
+    publish_link_requested,
     publish_ticket,
     waitlist_position,
 )
@@ -30,6 +31,28 @@ def attendee_by_manage_token(session: Session, token: str) -> Attendee:
             "Dieser Link ist ungültig oder abgelaufen. / This link is invalid or has expired."
         )
     return attendee
+
+
+LINK_SENT_MESSAGE = (
+    "Wenn diese Adresse für die Veranstaltung angemeldet ist, haben wir ihr den Link geschickt. / "
+    "If this address is registered for the event, we have sent the link to it."
+)
+
+
+def request_manage_link(session: Session, event_slug: str, email: str, links: Links) -> None:
+    """Mail the manage link to `email` (normalised) if it is registered for the event.
+
+    Nothing tells the caller whether it is: the same answer either way, and the link only ever
+    goes to the stored address.
+    """
+    event_ = find_event(session, event_slug)
+    attendee = session.scalar(
+        select(Attendee).where(
+            Attendee.event_id == event_.id, Attendee.email == email, Attendee.erased_at.is_(None)
+        )
+    )
+    if attendee is not None:
+        publish_link_requested(session, event_.slug, attendee, links)
 
 
 def tickets_of(session: Session, attendee: Attendee) -> list[Ticket]:
@@ -124,6 +147,7 @@ def booking(session: Session, attendee: Attendee, links: Links) -> dict:
             {
                 "id": ticket.id,
                 "session": ticket.session_id,
+                "name": ticket.name,
                 "title": ticket.session.title,
                 "title_en": ticket.session.title_en,
                 "starts_at": ticket.session.starts_at,
@@ -166,6 +190,7 @@ def personal_data(session: Session, attendee: Attendee, links: Links) -> dict:
             {
                 "id": ticket.id,
                 "session": ticket.session_id,
+                "name": ticket.name,
                 "title": ticket.session.title,
                 "starts_at": _iso(ticket.session.starts_at),
                 "status": ticket.status,

@@ -47,6 +47,7 @@ def ticket_info(ticket, attendee, event_slug: str, links: Links, position: int |
     held = ticket.status == HELD
     return {
         "id": ticket.id,
+        "name": ticket.name,
         "code": ticket.code,
         "session": ticket.session_id,
         "status": ticket.status,
@@ -100,6 +101,17 @@ def publish_ticket(session: Session, verb: str, ticket: Ticket, links: Links, **
     position = waitlist_position(session, ticket)
     publish_ticket_of(
         session, verb, attendee.event.slug, attendee, ticket, links, position=position, **extra
+    )
+
+
+def publish_link_requested(session: Session, event_slug: str, attendee, links: Links) -> None:
+    """Ask notify to mail the manage link to the attendee's own address (never elsewhere)."""
+    add_message(
+        session,
+        OutboxMessage,
+        "registration.attendee.link_requested",
+        {"event": event_slug, "attendee": attendee_info(attendee, event_slug, links)},
+        aggregate=aggregate_of(attendee),
     )
 
 

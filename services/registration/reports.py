@@ -133,7 +133,7 @@ def session_tickets(
         {
             "ticket": t.id,
             "attendee": t.attendee_id,
-            "name": t.attendee.name,
+            "name": t.name,
             "email": t.attendee.email,
             "status": t.status,
             "waitlist_position": waitlist_position(session, t),
@@ -199,7 +199,7 @@ def attendees_csv(session: Session, event_slug: str, session_id: int | None = No
                     ticket.session_id,
                     ticket.session.title,
                     ticket.session.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
-                    ticket.attendee.name,
+                    ticket.name,
                     ticket.attendee.email,
                     ticket.attendee.locale,
                     ticket.status,

@@ -59,21 +59,26 @@ class RegistrationRequestSchema(Schema):
 
 class RegisteredTicketSchema(Schema):
     session = fields.Integer()
-    status = fields.String()
-    waitlist_position = fields.Integer(allow_none=True)
-    hold_expires_at = fields.AwareDateTime(allow_none=True)
-    new = fields.Boolean(metadata={"description": "false: the ticket existed already"})
+    status = fields.String(
+        metadata={"description": "confirmed, waitlisted, or held until the address is confirmed"}
+    )
 
 
 class RegistrationResponseSchema(Schema):
-    attendee = fields.Integer()
-    email = fields.String()
-    manage_url = fields.String(
-        allow_none=True,
-        metadata={"description": "only for a new attendee; otherwise it comes by email"},
-    )
+    """What whoever registered may see. They may not own the address, so the manage link, the
+    personal feed and the check-in codes go by mail to the address only."""
+
+    email = fields.String(metadata={"description": "the address the mail with the tickets goes to"})
     email_confirmation_required = fields.Boolean()
     tickets = fields.List(fields.Nested(RegisteredTicketSchema))
+
+
+class ManageLinkRequestSchema(Schema):
+    email = EmailField(required=True, validate=validate.Length(max=320))
+
+
+class ManageLinkResponseSchema(Schema):
+    message = fields.String()
 
 
 class AvailabilitySchema(Schema):

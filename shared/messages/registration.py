@@ -22,6 +22,10 @@ class AttendeeInfoSchema(Schema):
 
 class TicketInfoSchema(Schema):
     id = fields.Integer(required=True)
+    # The name given in the registration that booked the ticket: mails about it greet with
+    # this, not with the attendee's name (someone else may have registered the address first).
+    # Absent in messages from before it existed.
+    name = fields.String(load_default=None, allow_none=True)
     code = fields.String(required=True)
     session = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(TICKET_STATUSES))
@@ -71,6 +75,15 @@ class TicketCheckedInSchema(TicketMessageSchema):
 @message_type("registration.attendee.updated")
 class AttendeeUpdatedSchema(Schema):
     """The attendee changed their language or their feed token was revoked."""
+
+    event = fields.String(required=True)
+    attendee = fields.Nested(AttendeeInfoSchema, required=True)
+
+
+@message_type("registration.attendee.link_requested")
+class AttendeeLinkRequestedSchema(Schema):
+    """Someone asked for the manage link of this address, or registered it again without
+    booking anything new: the link goes by mail to the address, and only there."""
 
     event = fields.String(required=True)
     attendee = fields.Nested(AttendeeInfoSchema, required=True)

@@ -83,6 +83,12 @@ def ticket_of(db, email: str, session_id: int) -> Ticket:
         return ticket
 
 
+def manage_token(db, email: str) -> str:
+    """The manage link's token of the attendee with `email`, as only their mail carries it."""
+    with db.transaction() as session:
+        return session.scalar(select(Attendee.manage_token).where(Attendee.email == email))
+
+
 @pytest.fixture
 def publish_release(links, settings):
     """publish_release(db, number, sessions) -> runs the consumer's handler like the runner."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
 
 from services.registration.models import Attendee, OutboxMessage, Ticket
+from services.registration.settings import RegistrationSettings
 from tests.registration.conftest import EVENT, session_info
 
 
@@ -144,3 +146,58 @@ def test_manage_page_forms(booked):
     erased = client.post(f"/{EVENT}/manage/{token}/erase")
     assert erased.status_code == 200 and "erased" in erased.text
     assert client.get(f"/{EVENT}/manage/{token}").status_code == 404
+
+
+def test_erasure_also_forgets_the_names_on_the_tickets(booked):
+    db, client, token = booked
+    assert client.delete(f"/api/v1/manage/{token}").json == {"erased": True}
+    with db.transaction() as session:
+        names = session.scalars(
+            select(Ticket.name).join(Attendee).where(Attendee.erased_at.is_not(None))
+        ).all()
+    assert names == ["", ""]
+
+
+def test_asking_for_the_link_again_mails_it_to_the_address_only(booked):
+    db, client, _token = booked
+    url = f"/api/v1/events/{EVENT}/manage-link"
+    answers = [
+        client.post(url, json={"email": address})
+        for address in ("A@Example.org", "nobody@example.org")
+    ]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json == answers[1].json
+    assert routing_keys(db).count("registration.attendee.link_requested") == 1
+    assert last_message(db, "registration.attendee.link_requested")["attendee"]["email"] == (
+        "a@example.org"
+    )
+    assert client.post(url, json={"email": "not an address"}).status_code == 422
+    assert (
+        client.post("/api/v1/events/nope/manage-link", json={"email": "a@x.org"}).status_code == 404
+    )
+
+
+def test_the_link_page_answers_the_same_for_any_address(booked):
+    db, client, _token = booked
+    form = client.get(f"/{EVENT}/manage")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    pages = [
+        client.post(
+            f"/{EVENT}/manage", data={"csrf_token": csrf, "email": address}, follow_redirects=True
+        )
+        for address in ("a@example.org", "nobody@example.org")
+    ]
+    assert [p.status_code for p in pages] == [200, 200]
+    assert pages[0].text == pages[1].text and "Wenn diese Adresse angemeldet ist" in pages[0].text
+    assert routing_keys(db).count("registration.attendee.link_requested") == 1
+    wrong = client.post(f"/{EVENT}/manage", data={"csrf_token": csrf, "email": "nope"})
+    assert wrong.status_code == 422 and "error-email-1" in wrong.text
+
+
+def test_asking_for_the_link_is_rate_limited_per_address(booked, make_app):
+    db, _client, _token = booked
+    tight = RegistrationSettings(rate_limit_per_ip="100/minute", rate_limit_per_email="2/minute")
+    client = make_app(db, tight).test_client()
+    url = f"/api/v1/events/{EVENT}/manage-link"
+    codes = [client.post(url, json={"email": "a@example.org"}).status_code for _ in range(3)]
+    assert codes == [202, 202, 429]

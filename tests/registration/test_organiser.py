@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from services.registration.models import OutboxMessage
 from tests.registration.conftest import DAY, EVENT, session_info
 
 API = f"/api/v1/events/{EVENT}"
@@ -180,3 +183,44 @@ def test_seats_of_no_shows_are_released_after_minutes_chosen_per_event(event_wit
             headers=headers,
         )
         assert edge.json["release_no_shows_after_minutes"] == minutes
+
+
+def test_each_ticket_keeps_the_name_it_was_booked_with(
+    event_with_tickets, register_one, registration_db
+):
+    """Someone registers Anna's address again under another name: Anna's tickets keep hers,
+    the new one carries the other; lists, CSV, check-in and the mails follow the ticket."""
+    client, headers, tickets = event_with_tickets
+    db = registration_db
+    result = register_one(db, "a@example.org", [2, 3], name="Mallory")
+    assert [(t.ticket.session_id, t.ticket.name) for t in result.tickets] == [
+        (2, "Mallory"),
+        (3, "Anna"),
+    ]
+    names = [
+        (i["email"], i["name"])
+        for i in client.get(f"{API}/sessions/2/tickets", headers=headers).json["items"]
+    ]
+    assert names == [("c@example.org", "Çağla Müller"), ("a@example.org", "Mallory")]
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"{API}/attendees.csv", headers=headers).text), delimiter=";"
+        )
+    )
+    assert [(r[0], r[3]) for r in rows if r[4] == "a@example.org"] == [
+        ("1", "Anna"),
+        ("2", "Mallory"),
+        ("3", "Anna"),
+    ]
+    answer = checkin(client, headers, tickets[("a", 1)].code, 1)
+    assert answer.json["name"] == "Anna"
+    with db.transaction() as session:
+        bodies = session.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.routing_key.like("%.ticket.%"))
+        ).all()
+    sent = {
+        (m["data"]["ticket"]["session"], m["data"]["ticket"]["name"])
+        for m in map(json.loads, bodies)
+        if m["data"]["attendee"]["email"] == "a@example.org"
+    }
+    assert sent == {(1, "Anna"), (3, "Anna"), (2, "Mallory")}

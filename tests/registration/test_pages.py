@@ -94,12 +94,19 @@ def test_form_without_a_choice_offers_every_open_session(client):
 def test_registering_shows_a_seat_and_a_waiting_list_place(client, register_one, programme):
     register_one(programme, "first@example.org", [2])
     token = csrf_token(client, f"/{EVENT}/register?sessions=1,2")
-    page = client.post(f"/{EVENT}/register?sessions=1,2", data=form(token))
-    assert page.status_code == 200, page.text
-    html = page.text
+    posted = client.post(f"/{EVENT}/register?sessions=1,2&lang=de", data=form(token))
+    # POST/redirect/GET: reloading the page shows it again and registers nothing.
+    assert posted.status_code == 303
+    receipt = posted.headers["Location"]
+    assert receipt.startswith(f"/{EVENT}/registered/") and receipt.endswith("?lang=de")
+    html = client.get(receipt).text
     assert "Danke für deine Anmeldung" in html
-    assert "Platz bestätigt" in html and 'badge--full">Warteliste<' in html
-    assert "erika@example.org" in html and "E-Mail-Postfach" in html
+    assert "Platz bestätigt" in html and "Warteliste, Platz 1" in html
+    # The address masked, no link, no code: whoever registered may not own the address.
+    assert "er***@example.org" in html and "E-Mail-Postfach" in html
+    assert "erika@example.org" not in html and "/manage/" not in html
+    assert ticket_of(programme, "erika@example.org", 1).code not in html
+    assert "Thank you for registering" in client.get(receipt.replace("lang=de", "lang=en")).text
     with programme.transaction() as session:
         attendee = session.scalar(select(Attendee).where(Attendee.email == "erika@example.org"))
         statuses = dict(
@@ -116,7 +123,9 @@ def test_held_seats_ask_to_confirm_the_email(programme, make_app):
         session.scalar(select(Event)).confirm_email = True
     client = make_app(programme).test_client()
     token = csrf_token(client, f"/{EVENT}/register?sessions=1&lang=en")
-    page = client.post(f"/{EVENT}/register?sessions=1", data=form(token, sessions=["1"]))
+    page = client.post(
+        f"/{EVENT}/register?sessions=1", data=form(token, sessions=["1"]), follow_redirects=True
+    )
     assert page.status_code == 200
     assert "Seat held: please confirm your email address" in page.text
     assert "within 30 minutes" in page.text
@@ -202,7 +211,7 @@ def test_the_form_is_rate_limited_per_email(programme, make_app):
         client.post(f"/{EVENT}/register?sessions=1", data=form(token, sessions=["1"])).status_code
         for _ in range(3)
     ]
-    assert answers == [200, 200, 429]
+    assert answers == [303, 303, 429]
     refused = client.post(f"/{EVENT}/register?sessions=1", data=form(token, sessions=["1"]))
     assert "Bitte warte eine Minute" in refused.text
 

@@ -20,6 +20,8 @@ class Ticket(Base):
         ForeignKey("attendees.id", ondelete="CASCADE"), index=True
     )
     session_id: Mapped[int] = mapped_column(Integer, index=True)
+    # The name given when this ticket was booked: mails about it greet with this name.
+    name: Mapped[str] = mapped_column(String(300), server_default="")
     code: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))
     waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)

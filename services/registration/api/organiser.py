@@ -51,7 +51,7 @@ class CheckIns(MethodView):
         ticket = result.ticket
         return {
             "ticket": ticket.id,
-            "name": ticket.attendee.name,
+            "name": ticket.name,
             "session": ticket.session_id,
             "title": ticket.session.title,
             "checked_in_at": result.checked_in_at,

@@ -10,9 +10,13 @@ from services.registration.api.context import links, settings
 from services.registration.booking import register
 from services.registration.idempotency import request_fingerprint, store_response, stored_response
 from services.registration.limits import REGISTRATION_LIMITS
+from services.registration.manage import LINK_SENT_MESSAGE, request_manage_link
+from services.registration.models.ticket import HELD
 from services.registration.reports import availability
 from services.registration.schemas import (
     AvailabilitySchema,
+    ManageLinkRequestSchema,
+    ManageLinkResponseSchema,
     RegistrationRequestSchema,
     RegistrationResponseSchema,
 )
@@ -44,7 +48,8 @@ class Registrations(MethodView):
         Each ticket is `confirmed` while seats are free, else `waitlisted` (or `held` until the
         email address is confirmed, where the event asks for that). Registering again for a
         session gives the existing ticket back. A retry with the same `Idempotency-Key` header
-        gets the first answer.
+        gets the first answer. The link to manage the booking, the personal calendar feed and
+        the check-in codes go by mail to the address only (whoever registers may not own it).
         """
         session = db_session()
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
@@ -69,28 +74,12 @@ class Registrations(MethodView):
             links=links(),
             settings=settings(),
         )
-        attendee = result.attendee
         body = RESPONSE_SCHEMA.dumps(
             {
-                "attendee": attendee.id,
-                "email": attendee.email,
-                "manage_url": links().manage_url(event, attendee.manage_token)
-                if result.attendee_created
-                else None,
-                "email_confirmation_required": any(
-                    t.ticket.status == "held" for t in result.tickets
-                ),
+                "email": result.attendee.email,
+                "email_confirmation_required": any(t.ticket.status == HELD for t in result.tickets),
                 "tickets": [
-                    {
-                        "session": t.ticket.session_id,
-                        "status": t.ticket.status,
-                        # A new place on the waiting list is not known before everyone
-                        # registering at the same moment has committed: the booking page
-                        # shows it live.
-                        "waitlist_position": None if t.created else t.waitlist_position,
-                        "hold_expires_at": t.ticket.hold_expires_at,
-                        "new": t.created,
-                    }
+                    {"session": t.ticket.session_id, "status": t.ticket.status}
                     for t in result.tickets
                 ],
             }
@@ -98,6 +87,23 @@ class Registrations(MethodView):
         if key:
             store_response(session, scope, key, 201, body)
         return _json_response(body, 201)
+
+
+@blp.route("/events/<event>/manage-link")
+class ManageLink(MethodView):
+    decorators = REGISTRATION_LIMITS
+
+    @blp.arguments(ManageLinkRequestSchema)
+    @blp.response(202, ManageLinkResponseSchema)
+    @blp.alt_response(429, description="too many requests from this address or for this email")
+    def post(self, args: dict, event: str):
+        """Mail the link to manage a booking to its address again.
+
+        The answer is the same whether or not the address is registered for the event; the
+        link goes to the address only.
+        """
+        request_manage_link(db_session(), event, args["email"], links())
+        return {"message": LINK_SENT_MESSAGE}
 
 
 @blp.route("/events/<event>/sessions/<int:session_id>/availability")

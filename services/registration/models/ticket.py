@@ -46,6 +46,10 @@ class Ticket(Base):
     attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id"))
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
     status: Mapped[str] = mapped_column(String(20))
+    # The name given in the registration that booked this place (as pretix stores an attendee
+    # name per position): mails about the ticket greet with it, lists and the door show it. A
+    # later registration of the same address by someone else cannot rename it.
+    name: Mapped[str] = mapped_column(String(200), server_default="")
     # The check-in code printed as QR code; 96 random bits.
     code: Mapped[str] = mapped_column(String(32), unique=True)
     # The waiting list is first come, first served by this time (then id).

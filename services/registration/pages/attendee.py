@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from services.registration.booking import REGISTRABLE_MODE, register
 from services.registration.errors import DomainError
 from services.registration.limits import REGISTRATION_LIMITS
-from services.registration.models import Event, ProgrammeSession
+from services.registration.models import Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import HELD
 from services.registration.pages import pages
 from services.registration.pages.common import (
@@ -23,17 +24,20 @@ from services.registration.pages.common import (
     local_times,
     settings,
 )
+from services.registration.publishing import waitlist_position
 from services.registration.reports import availability
 from services.registration.schemas import MAX_SESSIONS, RegistrationRequestSchema
 from shared.db import utcnow
 from shared.fields import parse_id
-from shared.pages import current_language, render_message_page
+from shared.pages import LOCALES, current_language, render_message_page
 from shared.web import db_session
 
 # Bots fill every field; people never see this one (hidden from eyes and screen readers).
 HONEYPOT = "website"
 # The error summary lists problems in the order of the form.
 FORM_ORDER = ("sessions", "name", "email", "locale", "consent")
+# How long the page after registering can be opened again (reloaded, language switched).
+RECEIPT_SECONDS = 3600
 
 
 def chosen_session_ids(raw: list[str]) -> list[int]:
@@ -233,25 +237,90 @@ def register_submit(event: str):
         )
         # 422 also rolls the request's transaction back.
         return _form_page(found, chosen or checked, set(checked), values, errors, 422)
-    tickets = [
+    receipt = receipt_serializer().dumps(
         {
-            **session_choice(t.ticket.session, True, []),
-            "status": t.ticket.status,
-            "waitlist_position": t.waitlist_position,
-            "new": t.created,
+            "tickets": [
+                [
+                    t.ticket.id,
+                    t.ticket.session_id,
+                    t.ticket.status,
+                    t.ticket.requested_at.isoformat(),
+                ]
+                for t in result.tickets
+            ],
+            "email": masked_email(result.attendee.email),
         }
-        for t in sorted(result.tickets, key=lambda t: (t.ticket.session.starts_at, t.ticket.id))
-    ]
+    )
+    # POST/redirect/GET: reloading the page does not register again.
+    return redirect(
+        url_for(".registration_receipt", event=found.slug, receipt=receipt, **_lang_args()), 303
+    )
+
+
+def receipt_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="registration-receipt")
+
+
+def masked_email(address: str) -> str:
+    """`an***@example.org`: enough to spot a typo, too little to learn someone's address."""
+    local, _at, domain = address.rpartition("@")
+    return f"{local[:2]}***@{domain}"
+
+
+def _lang_args() -> dict:
+    lang = request.args.get("lang")
+    return {"lang": lang} if lang in LOCALES else {}
+
+
+@pages.get("/<event>/registered/<receipt>")
+def registration_receipt(event: str, receipt: str):
+    """What one registration booked, for an hour. The receipt is signed, not secret: it names
+    tickets and statuses as they were booked, never codes, links or who registered, so it
+    shows nothing of a booking made before by the owner of the address."""
+    found = load_event(event)
+    try:
+        data = receipt_serializer().loads(receipt, max_age=RECEIPT_SECONDS)
+    except BadSignature:
+        return render_message_page(
+            404,
+            _("Page expired"),
+            _(
+                "This confirmation page is no longer shown. Your tickets and the link to "
+                "manage your registration are in the email we sent."
+            ),
+        )
+    tickets = []
+    for ticket_id, session_id, status, requested_at in data["tickets"]:
+        programme_session = db_session().get(ProgrammeSession, session_id)
+        if programme_session is None or programme_session.event_id != found.id:
+            continue
+        tickets.append(
+            {
+                **session_choice(programme_session, True, []),
+                "status": status,
+                "waitlist_position": _waiting_since(ticket_id, requested_at),
+            }
+        )
+    tickets.sort(key=lambda t: (t["starts"], t["id"]))
     return render_template(
         "pages/registered.html",
         event=found,
-        result=result,
+        result=True,
         tickets=tickets,
-        email=result.attendee.email,
-        confirm_email=any(t.ticket.status == HELD for t in result.tickets),
+        email=data["email"],
+        confirm_email=any(t["status"] == HELD for t in tickets),
         hold_minutes=settings().hold_minutes,
         nav_current="register",
     )
+
+
+def _waiting_since(ticket_id: int, requested_at: str) -> int | None:
+    """The live place on the waiting list of a ticket this registration put there; None once
+    it is seated, cancelled or booked again by someone later (same row, new request time)."""
+    ticket = db_session().get(Ticket, ticket_id)
+    if ticket is None or ticket.requested_at.isoformat() != requested_at:
+        return None
+    return waitlist_position(db_session(), ticket)
 
 
 @pages.errorhandler(429)

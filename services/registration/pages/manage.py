@@ -12,6 +12,7 @@ import segno
 from flask import Response, flash, json, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from services.registration import manage
 from services.registration.booking import confirm_email
@@ -19,7 +20,9 @@ from services.registration.errors import DomainError
 from services.registration.models import Attendee, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.pages import pages
-from services.registration.pages.common import links, local_times, settings
+from services.registration.pages.attendee import rate_limited
+from services.registration.pages.common import links, load_event, local_times, settings
+from services.registration.schemas import ManageLinkRequestSchema
 from shared.pages import LANG_COOKIE, LOCALES, csrf, current_language, render_message_page, webcal
 from shared.web import db_session
 
@@ -94,6 +97,50 @@ def ticket_view(ticket: Ticket, status_info: dict) -> dict:
 def _owned_ticket(attendee: Attendee, ticket_id: int) -> Ticket | None:
     ticket = db_session().get(Ticket, ticket_id)
     return ticket if ticket is not None and ticket.attendee_id == attendee.id else None
+
+
+def _manage_link_page(event, values: dict, errors: dict, status: int = 200):
+    return render_template(
+        "pages/manage_link.html",
+        event=event,
+        values=values,
+        errors=errors,
+        labels={"email": _("Email address")},
+        lang_args=_lang_args(),
+    ), status
+
+
+@pages.get("/<event>/manage")
+def manage_link_form(event: str):
+    """Where someone who lost the mail asks for their link again."""
+    return _manage_link_page(load_event(event), {}, {})
+
+
+@pages.post("/<event>/manage")
+@rate_limited
+def manage_link_submit(event: str):
+    found = load_event(event)
+    values = {"email": request.form.get("email", "")}
+    if not values["email"].strip():
+        return _manage_link_page(
+            found, values, {"email": [_("Please enter your email address.")]}, 422
+        )
+    try:
+        args = ManageLinkRequestSchema().load(values)
+    except ValidationError:
+        return _manage_link_page(
+            found, values, {"email": [_("Please enter a valid email address.")]}, 422
+        )
+    manage.request_manage_link(db_session(), found.slug, args["email"], links())
+    # The same answer whether or not the address is registered: it tells nobody who is.
+    flash(
+        _(
+            "If this address is registered, we have sent it the link to manage the "
+            "registration. Please check your email."
+        ),
+        "success",
+    )
+    return redirect(url_for(".manage_link_form", event=found.slug, **_lang_args()), 303)
 
 
 @pages.get("/<event>/manage/<token>")

@@ -195,7 +195,7 @@ def organiser_check_in_submit(event: str):
         found,
         values=values,
         result={
-            "name": ticket.attendee.name,
+            "name": ticket.name,
             "title": ticket.session.title,
             "at": result.checked_in_at.astimezone(_tz(found)),
         },
