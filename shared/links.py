@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, validate
+
+from shared.fields import Text
 
 MAX_URL_LENGTH = 500
 _SCHEMES = ("http", "https")
@@ -88,7 +90,7 @@ def link_errors(values: dict, names: tuple[str, ...]) -> dict[str, list[str]]:
     return errors
 
 
-class WebUrl(fields.String):
+class WebUrl(Text):
     """An optional http(s) address: "" (or None where allowed) means no link."""
 
     def __init__(self, **kwargs):

@@ -138,6 +138,12 @@ def test_lone_surrogates_in_schedule_bodies_are_refused_naming_the_field(schedul
         f"/api/v1/events/{event}/sessions/1", json={"title": text}, headers=bearer(token)
     )
     assert_refused(session, "title")
+    stage = api.post(
+        f"/api/v1/events/{event}/stages",
+        json={"name": "Dach", "stream_url": f"https://example.org/{text}"},
+        headers=bearer(token),
+    )
+    assert_refused(stage, "stream_url")
 
 
 @pytest.mark.parametrize("moment", EXTREME_TIMES)
