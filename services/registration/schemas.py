@@ -12,6 +12,8 @@ LOCALE = validate.OneOf(("de", "en"))
 # Enough for every real name and a whole day's programme; more is abuse.
 MAX_NAME_LENGTH = 200
 MAX_SESSIONS = 20
+# Some text besides spaces; no control characters, NUL or lone surrogates.
+NAME_PATTERN = r"^[^\x00-\x1f\ud800-\udfff]*[^\s\x00-\x1f\ud800-\udfff][^\x00-\x1f\ud800-\udfff]*$"
 
 
 def normalise_email(value: str) -> str:
@@ -26,12 +28,21 @@ def normalise_email(value: str) -> str:
 
 
 class EmailField(Text):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"format": "email"})
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         return normalise_email(super()._deserialize(value, attr, data, **kwargs).strip())
 
 
 class RegistrationRequestSchema(Schema):
-    name = Text(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
+    name = Text(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_NAME_LENGTH),
+        # What `_name_has_text` checks, for the OpenAPI document.
+        metadata={"pattern": NAME_PATTERN},
+    )
     email = EmailField(required=True, validate=validate.Length(max=320))
     sessions = fields.List(
         Id(strict=True),
@@ -39,7 +50,7 @@ class RegistrationRequestSchema(Schema):
         validate=validate.Length(min=1, max=MAX_SESSIONS),
     )
     locale = fields.String(load_default="de", validate=LOCALE)
-    consent = fields.Boolean(required=True)
+    consent = fields.Boolean(required=True, metadata={"enum": [True]})
 
     @validates("name")
     def _name_has_text(self, value: str, **_kwargs) -> None:
