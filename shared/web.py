@@ -181,7 +181,8 @@ def _unexpected_error(error: Exception):
         # Input the database cannot store (NUL characters, lone surrogates, out-of-range
         # numbers) that no schema caught: the client's mistake, and nothing was written.
         log.info("database refused a value: %s", getattr(error, "orig", error))
-        return http_error_response(BadRequest(NUL_MESSAGE))
+        # Through the app's handler, so that a form gets a readable page, an API client JSON.
+        return current_app.handle_http_exception(BadRequest(NUL_MESSAGE))
     if isinstance(error, (*DATABASE_UNAVAILABLE, PoolTimeoutError)):
         log.error("database unavailable: %s", error)
         return http_error_response(

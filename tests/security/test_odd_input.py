@@ -209,3 +209,18 @@ def test_huge_ids_on_sqlite_answer_4xx(make_database, make_config, huge):
     )
     assert_refused(registered, "sessions")
     app.extensions["todo_db"].dispose()
+
+
+def test_nul_in_a_form_field_gives_a_readable_page(registration):
+    app, _token, event = registration
+    pages = organiser_client(app)
+    form = pages.get(f"/{event}/organiser/check-in", headers={"Accept": "text/html"})
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.get_data(as_text=True))
+    response = pages.post(
+        f"/{event}/organiser/check-in",
+        data={"csrf_token": csrf[1], "code": "AB\x00CD", "session": ""},
+        headers={"Accept": "text/html"},
+    )
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "cannot be stored" in response.get_data(as_text=True)
