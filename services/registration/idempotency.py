@@ -1,11 +1,17 @@
-"""`Idempotency-Key`: the first successful answer to a POST is stored and returned for retries."""
+"""`Idempotency-Key`: the first successful answer to a POST is stored and returned for retries.
+
+An answer names the attendee's address: it is kept for a retention period
+(`REGISTRATION_IDEMPOTENCY_RETENTION_HOURS`, far longer than any client retries), deleted by the
+sweeper after that, and at once when the attendee is erased.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.registration.errors import DomainError
@@ -48,9 +54,23 @@ def stored_response(
     return stored
 
 
-def store_response(session: Session, scope: str, key: str, status_code: int, body: str) -> None:
+def store_response(
+    session: Session, scope: str, key: str, status_code: int, body: str, *, attendee_id: int
+) -> None:
     session.execute(
         update(IdempotentResponse)
         .where(IdempotentResponse.scope == scope, IdempotentResponse.key == key)
-        .values(status_code=status_code, body=body)
+        .values(status_code=status_code, body=body, attendee_id=attendee_id)
     )
+
+
+def forget_responses(session: Session, attendee_id: int) -> None:
+    """Delete the stored answers about an attendee who is being erased."""
+    session.execute(delete(IdempotentResponse).where(IdempotentResponse.attendee_id == attendee_id))
+
+
+def expire_responses(session: Session, before: datetime) -> int:
+    """Delete the answers stored before `before`; returns how many."""
+    return session.execute(
+        delete(IdempotentResponse).where(IdempotentResponse.created_at < before)
+    ).rowcount

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, object_session
 
-from services.registration.booking import find_event, new_secret_token
+from services.registration.booking import find_event, new_secret_token, new_ticket_code
 from services.registration.errors import NotFound
+from services.registration.idempotency import forget_responses
 from services.registration.models import Attendee, OutboxMessage, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.publishing import (
@@ -207,8 +208,18 @@ def personal_data(session: Session, attendee: Attendee, links: Links) -> dict:
 
 
 def anonymise(attendee: Attendee, now: datetime) -> None:
-    """Replace personal data, keeping the row (and its tickets) for the numbers."""
+    """Replace personal data, keeping the row (and its tickets) for the numbers: the tickets
+    lose their names and get new check-in codes, stored registration answers are deleted.
+    The outbox rows about the attendee go once published (`sweeper.forget_erased_messages`)."""
+    session = object_session(attendee)
     attendee.name = ""
+    ticket_ids = session.scalars(select(Ticket.id).where(Ticket.attendee_id == attendee.id)).all()
+    if ticket_ids:
+        session.execute(
+            update(Ticket),
+            [{"id": ticket_id, "name": "", "code": new_ticket_code()} for ticket_id in ticket_ids],
+        )
+    forget_responses(session, attendee.id)
     attendee.email = f"erased-{attendee.id}@invalid"
     attendee.manage_token = new_secret_token()
     attendee.feed_token = new_secret_token()

@@ -1,5 +1,5 @@
-"""Housekeeping: expired holds, seats of no-shows, seats left free, and personal data of
-finished events.
+"""Housekeeping: expired holds, seats of no-shows, seats left free, and personal data: outbox
+rows about erased attendees, expired `Idempotency-Key` answers, attendees of finished events.
 
 `todo sweep-registrations` runs it in a loop (a worker of `todo up`/`make run`);
 `todo purge-personal-data EVENT` anonymises one event's attendees at once.
@@ -13,11 +13,12 @@ import threading
 from datetime import datetime, timedelta
 
 import click
-from sqlalchemy import select
+from sqlalchemy import String, cast, delete, literal, select
 from sqlalchemy.orm import Session
 
 from services.registration.booking import find_event
 from services.registration.errors import DomainError
+from services.registration.idempotency import expire_responses
 from services.registration.manage import anonymise, cancel_ticket
 from services.registration.models import (
     Attendee,
@@ -132,6 +133,30 @@ def fill_all_free_seats(session: Session, links: Links, settings: RegistrationSe
     return sum(fill_free_seats(session, sid, links, settings) for sid in sorted(session_ids))
 
 
+def forget_erased_messages(session: Session) -> int:
+    """Delete the published outbox rows about erased attendees (names, addresses, links and
+    codes); rows still waiting for the relay are left to it, and go once published. Every
+    message about an attendee has their aggregate (`publishing.aggregate_of`)."""
+    erased_aggregates = select(literal("attendee:", String) + cast(Attendee.id, String)).where(
+        Attendee.erased_at.is_not(None)
+    )
+    return session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.published_at.is_not(None),
+            OutboxMessage.aggregate.in_(erased_aggregates),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def expire_idempotent_responses(
+    session: Session, links: Links, settings: RegistrationSettings
+) -> int:
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    return expire_responses(session, utcnow() - retention)
+
+
 def purge_personal_data(session: Session, event_slug: str, now: datetime | None = None) -> int:
     """Anonymise every attendee of a finished event; tickets and counts stay."""
     now = now or utcnow()
@@ -146,6 +171,7 @@ def purge_personal_data(session: Session, event_slug: str, now: datetime | None 
     ).all()
     for attendee in attendees:
         anonymise(attendee, now)
+    forget_erased_messages(session)
     event_.personal_data_purged_at = now
     add_message(
         session,
@@ -173,9 +199,16 @@ def purge_due_events(
 
 def sweep(db: Database, links: Links, settings: RegistrationSettings) -> None:
     """One round; each step in its own transaction so one failure does not block the others."""
-    for step in (release_expired_holds, release_no_shows, fill_all_free_seats):
+    for step in (
+        release_expired_holds,
+        release_no_shows,
+        fill_all_free_seats,
+        expire_idempotent_responses,
+    ):
         with db.transaction() as session:
             step(session, links, settings)
+    with db.transaction() as session:
+        forget_erased_messages(session)
     with db.transaction() as session:
         purge_due_events(session, settings)
 
@@ -199,8 +232,8 @@ def run_sweeper(config: Config, settings: RegistrationSettings) -> None:
 @click.command("sweep-registrations")
 @click.pass_obj
 def sweep_command(config: Config) -> None:
-    """Release expired seat holds and seats of no-shows, fill free seats, purge old personal
-    data; until stopped."""
+    """Release expired seat holds and seats of no-shows, fill free seats, delete personal data
+    past its time; until stopped."""
     run_sweeper(config, RegistrationSettings.from_env())
 
 

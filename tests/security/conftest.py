@@ -15,6 +15,7 @@ from services.notify.delivery import MailWorker
 from services.notify.settings import NotifySettings
 from shared.auth import new_token, store_token
 from shared.consumer import handle_once
+from shared.db import utcnow
 from shared.messages import build_envelope, parse_envelope
 from shared.service import load_service
 
@@ -71,7 +72,6 @@ class Platform:
                 store_token(session, spec.tokens, "security", self.token)
             self.apps[service] = spec.create_app(self.config)
         self.clients = {s: app.test_client() for s, app in self.apps.items()}
-        self.delivered: set[str] = set()
 
     def handlers(self, service: str) -> dict:
         routes = {}
@@ -93,15 +93,18 @@ class Platform:
                 handle_once(self.dbs[service], spec.processed, queue, envelope, handler)
 
     def deliver(self) -> None:
-        """Hand every registration outbox message to notify's handlers, once."""
+        """Hand every unpublished registration outbox message to notify's handlers and mark
+        it published, as the relay does."""
         outbox = load_service("registration").outbox
         with self.dbs["registration"].transaction() as session:
-            rows = session.scalars(select(outbox).order_by(outbox.id)).all()
-            bodies = [(row.message_id, row.body) for row in rows]
-        for message_id, body in bodies:
-            if message_id not in self.delivered:
-                self.delivered.add(message_id)
-                self._consume(parse_envelope(body.encode()))
+            rows = session.scalars(
+                select(outbox).where(outbox.published_at.is_(None)).order_by(outbox.id)
+            ).all()
+            bodies = [row.body for row in rows]
+            for row in rows:
+                row.published_at = utcnow()
+        for body in bodies:
+            self._consume(parse_envelope(body.encode()))
 
     def send_mail(self) -> None:
         worker = MailWorker(self.dbs["notify"], self.config, NotifySettings(mail_rate_limit=0))

@@ -85,7 +85,7 @@ class Registrations(MethodView):
             }
         )
         if key:
-            store_response(session, scope, key, 201, body)
+            store_response(session, scope, key, 201, body, attendee_id=result.attendee.id)
         return _json_response(body, 201)
 
 
