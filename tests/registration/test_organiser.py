@@ -189,8 +189,8 @@ def test_each_ticket_keeps_the_name_it_was_booked_with(
     event_with_tickets, register_one, registration_db
 ):
     """Someone registers Anna's address again under another name: Anna's tickets keep hers,
-    the new one carries the other; lists, CSV, check-in and the mails follow the ticket."""
-    client, headers, tickets = event_with_tickets
+    the new one carries the other; lists, CSV and the mails follow the ticket."""
+    client, headers, _tickets = event_with_tickets
     db = registration_db
     result = register_one(db, "a@example.org", [2, 3], name="Mallory")
     assert [(t.ticket.session_id, t.ticket.name) for t in result.tickets] == [
@@ -212,8 +212,6 @@ def test_each_ticket_keeps_the_name_it_was_booked_with(
         ("2", "Mallory"),
         ("3", "Anna"),
     ]
-    answer = checkin(client, headers, tickets[("a", 1)].code, 1)
-    assert answer.json["name"] == "Anna"
     with db.transaction() as session:
         bodies = session.scalars(
             select(OutboxMessage.body).where(OutboxMessage.routing_key.like("%.ticket.%"))
