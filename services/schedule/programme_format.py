@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.fields import AwareDateTime, Date, Text
 from shared.links import WebUrl
 from shared.messages.schedule import REGISTRATION_MODES, SESSION_STATUSES
 
@@ -39,20 +40,20 @@ _COLOR = validate.Regexp(r"^(#[0-9a-fA-F]{6})?$", error="a colour like #1a2b3c")
 
 
 class EventDocument(Schema):
-    slug = fields.String(required=True, validate=_SLUG)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    timezone = fields.String(load_default="Europe/Berlin")
-    locale = fields.String(load_default="de", validate=validate.OneOf(("de", "en")))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
-    address = fields.String(load_default="", validate=validate.Length(max=300))
+    slug = Text(required=True, validate=_SLUG)
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    timezone = Text(load_default="Europe/Berlin")
+    locale = Text(load_default="de", validate=validate.OneOf(("de", "en")))
+    starts_on = Date(required=True)
+    ends_on = Date(required=True)
+    address = Text(load_default="", validate=validate.Length(max=300))
     url = WebUrl()
 
 
 class StageDocument(Schema):
-    guid = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    address = fields.String(load_default="", validate=validate.Length(max=300))
+    guid = Text(required=True, validate=validate.Length(min=1, max=64))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    address = Text(load_default="", validate=validate.Length(max=300))
     capacity = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000)
     )
@@ -60,46 +61,44 @@ class StageDocument(Schema):
 
 
 class TrackDocument(Schema):
-    slug = fields.String(required=True, validate=_SLUG)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    color = fields.String(load_default="", validate=_COLOR)
+    slug = Text(required=True, validate=_SLUG)
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    color = Text(load_default="", validate=_COLOR)
 
 
 class SpeakerDocument(Schema):
-    guid = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    organisation = fields.String(load_default="", validate=validate.Length(max=200))
-    role = fields.String(load_default="", validate=validate.Length(max=200))
+    guid = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    organisation = Text(load_default="", validate=validate.Length(max=200))
+    role = Text(load_default="", validate=validate.Length(max=200))
 
 
 class RegistrationDocument(Schema):
-    mode = fields.String(required=True, validate=validate.OneOf(REGISTRATION_MODES))
+    mode = Text(required=True, validate=validate.OneOf(REGISTRATION_MODES))
     capacity = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000)
     )
-    external = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    external = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class SessionDocument(Schema):
-    guid = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    title_en = fields.String(load_default="", allow_none=True, validate=validate.Length(max=300))
-    abstract = fields.String(load_default="", allow_none=True, validate=validate.Length(max=20_000))
-    abstract_en = fields.String(
-        load_default="", allow_none=True, validate=validate.Length(max=20_000)
-    )
-    type = fields.String(load_default="talk", validate=validate.Length(min=1, max=50))
-    language = fields.String(load_default="de", validate=validate.Length(min=2, max=10))
-    tracks = fields.List(fields.String(validate=_SLUG), load_default=list)
-    stage = fields.String(required=True)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    guid = Text(required=True, validate=validate.Length(min=1, max=64))
+    title = Text(required=True, validate=validate.Length(min=1, max=300))
+    title_en = Text(load_default="", allow_none=True, validate=validate.Length(max=300))
+    abstract = Text(load_default="", allow_none=True, validate=validate.Length(max=20_000))
+    abstract_en = Text(load_default="", allow_none=True, validate=validate.Length(max=20_000))
+    type = Text(load_default="talk", validate=validate.Length(min=1, max=50))
+    language = Text(load_default="de", validate=validate.Length(min=2, max=10))
+    tracks = fields.List(Text(validate=_SLUG), load_default=list)
+    stage = Text(required=True)
+    starts_at = AwareDateTime(required=True)
+    ends_at = AwareDateTime(required=True)
     speakers = fields.List(fields.Nested(SpeakerDocument), load_default=list)
     streamed = fields.Boolean(load_default=False)
     livestream_url = WebUrl(allow_none=True)
     registration = fields.Nested(RegistrationDocument, load_default=lambda: {"mode": "none"})
-    status = fields.String(load_default="scheduled", validate=validate.OneOf(SESSION_STATUSES))
-    assumption = fields.String(load_default="", allow_none=True)
+    status = Text(load_default="scheduled", validate=validate.OneOf(SESSION_STATUSES))
+    assumption = Text(load_default="", allow_none=True)
 
     @validates_schema
     def _ends_after_start(self, data, **_kwargs):
@@ -108,7 +107,7 @@ class SessionDocument(Schema):
 
 
 class ProgrammeDocument(Schema):
-    format = fields.String(load_default=FORMAT, validate=validate.Equal(FORMAT))
+    format = Text(load_default=FORMAT, validate=validate.Equal(FORMAT))
     event = fields.Nested(EventDocument, required=True)
     stages = fields.List(fields.Nested(StageDocument), required=True)
     tracks = fields.List(fields.Nested(TrackDocument), load_default=list)

@@ -224,3 +224,21 @@ def test_nul_in_a_form_field_gives_a_readable_page(registration):
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "cannot be stored" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("moment", EXTREME_TIMES)
+def test_an_imported_programme_with_odd_values_is_refused_naming_the_fields(moment):
+    """`todo import-programme` reads our JSON through the same fields as the API."""
+    from marshmallow import ValidationError
+
+    from bench.schedule_reads import generated_programme
+    from services.schedule.programme_format import load_programme_document
+
+    document = generated_programme(2)
+    document["event"]["starts_on"] = moment[:10]
+    document["sessions"][0] |= {"starts_at": moment, "title": "Eröffnung \ud800"}
+    with pytest.raises(ValidationError) as refused:
+        load_programme_document(document)
+    errors = refused.value.messages
+    assert "starts_on" in errors["event"]
+    assert {"starts_at", "title"} <= set(errors["sessions"][0])
