@@ -200,7 +200,8 @@ def check_secret_key(key: str, source: str) -> None:
 def local_secret_key(path: Path) -> str:
     """The key in `path`, created once (mode 0600) by whichever process comes first."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # var/ holds this key and the SQLite files: private to the owner (shared.db likewise).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Written under a private name, then linked into place: a process starting at the same
         # moment either sees no file or the whole key, and the first link wins.
         draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 
 import shared.db
 from shared.auth import new_token, store_token
+from shared.config import Config
 from shared.db import Database
 from shared.service import load_service
 
@@ -200,8 +201,10 @@ def test_migrating_sqlite_to_autoincrement_keeps_every_row(make_database, make_c
 
 
 def test_sqlite_files_are_private_to_their_owner(tmp_path):
+    """As `make run` starts: the configuration (which keeps the session key in var/) first."""
     var = tmp_path / "var"
-    db = Database(f"sqlite:///{var / 'registration.db'}")
+    config = Config.from_env({"TODO_VAR_DIR": str(var)})
+    db = Database(config.database_url("registration"))
     with db.transaction() as session:
         session.execute(text("CREATE TABLE people (name TEXT)"))
         session.execute(text("INSERT INTO people VALUES ('Eva')"))
