@@ -133,12 +133,17 @@ def fill_all_free_seats(session: Session, links: Links, settings: RegistrationSe
     return sum(fill_free_seats(session, sid, links, settings) for sid in sorted(session_ids))
 
 
-def forget_erased_messages(session: Session) -> int:
-    """Delete the published outbox rows about erased attendees (names, addresses, links and
-    codes); rows still waiting for the relay are left to it, and go once published. Every
-    message about an attendee has their aggregate (`publishing.aggregate_of`)."""
+def forget_erased_messages(session: Session, erased_since: datetime) -> int:
+    """Delete the published outbox rows about attendees erased since `erased_since` (names,
+    addresses, links and codes); rows still waiting for the relay are left to it, and go once
+    published. Every message about an attendee has their aggregate (`publishing.aggregate_of`).
+
+    Looking back as far as the outbox retention covers every row: one published later than
+    that after the erasure is deleted by the relay like any other, that long after publishing;
+    and the attendees erased long ago (every attendee of a purged event) are not joined again
+    and again."""
     erased_aggregates = select(literal("attendee:", String) + cast(Attendee.id, String)).where(
-        Attendee.erased_at.is_not(None)
+        Attendee.erased_at >= erased_since
     )
     return session.execute(
         delete(OutboxMessage)
@@ -171,7 +176,7 @@ def purge_personal_data(session: Session, event_slug: str, now: datetime | None 
     ).all()
     for attendee in attendees:
         anonymise(attendee, now)
-    forget_erased_messages(session)
+    forget_erased_messages(session, now)
     event_.personal_data_purged_at = now
     add_message(
         session,
@@ -197,7 +202,12 @@ def purge_due_events(
     return [e.slug for e in due]
 
 
-def sweep(db: Database, links: Links, settings: RegistrationSettings) -> None:
+def sweep(
+    db: Database,
+    links: Links,
+    settings: RegistrationSettings,
+    outbox_retention: timedelta = timedelta(days=Config.outbox_retention_days),
+) -> None:
     """One round; each step in its own transaction so one failure does not block the others."""
     for step in (
         release_expired_holds,
@@ -208,7 +218,7 @@ def sweep(db: Database, links: Links, settings: RegistrationSettings) -> None:
         with db.transaction() as session:
             step(session, links, settings)
     with db.transaction() as session:
-        forget_erased_messages(session)
+        forget_erased_messages(session, utcnow() - outbox_retention)
     with db.transaction() as session:
         purge_due_events(session, settings)
 
@@ -220,9 +230,10 @@ def run_sweeper(config: Config, settings: RegistrationSettings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     log.info("sweeping every %.0f s", settings.sweep_interval_seconds)
+    outbox_retention = timedelta(days=config.outbox_retention_days)
     while not stop.is_set():
         try:
-            sweep(db, links, settings)
+            sweep(db, links, settings, outbox_retention)
         except Exception:
             log.exception("sweep failed; trying again next round")
         stop.wait(settings.sweep_interval_seconds)

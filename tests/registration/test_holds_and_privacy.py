@@ -133,7 +133,7 @@ def test_erasure_deletes_published_messages_about_the_attendee_and_later_the_res
     with registration_db.transaction() as session:
         erase(session, session.get(Attendee, a), links, settings)
     with registration_db.transaction() as session:
-        assert forget_erased_messages(session) == 1
+        assert forget_erased_messages(session, utcnow() - timedelta(days=7)) == 1
     # The erasure message waits for the relay: notify must still get it.
     assert outbox_aggregates(registration_db) == [
         (f"attendee:{a}", "registration.attendee.erased", False),
@@ -141,7 +141,7 @@ def test_erasure_deletes_published_messages_about_the_attendee_and_later_the_res
     ]
     publish_all(registration_db)
     with registration_db.transaction() as session:
-        assert forget_erased_messages(session) == 1
+        assert forget_erased_messages(session, utcnow() - timedelta(days=7)) == 1
     assert outbox_aggregates(registration_db) == [
         (f"attendee:{b}", "registration.ticket.held", True)
     ]
