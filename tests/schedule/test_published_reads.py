@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from werkzeug.http import http_date, parse_date
 
-from services.schedule.draft import find_event, list_sessions, update_session
+from services.schedule.draft import create_track, find_event, list_sessions, update_session
 from services.schedule.reads import ExportStore
 from services.schedule.releases import publish_release
 
@@ -173,3 +173,31 @@ def test_reads_on_sqlite(make_database, make_config, document, import_document):
     )
     main = next(e for e in live.json["stages"] if e["stage"]["name"] == "Baseology")
     assert main["now"]["guid"] == "opening"
+
+
+def test_public_reads_show_only_what_a_release_published(
+    client, schedule_db, published_event, document, import_document, organiser_headers
+):
+    with schedule_db.transaction() as session:
+        import_document(session, document, "entwurf")  # a draft, never published
+        event = find_event(session, published_event)
+        event.title = "Neuer Titel, noch nicht veröffentlicht"
+        create_track(session, event, {"slug": "geheim", "name": "Geheim", "color": ""})
+    assert [e["slug"] for e in client.get("/api/v1/events").json] == [published_event]
+    for path in ("", "/tracks", "/releases", "/programme", "/live"):
+        assert client.get(f"/api/v1/events/entwurf{path}").status_code == 404, path
+        organiser = client.get(f"/api/v1/events/entwurf{path}", headers=organiser_headers)
+        assert organiser.status_code == (200 if path in ("", "/tracks") else 404), path
+
+    public = client.get(f"/api/v1/events/{published_event}")
+    assert public.status_code == 200 and public.json["title"] == "Testwoche"
+    tracks = client.get(f"/api/v1/events/{published_event}/tracks").json
+    assert [t["slug"] for t in tracks] == ["demografie"]
+    draft = client.get(f"/api/v1/events/{published_event}", headers=organiser_headers).json
+    assert draft["title"] == "Neuer Titel, noch nicht veröffentlicht"
+    draft_tracks = client.get(f"/api/v1/events/{published_event}/tracks", headers=organiser_headers)
+    assert {t["slug"] for t in draft_tracks.json} == {"demografie", "digitalisierung", "geheim"}
+    wrong = client.get(
+        f"/api/v1/events/{published_event}/tracks", headers={"Authorization": "Bearer nope"}
+    )
+    assert wrong.status_code == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import abort
 
 from services.schedule.draft import find_event
@@ -18,6 +19,15 @@ def load_event(slug: str) -> Event:
     if event is None:
         abort(404, message=f"Unbekannte Veranstaltung {slug!r}. / Unknown event.")
     return event
+
+
+def sees_the_draft() -> bool:
+    """Whether the caller is an organiser (a valid token; a wrong one is 401): they read the
+    draft where the public reads the published programme."""
+    if "Authorization" not in request.headers:
+        return False
+    organiser(lambda: None)()
+    return True
 
 
 def not_found(what: str) -> None:

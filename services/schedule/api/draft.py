@@ -6,7 +6,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.schedule import draft
-from services.schedule.api.common import ORGANISER_SECURITY, load_event, not_found, organiser
+from services.schedule.api.common import (
+    ORGANISER_SECURITY,
+    load_event,
+    not_found,
+    organiser,
+    sees_the_draft,
+)
+from services.schedule.api.published import published_event, published_tracks
 from services.schedule.models import Event, ProgrammeSession
 from services.schedule.schemas import (
     DraftSessionChangeSchema,
@@ -55,8 +62,10 @@ class Events(MethodView):
 class EventView(MethodView):
     @blp.response(200, EventSchema)
     def get(self, event: str):
-        """An event's details."""
-        return load_event(event)
+        """An event's details: as published, or the draft's with an organiser token."""
+        if sees_the_draft():
+            return load_event(event)
+        return published_event(event)
 
     @organiser
     @blp.doc(security=ORGANISER_SECURITY)
@@ -121,8 +130,10 @@ class StageView(MethodView):
 class Tracks(MethodView):
     @blp.response(200, TrackSchema(many=True))
     def get(self, event: str):
-        """The event's tracks."""
-        return draft.list_tracks(db_session(), load_event(event))
+        """The published programme's tracks, or the draft's with an organiser token."""
+        if sees_the_draft():
+            return draft.list_tracks(db_session(), load_event(event))
+        return published_tracks(event)
 
     @organiser
     @blp.doc(security=ORGANISER_SECURITY)

@@ -6,8 +6,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from services.schedule.api.common import ORGANISER_SECURITY, load_event, organiser
-from services.schedule.api.published import PUBLIC_HEADERS, stored_response
-from services.schedule.draft import EVENT_FIELDS
+from services.schedule.api.published import (
+    NOTHING_PUBLISHED,
+    PUBLIC_HEADERS,
+    published_event,
+    stored_response,
+)
 from services.schedule.live import live_overview
 from services.schedule.models import Release
 from services.schedule.releases import (
@@ -46,10 +50,11 @@ def release_summary(release: Release) -> dict:
 class Events(MethodView):
     @blp.response(200, EventListItemSchema(many=True))
     def get(self):
-        """Events (editions) and the number of their latest release."""
+        """Published events (editions) as their latest release shows them, with its number."""
         items = [
-            {name: getattr(event, name) for name in EVENT_FIELDS} | {"latest_release": number}
+            published_event(event.slug) | {"latest_release": number}
             for event, number in events_with_latest_release(db_session())
+            if number is not None
         ]
         return items, 200, PUBLIC_HEADERS
 
@@ -66,8 +71,10 @@ class Programme(MethodView):
 class Releases(MethodView):
     @blp.response(200, ReleaseSummarySchema(many=True))
     def get(self, event: str):
-        """All releases, newest first, with their changelogs."""
+        """All releases, newest first, with their changelogs (404 while there are none)."""
         releases = list_releases(db_session(), load_event(event))
+        if not releases:
+            abort(404, message=NOTHING_PUBLISHED)
         return [release_summary(release) for release in releases], 200, PUBLIC_HEADERS
 
     @organiser

@@ -1,4 +1,5 @@
-"""Serving stored renderings with strong ETags, Last-Modified, 304s, caching and CORS.
+"""Serving stored renderings with strong ETags, Last-Modified, 304s, caching and CORS, and what
+the public may read of an event: only what a release published (drafts answer 404).
 
 Clients that accept gzip get the compressed bytes (a 500-session schedule.xml shrinks about
 tenfold); that representation has its own strong ETag, as RFC 9110 wants.
@@ -6,11 +7,17 @@ tenfold); that representation has its own strong ETag, as RFC 9110 wants.
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from typing import Any
+
 from flask import Response, current_app, request
 from flask_smorest import abort
 from werkzeug.http import http_date
 
 from services.schedule.reads import ExportStore, StoredExport
+
+NOTHING_PUBLISHED = "Kein veröffentlichtes Programm gefunden. / No published programme found."
 
 PUBLIC_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -40,10 +47,7 @@ def stored_response(event: str, name: str, number: int | None = None) -> Respons
     store = export_store()
     export = store.find(event, name, number)
     if export is None:
-        abort(
-            404,
-            message="Kein veröffentlichtes Programm gefunden. / No published programme found.",
-        )
+        abort(404, message=NOTHING_PUBLISHED)
     gzipped = request.accept_encodings["gzip"] > 0
     etag = _gzip_etag(export.etag) if gzipped else export.etag
     headers = PUBLIC_HEADERS | {
@@ -61,3 +65,30 @@ def stored_response(event: str, name: str, number: int | None = None) -> Respons
         headers=headers,
         content_type=f"{export.media_type}; charset=utf-8",
     )
+
+
+def published_data(event: str) -> dict[str, Any]:
+    """The event's latest release (event, release, sessions); 404 while nothing is published."""
+    store = export_store()
+    export = store.find(event, "programme.json")
+    if export is None:
+        abort(404, message=NOTHING_PUBLISHED)
+    return json.loads(store.body(export))
+
+
+def published_event(event: str) -> dict[str, Any]:
+    """The event as its latest release shows it (later draft edits are not public)."""
+    info = dict(published_data(event)["event"])
+    for name in ("starts_on", "ends_on"):
+        info[name] = date.fromisoformat(info[name])
+    return info
+
+
+def published_tracks(event: str) -> list[dict[str, Any]]:
+    """The tracks the latest release's sessions have, by slug."""
+    tracks = {
+        track["slug"]: track
+        for info in published_data(event)["sessions"]
+        for track in info["tracks"]
+    }
+    return [tracks[slug] for slug in sorted(tracks)]
