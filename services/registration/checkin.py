@@ -23,6 +23,15 @@ class CheckIn:
     checked_in_at: datetime
 
 
+def is_on(programme_session, now: datetime) -> bool:
+    """Whether a ticket for the session opens the door at `now`: on the day it starts (in the
+    event's time zone), or while it runs (past midnight too)."""
+    if programme_session.starts_at <= now < programme_session.ends_at:
+        return True
+    zone = ZoneInfo(programme_session.event.timezone)
+    return programme_session.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+
+
 def check_in(
     session: Session,
     event_slug: str,
@@ -32,7 +41,8 @@ def check_in(
     session_id: int | None = None,
     now: datetime | None = None,
 ) -> CheckIn:
-    """Check a ticket in by its code, at the door of `session_id` or, if not given, today."""
+    """Check a ticket in by its code, at the door of `session_id` or, if not given, any door;
+    either way only on the session's day (`is_on`)."""
     now = now or utcnow()
     ticket = session.scalars(
         select(Ticket)
@@ -57,10 +67,8 @@ def check_in(
             "Das Ticket gilt für eine andere Veranstaltung. / The ticket is for another session.",
             {"code": [f"Ticket für {ticket.session_id} / ticket for {ticket.session_id}"]},
         )
-    zone = ZoneInfo(programme_session.event.timezone)
-    if session_id is None and programme_session.starts_at.astimezone(zone).date() != (
-        now.astimezone(zone).date()
-    ):
+    if not is_on(programme_session, now):
+        # Also at a chosen door: a ticket for another day does not open today's.
         raise DomainError(
             "Das Ticket gilt an einem anderen Tag. / The ticket is for another day.",
             {"code": [f"Ticket für {ticket.session_id} / ticket for {ticket.session_id}"]},

@@ -18,7 +18,7 @@ from services.registration.seats import fill_free_seats
 from services.registration.settings import RegistrationSettings
 from services.registration.sweeper import release_no_shows, sweep
 from shared.db import utcnow
-from tests.registration.conftest import EVENT, UNTHROTTLED, session_info, ticket_of
+from tests.registration.conftest import DAY, EVENT, UNTHROTTLED, session_info, ticket_of
 
 BACKENDS = ["postgresql", "sqlite"]
 AFTER_15_MINUTES = UNTHROTTLED.with_overrides(release_no_shows_after_minutes=15)
@@ -63,7 +63,8 @@ def booked(make_database, publish_release, register_one, links):
         codes = {n: ticket_of(db, "a@example.org", n).code for n in (1, 2, 3, 4)}
         with db.transaction() as session:
             for session_id, code in codes.items():
-                check_in(session, EVENT, code, links, session_id=session_id)
+                door_opens = DAY + timedelta(hours=session_id)  # the session's day
+                check_in(session, EVENT, code, links, session_id=session_id, now=door_opens)
         publish_release(
             db,
             2,

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from services.registration.models import OutboxMessage
+from shared.db import utcnow
 from tests.registration.conftest import DAY, EVENT, session_info
 
 API = f"/api/v1/events/{EVENT}"
@@ -65,8 +66,18 @@ def checkin(client, headers, code, session):
     return client.post(f"{API}/checkins", json={"code": code, "session": session}, headers=headers)
 
 
-def test_check_in_at_the_session_door(event_with_tickets):
+def test_check_in_at_the_session_door(event_with_tickets, registration_db, publish_release):
     client, headers, tickets = event_with_tickets
+    # Doors open on the session's day: session 1 is on now.
+    publish_release(
+        registration_db,
+        2,
+        [
+            session_info(1, capacity=2, starts_at=utcnow() - timedelta(minutes=30)),
+            session_info(2, capacity=2, starts_at=DAY + timedelta(hours=2)),
+            session_info(3, capacity=2, starts_at=DAY + timedelta(days=1)),
+        ],
+    )
     code = tickets[("a", 1)].code
     first = checkin(client, headers, code, 1)
     assert first.status_code == 200

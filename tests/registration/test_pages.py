@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.settings import RegistrationSettings
+from shared.db import utcnow
 from shared.pages.organisers import organiser_session
 from tests.registration.conftest import DAY, EVENT, session_info, ticket_of
 
@@ -392,8 +393,20 @@ def test_no_show_release_setting(booked):
         assert session.scalar(select(Event.release_no_shows_after_minutes)) is None
 
 
-def test_check_in_answers(booked):
+def test_check_in_answers(booked, publish_release):
     db, client, _token = booked
+    # Doors open on the session's day: sessions 1 and 2 are on now.
+    now = utcnow()
+    publish_release(
+        db,
+        2,
+        [
+            session_info(1, starts_at=now - timedelta(minutes=30)),
+            session_info(2, capacity=1, starts_at=now - timedelta(minutes=30)),
+            session_info(3, starts_at=DAY + timedelta(hours=2, minutes=30)),
+            session_info(4, mode="none"),
+        ],
+    )
     sign_in(client)
     page = client.get(f"/{EVENT}/organiser/check-in?session=1")
     assert page.status_code == 200 and "autofocus" in page.text
