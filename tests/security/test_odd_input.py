@@ -242,3 +242,16 @@ def test_an_imported_programme_with_odd_values_is_refused_naming_the_fields(mome
     errors = refused.value.messages
     assert "starts_on" in errors["event"]
     assert {"starts_at", "title"} <= set(errors["sessions"][0])
+
+
+def test_a_query_parameter_the_document_does_not_list_is_refused(registration, schedule):
+    """The OpenAPI document lists every query parameter; a misspelt one (`sesion`) is named in a
+    422 instead of silently widening the answer (all sessions' attendees)."""
+    app, token, event = registration
+    exported = app.test_client().get(
+        f"/api/v1/events/{event}/attendees.csv?sesion=1", headers=bearer(token)
+    )
+    assert_refused(exported, "sesion")
+    app, _token, event = schedule
+    live = app.test_client().get(f"/api/v1/events/{event}/live?a=2030-01-01T10:00:00Z")
+    assert_refused(live, "a")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from services.registration import reports
 from services.registration.api.context import links
@@ -73,7 +74,7 @@ class Counts(MethodView):
 class SessionTickets(MethodView):
     decorators = [organiser]
 
-    @blp.arguments(TicketListQuerySchema, location="query")
+    @blp.arguments(TicketListQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, TicketListSchema)
     @blp.doc(security=SECURITY)
     def get(self, args: dict, event: str, session_id: int):
@@ -92,7 +93,7 @@ class SessionTickets(MethodView):
 class AttendeesCsv(MethodView):
     decorators = [organiser]
 
-    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, content_type="text/csv")
     @blp.doc(security=SECURITY)
     def get(self, args: dict, event: str):

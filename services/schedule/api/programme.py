@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 
 from services.schedule.api.common import ORGANISER_SECURITY, load_event, organiser
 from services.schedule.api.published import (
@@ -97,7 +98,7 @@ class ReleaseByNumber(MethodView):
 
 @blp.route("/<event>/live")
 class Live(MethodView):
-    @blp.arguments(LiveQuerySchema, location="query")
+    @blp.arguments(LiveQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, LiveSchema)
     def get(self, query: dict, event: str):
         """Per stage: the session on air now (or at `at`) and the next one, with stream links."""
