@@ -102,6 +102,7 @@ class AvailabilitySchema(Schema):
 class BookingTicketSchema(Schema):
     id = fields.Integer()
     session = fields.Integer()
+    name = fields.String(metadata={"description": "the name given when it was booked"})
     title = fields.String()
     title_en = fields.String()
     starts_at = fields.AwareDateTime()
