@@ -65,10 +65,11 @@ def env_bool(env: dict[str, str], name: str, default: bool) -> bool:
 class Config:
     var_dir: Path = Path("var")
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
-    database_urls: dict[str, str] = field(default_factory=dict)
-    amqp_url: str = DEFAULT_AMQP_URL
+    # URLs that may carry passwords stay out of the printed form (logs, tracebacks).
+    database_urls: dict[str, str] = field(default_factory=dict, repr=False)
+    amqp_url: str = field(default=DEFAULT_AMQP_URL, repr=False)
     amqp_queue_type: str = "classic"
-    smtp_url: str = ""
+    smtp_url: str = field(default="", repr=False)
     mail_from: str = "to:DO Dortmund <noreply@todo-dortmund.de>"
     organizer_email: str = "programm@todo-dortmund.de"
     public_base_url: str = ""
@@ -89,7 +90,10 @@ class Config:
     outbox_retention_days: float = 7.0
     processed_message_retention_days: float = 30.0
     log_level: str = "INFO"
-    rate_limit_storage_url: str = "memory://"
+    rate_limit_storage_url: str = field(default="memory://", repr=False)
+    # Reverse proxies in front of the web processes (TRUSTED_PROXIES): their X-Forwarded-For,
+    # -Proto and -Host are believed, so rate limits count clients, not the proxy.
+    trusted_proxies: int = 0
     testing: bool = False
 
     @classmethod
@@ -143,6 +147,7 @@ class Config:
             ),
             log_level=env.get("LOG_LEVEL") or cls.log_level,
             rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL") or "memory://",
+            trusted_proxies=env_number(env, "TRUSTED_PROXIES", cls.trusted_proxies),
             testing=env_bool(env, "TODO_TESTING", False),
         )
 

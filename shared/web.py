@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnavailable
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.broker import broker_reachable
 from shared.config import Config
@@ -202,6 +203,9 @@ def create_service_app(
 ) -> Flask:
     """The Flask app of one service with its API blueprints (flask-smorest) and pages."""
     app = ServiceFlask(f"services.{name}", root_path=None)
+    if config.trusted_proxies:
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     # Before any blueprint adds its rules: every `<int:...>` is an id the database can hold.
     app.url_map.converters["int"] = IdConverter
     app.config.update(

@@ -521,3 +521,31 @@ def healthy(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+def test_the_login_limit_counts_clients_behind_a_trusted_proxy_only(
+    make_database, platform, trusted_proxies
+):
+    """Behind a trusted proxy each client has its own count; without one, a forged
+    X-Forwarded-For does not buy a guesser new attempts."""
+    db = make_database("schedule")
+    app = load_service("schedule").create_app(
+        platform.config.with_overrides(
+            database_urls={**platform.config.database_urls, "schedule": db.url},
+            trusted_proxies=trusted_proxies,
+        )
+    )
+    client = app.test_client()
+    csrf = CSRF.search(client.get("/login").text)[1]
+
+    def guess(n: int, address: str) -> int:
+        # A new account name each time, so only the per-address count can refuse.
+        data = {"name": f"guess{n}", "password": "wrong password", "csrf_token": csrf}
+        return client.post("/login", data=data, headers={"X-Forwarded-For": address}).status_code
+
+    first = [guess(n, "203.0.113.1") for n in range(11)]
+    assert first == [401] * 10 + [429]
+    another_client = guess(11, "203.0.113.2")
+    assert another_client == (401 if trusted_proxies else 429)
+    app.extensions["todo_db"].dispose()
