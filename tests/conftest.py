@@ -18,6 +18,15 @@ from tests.support.infra import (
 )
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item (`item.report_call`), so that fixtures which start
+    processes can show those processes' logs when the test itself failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def amqp_vhost():
     vhost, url = create_vhost()

@@ -59,7 +59,7 @@ def get_text(url: str) -> str:
 
 
 @pytest.fixture
-def stack(make_database, amqp_url, tmp_path):
+def stack(make_database, amqp_url, tmp_path, request):
     databases = {s: make_database(s).url for s in ("schedule", "registration", "notify")}
     stack = Stack(databases, amqp_url, tmp_path / "var")
     try:
@@ -69,6 +69,9 @@ def stack(make_database, amqp_url, tmp_path):
         raise
     finally:
         stack.stop()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        print(stack.logs())
 
 
 def test_published_programme_reaches_every_service_and_a_registration_reaches_the_mailbox(
@@ -86,12 +89,12 @@ def test_published_programme_reaches_every_service_and_a_registration_reaches_th
     )
     # Eventually, not fast: a loaded CI machine may take a while to start every process.
     availability = wait_until(
-        lambda: get_json(availability_url), timeout=60, message="registration's copy"
+        lambda: get_json(availability_url), timeout=120, message="registration's copy"
     )
     assert availability == {"capacity": 5, "confirmed": 0, "waitlisted": 0, "available": 5}
     calendar = wait_until(
         lambda: get_text(f"{stack.url('notify')}/skeleton/calendar.ics"),
-        timeout=60,
+        timeout=120,
         message="notify's copy",
     )
     assert "Eröffnung der Skelettwoche" in calendar.replace("\r\n ", "")

@@ -29,7 +29,7 @@ class Stack:
             **os.environ,
             "AMQP_URL": amqp_url,
             "TODO_VAR_DIR": str(var_dir),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",
             "WEB_WORKERS": "1",
             "WEB_THREADS": "4",
             # One sender is plenty for a test's few mails, and one process less to start.
