@@ -151,7 +151,9 @@ class RestartingManager(Manager):
                 return
             kill_at = kill_at or time.monotonic() + KILL_WAIT
             if time.monotonic() > kill_at:
+                # SIGKILL cannot be ignored: once is enough (honcho repeats it every 0.1 s).
                 self.kill()
+                kill_at = float("inf")
 
     def _handle(self, message) -> None:
         process = self._processes.get(message.name)
