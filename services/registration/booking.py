@@ -17,7 +17,6 @@ from services.registration.publishing import (
     publish_link_requested,
     publish_ticket,
     publish_ticket_of,
-    waitlist_position,
 )
 from services.registration.seats import claim_seat, fill_after_commit, needs_confirmation
 from services.registration.settings import Links, RegistrationSettings
@@ -54,11 +53,6 @@ class TicketResult:
     ticket: BookedTicket
     # False when the attendee already had this ticket and got it back unchanged.
     created: bool
-    # The place among the waiting tickets this transaction sees. For a ticket that has just
-    # joined the list it is only a lower bound: others registering at the same moment are not
-    # committed yet. The API answer and the message leave it out for such a ticket; the booking
-    # page shows the live position.
-    waitlist_position: int | None
 
 
 @dataclass(frozen=True)
@@ -67,8 +61,6 @@ class RegistrationResult:
     # Whoever registers may not be the owner of the address: nothing of this row but the
     # address goes back to them (the manage link and feed come by mail only).
     attendee: Row
-    # True when this request created the attendee.
-    attendee_created: bool
     tickets: list[TicketResult]
 
 
@@ -238,8 +230,8 @@ def _attendee(
     locale: str,
     consent_version: str,
     now: datetime,
-) -> tuple[Row, bool]:
-    """The event's attendee with this (normalised) email, created if new; (attendee, created)."""
+) -> Row:
+    """The event's attendee with this (normalised) email, created if new."""
     inserted = connection.execute(
         _INSERTS_IGNORING_DUPLICATES[connection.dialect.name]["attendee"],
         {
@@ -255,12 +247,10 @@ def _attendee(
         },
     ).first()
     if inserted is not None:
-        return inserted, True
+        return inserted
     # On a duplicate, PostgreSQL waits for the other transaction inserting the same email and
     # the select below (a new snapshot) sees its row.
-    return connection.execute(
-        _ATTENDEE_BY_EMAIL, {"event_id": event_id, "email": email}
-    ).one(), False
+    return connection.execute(_ATTENDEE_BY_EMAIL, {"event_id": event_id, "email": email}).one()
 
 
 def _book(
@@ -316,7 +306,7 @@ def register(
     programme_sessions = _registrable_sessions(session, event_slug, session_ids, now)
     connection = session.connection()
     event_id = programme_sessions[0].event_id
-    attendee, attendee_created = _attendee(
+    attendee = _attendee(
         connection,
         event_id,
         name=name,
@@ -350,8 +340,7 @@ def register(
                 {"attendee_id": attendee.id, "session_id": programme_session.id},
             ).one()
             if ticket.status != CANCELLED:
-                position = waitlist_position(session, ticket)
-                results.append(TicketResult(BookedTicket.of(ticket, session), False, position))
+                results.append(TicketResult(BookedTicket.of(ticket, session), False))
                 continue
             ticket = connection.execute(
                 _REQUEST_AGAIN, {"ticket_id": ticket.id, "name": name, "now": now}
@@ -367,11 +356,10 @@ def register(
             # of the two sees the other. Re-booking an old ticket row takes no such lock,
             # so it checks again after its commit.
             fill_after_commit(session, programme_session.id, links, settings)
-        position = waitlist_position(session, ticket)
-        results.append(TicketResult(BookedTicket.of(ticket, session), True, position))
+        results.append(TicketResult(BookedTicket.of(ticket, session), True))
     if not any(result.created for result in results):
         publish_link_requested(session, programme_sessions[0].event_slug, attendee, links)
-    return RegistrationResult(attendee, attendee_created, results)
+    return RegistrationResult(attendee, results)
 
 
 def confirm_email(
