@@ -201,3 +201,32 @@ def test_asking_for_the_link_is_rate_limited_per_address(booked, make_app):
     url = f"/api/v1/events/{EVENT}/manage-link"
     codes = [client.post(url, json={"email": "a@example.org"}).status_code for _ in range(3)]
     assert codes == [202, 202, 429]
+
+
+@pytest.mark.parametrize(
+    ("registered", "asked"),
+    [
+        ("Jürgen.Müller@Example.DE", "jürgen.müller@example.de"),
+        ("anna@Müller.example", "anna@müller.example"),
+        ("anna@müller.example", "anna@xn--mller-kva.example"),
+    ],
+)
+def test_asking_for_the_link_finds_international_addresses(booked, registered, asked):
+    db, client, _token = booked
+    answer = client.post(
+        f"/api/v1/events/{EVENT}/registrations",
+        json={
+            "name": "Jürgen Müller",
+            "email": registered,
+            "sessions": [2],
+            "locale": "de",
+            "consent": True,
+        },
+    )
+    assert answer.status_code == 201, answer.json
+    before = routing_keys(db).count("registration.attendee.link_requested")
+    asking = client.post(f"/api/v1/events/{EVENT}/manage-link", json={"email": asked})
+    assert asking.status_code == 202
+    assert routing_keys(db).count("registration.attendee.link_requested") == before + 1
+    sent_to = last_message(db, "registration.attendee.link_requested")["attendee"]["email"]
+    assert sent_to == answer.json["email"]
