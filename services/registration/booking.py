@@ -61,6 +61,8 @@ class RegistrationResult:
     # Whoever registers may not be the owner of the address: nothing of this row but the
     # address goes back to them (the manage link and feed come by mail only).
     attendee: Row
+    # True when this request created the attendee.
+    attendee_created: bool
     tickets: list[TicketResult]
 
 
@@ -230,8 +232,8 @@ def _attendee(
     locale: str,
     consent_version: str,
     now: datetime,
-) -> Row:
-    """The event's attendee with this (normalised) email, created if new."""
+) -> tuple[Row, bool]:
+    """The event's attendee with this (normalised) email, created if new; (attendee, created)."""
     inserted = connection.execute(
         _INSERTS_IGNORING_DUPLICATES[connection.dialect.name]["attendee"],
         {
@@ -247,10 +249,12 @@ def _attendee(
         },
     ).first()
     if inserted is not None:
-        return inserted
+        return inserted, True
     # On a duplicate, PostgreSQL waits for the other transaction inserting the same email and
     # the select below (a new snapshot) sees its row.
-    return connection.execute(_ATTENDEE_BY_EMAIL, {"event_id": event_id, "email": email}).one()
+    return connection.execute(
+        _ATTENDEE_BY_EMAIL, {"event_id": event_id, "email": email}
+    ).one(), False
 
 
 def _book(
@@ -306,7 +310,7 @@ def register(
     programme_sessions = _registrable_sessions(session, event_slug, session_ids, now)
     connection = session.connection()
     event_id = programme_sessions[0].event_id
-    attendee = _attendee(
+    attendee, attendee_created = _attendee(
         connection,
         event_id,
         name=name,
@@ -359,7 +363,7 @@ def register(
         results.append(TicketResult(BookedTicket.of(ticket, session), True))
     if not any(result.created for result in results):
         publish_link_requested(session, programme_sessions[0].event_slug, attendee, links)
-    return RegistrationResult(attendee, results)
+    return RegistrationResult(attendee, attendee_created, results)
 
 
 def confirm_email(
