@@ -1,8 +1,8 @@
 from flask import Flask
 
 from services.notify.api import BLUEPRINTS
+from services.notify.api.feeds import FeedFastPath
 from services.notify.settings import NotifySettings
-from services.notify.views import FeedFastPath
 from shared.config import Config
 from shared.headers import public_headers
 from shared.web import create_service_app

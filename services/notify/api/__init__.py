@@ -1,5 +1,5 @@
 """HTTP API of the notify service (flask-smorest blueprints): the calendar feeds."""
 
-from services.notify.views import feeds
+from services.notify.api import feeds
 
-BLUEPRINTS: list = [feeds]
+BLUEPRINTS: list = [feeds.blp]

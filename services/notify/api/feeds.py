@@ -20,7 +20,7 @@ from shared.web import ErrorSchema
 # A flask-smorest blueprint only so that the OpenAPI document describes the feeds (and the fuzzing
 # reaches them); the views answer with stored bytes, and FeedFastPath below still answers hot
 # public feeds without entering Flask.
-feeds = Blueprint(
+blp = Blueprint(
     "feeds",
     __name__,
     description="Kalender-Feeds (iCalendar) / Calendar feeds (iCalendar)",
@@ -184,19 +184,19 @@ def feed_route(rule: str, summary: str):
     """A GET route of one feed, documented as text/calendar with its 304 and 404 answers."""
 
     def decorator(view):
-        view = feeds.alt_response(404, schema=ErrorSchema, description="no such feed")(view)
-        view = feeds.alt_response(
+        view = blp.alt_response(404, schema=ErrorSchema, description="no such feed")(view)
+        view = blp.alt_response(
             304, description="unchanged (conditional request)", headers=_VALIDATOR_HEADERS
         )(view)
-        view = feeds.response(
+        view = blp.response(
             200,
             {"type": "string", "format": "binary"},
             content_type="text/calendar",
             description="iCalendar (RFC 5545)",
             headers=_VALIDATOR_HEADERS,
         )(view)
-        view = feeds.doc(summary=summary, parameters=_CONDITIONAL_PARAMETERS)(view)
-        return feeds.route(rule, methods=["GET"])(view)
+        view = blp.doc(summary=summary, parameters=_CONDITIONAL_PARAMETERS)(view)
+        return blp.route(rule, methods=["GET"])(view)
 
     return decorator
 
