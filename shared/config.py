@@ -90,7 +90,6 @@ class Config:
     outbox_retention_days: float = 7.0
     processed_message_retention_days: float = 30.0
     log_level: str = "INFO"
-    rate_limit_storage_url: str = field(default="memory://", repr=False)
     # Reverse proxies in front of the web processes (TRUSTED_PROXIES): their X-Forwarded-For,
     # -Proto and -Host are believed, so rate limits count clients, not the proxy.
     trusted_proxies: int = 0
@@ -146,7 +145,6 @@ class Config:
                 env, "PROCESSED_MESSAGE_RETENTION_DAYS", cls.processed_message_retention_days
             ),
             log_level=env.get("LOG_LEVEL") or cls.log_level,
-            rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL") or "memory://",
             trusted_proxies=env_number(env, "TRUSTED_PROXIES", cls.trusted_proxies),
             testing=env_bool(env, "TODO_TESTING", False),
         )

@@ -21,6 +21,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from shared.config import Config
 
@@ -139,3 +140,13 @@ def init_security_headers(app: Flask, config: Config) -> None:
     app.extensions["todo_csp_origins"] = service_origins(config)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.after_request(_add_headers)
+
+
+def protocol_headers(error: HTTPException) -> dict[str, str]:
+    """The headers an error answer owes the client whatever its body: when to retry, how to
+    authenticate, which methods are allowed."""
+    return {
+        name: value
+        for name, value in error.get_headers()
+        if name in ("WWW-Authenticate", "Retry-After", "Allow")
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import command, op
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine
@@ -80,3 +81,17 @@ def allow_reused_ids(*tables: str) -> None:
     for table in tables:
         with op.batch_alter_table(table, recreate="always"):
             pass
+
+
+def create_rate_counters() -> None:
+    """The table of `shared.ratelimit.RateCounterMixin`, as every service keeps it."""
+    op.create_table(
+        "rate_counters",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("window", sa.BigInteger(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.Column("previous_hits", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_counters")),
+    )
+    op.create_index(op.f("ix_rate_counters_expires_at"), "rate_counters", ["expires_at"])

@@ -1,71 +1,46 @@
-"""Rate limits: Flask-Limiter as the services set it up (one storage URL for all, and an
-in-memory storage that stays cheap when it holds many counters), and counters in a service's
-own database for limits that must hold across every worker and machine (`DatabaseRateLimit`)."""
+"""Rate limits, counted in a service's own database, so that every worker, process and machine
+sharing the database shares the count (a limit counted per process lets a client through once
+per process). One idiom for every limit: declare `DatabaseRateLimit`s, call `enforce` in the
+view; a refusal is a 429 with `Retry-After` that the app's error handlers render as JSON or page.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
-import threading
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from flask import Flask
-from flask_limiter import Limiter
-from limits.storage import MemoryStorage
-from sqlalchemy import Integer, String, delete, select
+from sqlalchemy import BigInteger, Integer, String, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import TooManyRequests
 
-from shared.config import Config
 from shared.db import Database
 
-EXPIRY_SWEEP_SECONDS = 1.0
-
-
-class SweepingMemoryStorage(MemoryStorage):
-    """limits' in-memory storage, sweeping expired counters once a second instead of 100 times.
-
-    The original starts a new timer thread 10 ms after each hit and walks every counter: in a
-    rush, with a counter per email address, that is thousands of keys a hundred times a second
-    in every web process. A counter past its expiry is ignored on read anyway, so a slower
-    sweep only keeps dead counters in memory a little longer. Registered for `memory://`.
-    """
-
-    STORAGE_SCHEME = ["memory"]
-
-    # limits calls its private `__schedule_expiry` after every hit; this replaces it.
-    def _MemoryStorage__schedule_expiry(self) -> None:
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(EXPIRY_SWEEP_SECONDS, self._MemoryStorage__expire_events)
-            self.timer.daemon = True
-            self.timer.start()
-
-
-def init_limiter(app: Flask, limiter: Limiter, config: Config) -> None:
-    """Counters live in memory per process unless RATE_LIMIT_STORAGE_URL points at Redis."""
-    app.config["RATELIMIT_STORAGE_URI"] = config.rate_limit_storage_url
-    # A failing limit store (Redis gone) must not turn a request into a 500: the request goes
-    # through, logged.
-    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
-    limiter.init_app(app)
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"\s*(\d{1,9})\s*(?:/|per)\s*(\d{0,6})\s*(second|minute|hour|day)s?\s*", re.I)
 
 
 class RateCounterMixin:
-    """Hits of one key in one fixed window (`window` = seconds since the epoch // period).
-    Keys are hashes: the table holds no addresses or names, only for two windows."""
+    """One row per key: the hits in its current fixed window (`window` = seconds since the
+    epoch // period) and in the window before. Keys are hashes of limit, period and value: the
+    table holds no addresses or names, and a row is deleted two periods after its window
+    (`expires_at`, seconds since the epoch)."""
 
     __tablename__ = "rate_counters"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hits: Mapped[int] = mapped_column(Integer, default=0)
+    window: Mapped[int] = mapped_column(BigInteger)
+    hits: Mapped[int] = mapped_column(Integer)
+    previous_hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 @dataclass(frozen=True)
 class DatabaseRateLimit:
-    """At most `limit` hits per key in any `period` seconds, counted in the database, so every
-    worker and process sharing it shares the count.
+    """At most `limit` hits per key in any `period` seconds.
 
     A sliding window estimated from two fixed ones: the previous window's hits weighted by how
     much of it still lies within the last period, plus this window's. Every hit is counted,
@@ -76,31 +51,109 @@ class DatabaseRateLimit:
     limit: int
     period: int = 60
 
-    def hit(self, db: Database, model: type[RateCounterMixin], value: str) -> int | None:
-        """Count a hit for `value`; None if allowed, else the seconds to wait."""
-        now = time.time()
-        window = int(now // self.period)
-        key = hashlib.sha256(f"{self.name}:{value}".encode()).hexdigest()
-        table = model.__table__
-        module = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-        upsert = (
-            module.insert(table)
-            .values(key=key, window=window, hits=1)
-            .on_conflict_do_update(
-                index_elements=[table.c.key, table.c.window], set_={"hits": table.c.hits + 1}
-            )
-            .returning(table.c.hits)
-        )
-        # A transaction of its own: the count stays when the request's work is rolled back.
-        with db.engine.begin() as connection:
-            current = connection.execute(upsert).scalar_one()
-            previous = connection.execute(
-                select(table.c.hits).where(table.c.key == key, table.c.window == window - 1)
-            ).scalar_one_or_none()
-        if current == 1:
-            with db.engine.begin() as connection:
-                connection.execute(delete(table).where(table.c.window < window - 1))
-        elapsed = now / self.period - window
-        if (previous or 0) * (1 - elapsed) + current <= self.limit:
+    def wait(self, now: float, current: int, previous: int) -> int | None:
+        """None if `current` hits in this window are allowed, else the seconds to wait."""
+        remaining = self.period - now % self.period
+        if previous * remaining / self.period + current <= self.limit:
             return None
-        return max(1, math.ceil(self.period * (1 - elapsed)))
+        return max(1, math.ceil(remaining))
+
+    def hit(self, db: Database, model: type[RateCounterMixin], value: str) -> int | None:
+        """Count one hit for `value`; None if allowed, else the seconds to wait."""
+        return count_hits(db, model, [(self, value)])
+
+
+def parse_rate_limits(name: str, text: str) -> tuple[DatabaseRateLimit, ...]:
+    """`"10/minute"`, `"100 per 2 hours;1000/day"` (Flask-Limiter's notation) as limits."""
+    limits = []
+    for part in filter(str.strip, text.split(";")):
+        match = _RATE.fullmatch(part)
+        if match is None:
+            raise ValueError(f"not a rate limit like '10/minute': {part.strip()!r}")
+        count, multiple, unit = match.groups()
+        period = int(multiple or 1) * PERIODS[unit.lower()]
+        limits.append(DatabaseRateLimit(name, limit=int(count), period=period))
+    return tuple(limits)
+
+
+@dataclass
+class _Sweeper:
+    """Deletes expired counters at most once a minute per process, not on every hit."""
+
+    interval: float = 60.0
+    last: dict[str, float] = field(default_factory=dict)
+
+    def due(self, table: str, now: float) -> bool:
+        if now - self.last.get(table, 0.0) < self.interval:
+            return False
+        self.last[table] = now
+        return True
+
+
+_sweeper = _Sweeper()
+
+
+def count_hits(
+    db: Database, model: type[RateCounterMixin], hits: list[tuple[DatabaseRateLimit, str]]
+) -> int | None:
+    """Count one hit per (limit, value) in one short transaction of its own (the count stays
+    when the request's work is rolled back); None if all allow it, else the longest wait."""
+    if not hits:
+        return None
+    now = time.time()
+    table = model.__table__
+    rows = {}
+    for limit, value in hits:
+        key = hashlib.sha256(f"{limit.name}:{limit.period}:{value}".encode()).hexdigest()
+        window = int(now // limit.period)
+        rows[key] = (limit, window)
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(table)
+    stored, new = table.c, insert.excluded
+    # SET expressions see the row as it was: one statement moves the window and counts the hit.
+    upsert = (
+        insert.values(
+            [
+                {
+                    "key": key,
+                    "window": window,
+                    "hits": 1,
+                    "previous_hits": 0,
+                    "expires_at": (window + 2) * limit.period,
+                }
+                for key, (limit, window) in rows.items()
+            ]
+        )
+        .on_conflict_do_update(
+            index_elements=[stored.key],
+            set_={
+                "previous_hits": case(
+                    (stored.window == new.window, stored.previous_hits),
+                    (stored.window == new.window - 1, stored.hits),
+                    else_=0,
+                ),
+                "hits": case((stored.window == new.window, stored.hits + 1), else_=1),
+                "window": new.window,
+                "expires_at": new.expires_at,
+            },
+        )
+        .returning(stored.key, stored.hits, stored.previous_hits)
+    )
+    with db.engine.begin() as connection:
+        counted = connection.execute(upsert).all()
+        if _sweeper.due(f"{db.url}/{table.name}", now):
+            connection.execute(delete(table).where(table.c.expires_at < int(now)))
+    waits = [rows[key][0].wait(now, current, previous) for key, current, previous in counted]
+    return max((wait for wait in waits if wait is not None), default=None)
+
+
+def enforce(
+    db: Database,
+    model: type[RateCounterMixin],
+    hits: list[tuple[DatabaseRateLimit, str]],
+    description: str,
+) -> None:
+    """Count the hits; raise 429 Too Many Requests (with Retry-After) when one is over its limit."""
+    wait = count_hits(db, model, hits)
+    if wait is not None:
+        raise TooManyRequests(description, retry_after=wait)

@@ -24,7 +24,7 @@ from shared.broker import broker_reachable
 from shared.config import Config
 from shared.db import DATABASE_UNAVAILABLE, Database
 from shared.fields import IdConverter
-from shared.headers import init_security_headers
+from shared.headers import init_security_headers, protocol_headers
 from shared.logging import correlation_id, new_correlation_id
 from shared.pages import init_pages
 
@@ -88,10 +88,7 @@ def http_error_response(error: HTTPException):
     response.status_code = status
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
-    if error.response is not None:
-        for name in ("WWW-Authenticate", "Retry-After", "Allow"):
-            if name in error.response.headers:
-                response.headers[name] = error.response.headers[name]
+    response.headers.update(protocol_headers(error))
     return response
 
 

@@ -2,11 +2,9 @@ from flask import Flask, jsonify, request
 
 from services.registration.api import BLUEPRINTS
 from services.registration.errors import DomainError
-from services.registration.limits import limiter
 from services.registration.pages import pages
 from services.registration.settings import Links, RegistrationSettings
 from shared.config import Config
-from shared.ratelimit import init_limiter
 from shared.web import create_service_app, error_body
 
 
@@ -35,7 +33,6 @@ def create_app(config: Config | None = None, settings: RegistrationSettings | No
     )
     app.extensions["registration_settings"] = settings or RegistrationSettings.from_env()
     app.extensions["registration_links"] = Links.from_config(config)
-    init_limiter(app, limiter, config)
     app.register_error_handler(DomainError, _domain_error)
     app.after_request(_allow_cross_origin_reads)
     return app

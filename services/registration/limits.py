@@ -1,46 +1,45 @@
-"""Rate limits on registration: per client address and per email address (Flask-Limiter).
+"""Rate limits on registering and on asking for the manage link: per client address and per
+email address, counted in the registration database (shared by every worker and process).
 
-Limits come from `RegistrationSettings` (REGISTRATION_RATE_LIMIT_PER_IP / _PER_EMAIL); counters
-live in memory per process unless RATE_LIMIT_STORAGE_URL points at Redis.
+The limits come from `RegistrationSettings` (REGISTRATION_RATE_LIMIT_PER_IP / _PER_EMAIL).
 """
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import current_app, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_babel import gettext
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
-
-
-def _settings():
-    return current_app.extensions["registration_settings"]
-
-
-def per_ip_limit() -> str:
-    return _settings().rate_limit_per_ip
-
-
-def per_email_limit() -> str:
-    return _settings().rate_limit_per_email
+from services.registration.models import RateCounter
+from shared.ratelimit import enforce
 
 
 def _email_in_body() -> str | None:
     body = request.get_json(silent=True)
     # The JSON API sends a body, the registration page a form.
     email = body.get("email") if isinstance(body, dict) else request.form.get("email")
-    return email.strip().lower() if isinstance(email, str) and email.strip() else None
+    return email.strip().casefold() if isinstance(email, str) and email.strip() else None
 
 
-def email_key() -> str:
-    return f"email:{_email_in_body()}"
+def rate_limited(view):
+    """Refuse with 429 when this client address, or the email address sent, asked too often."""
 
+    @wraps(view)
+    def limited(*args, **kwargs):
+        settings = current_app.extensions["registration_settings"]
+        hits = [(limit, request.remote_addr or "") for limit in settings.limits_per_ip]
+        email = _email_in_body()
+        if email is not None:
+            hits += [(limit, email) for limit in settings.limits_per_email]
+        enforce(
+            current_app.extensions["todo_db"],
+            RateCounter,
+            hits,
+            gettext(
+                "Too many registrations came from here just now. Please wait a minute and try again."
+            ),
+        )
+        return view(*args, **kwargs)
 
-def without_email() -> bool:
-    return _email_in_body() is None
-
-
-REGISTRATION_LIMITS = [
-    limiter.limit(per_ip_limit),
-    limiter.limit(per_email_limit, key_func=email_key, exempt_when=without_email),
-]
+    return limited

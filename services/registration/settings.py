@@ -8,10 +8,12 @@ here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from shared.config import Config, env_bool, env_number, read_environment
+from shared.ratelimit import DatabaseRateLimit, parse_rate_limits
 
 # The latest choice for releasing the seats of no-shows: minutes after a session's start.
 MAX_NO_SHOW_MINUTES = 240
@@ -19,7 +21,7 @@ MAX_NO_SHOW_MINUTES = 240
 
 @dataclass(frozen=True)
 class RegistrationSettings:
-    # Flask-Limiter notation ("100/minute;1000/hour"); per client IP and per email address.
+    # "100/minute;1000/hour": per client address and per email address.
     rate_limit_per_ip: str = "300/minute"
     rate_limit_per_email: str = "10/minute"
     # Whether a ticket waits for the email address to be confirmed (events may override).
@@ -65,10 +67,23 @@ class RegistrationSettings:
         return cls(**changes)
 
     def __post_init__(self) -> None:
+        for name in ("rate_limit_per_ip", "rate_limit_per_email"):
+            try:
+                parse_rate_limits(name, getattr(self, name))
+            except ValueError as error:
+                raise ValueError(f"{self.ENV_NAMES[name]}: {error}") from None
         minutes = self.release_no_shows_after_minutes
         if minutes is not None and not 0 <= minutes <= MAX_NO_SHOW_MINUTES:
             name = self.ENV_NAMES["release_no_shows_after_minutes"]
             raise ValueError(f"{name} must be between 0 and {MAX_NO_SHOW_MINUTES}, not {minutes}")
+
+    @cached_property
+    def limits_per_ip(self) -> tuple[DatabaseRateLimit, ...]:
+        return parse_rate_limits("registration-address", self.rate_limit_per_ip)
+
+    @cached_property
+    def limits_per_email(self) -> tuple[DatabaseRateLimit, ...]:
+        return parse_rate_limits("registration-email", self.rate_limit_per_email)
 
     def with_overrides(self, **changes) -> RegistrationSettings:
         return replace(self, **changes)

@@ -3,33 +3,24 @@ per account, counted in the schedule database so that every worker and machine s
 
 from __future__ import annotations
 
-from flask import current_app, make_response, request
+from flask import current_app, request
 from flask_babel import gettext
 
 from services.schedule.models import RateCounter
-from shared.pages import render_message_page
-from shared.ratelimit import DatabaseRateLimit
+from shared.ratelimit import DatabaseRateLimit, enforce
 
 LOGIN_ATTEMPTS_PER_ADDRESS = DatabaseRateLimit("login-address", limit=10, period=60)
 LOGIN_ATTEMPTS_PER_ACCOUNT = DatabaseRateLimit("login-account", limit=10, period=60)
 
 
-def refuse_too_many_attempts(name: str):
-    """A 429 page if this address or this account has tried too often, else None."""
-    db = current_app.extensions["todo_db"]
-    waits = [
-        LOGIN_ATTEMPTS_PER_ADDRESS.hit(db, RateCounter, request.remote_addr or ""),
-        LOGIN_ATTEMPTS_PER_ACCOUNT.hit(db, RateCounter, name.casefold()),
-    ]
-    wait = max((seconds for seconds in waits if seconds is not None), default=None)
-    if wait is None:
-        return None
-    response = make_response(
-        render_message_page(
-            429,
-            gettext("Too many attempts"),
-            gettext("Too many sign-in attempts. Please wait a minute and try again."),
-        )
+def refuse_too_many_attempts(name: str) -> None:
+    """Refuse with 429 when this address or this account has tried too often."""
+    enforce(
+        current_app.extensions["todo_db"],
+        RateCounter,
+        [
+            (LOGIN_ATTEMPTS_PER_ADDRESS, request.remote_addr or ""),
+            (LOGIN_ATTEMPTS_PER_ACCOUNT, name.casefold()),
+        ],
+        gettext("Too many sign-in attempts. Please wait a minute and try again."),
     )
-    response.headers["Retry-After"] = str(wait)
-    return response

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from shared.config import Config
+from shared.headers import protocol_headers
 from shared.links import contact_link, web_url_or_empty
 
 LOCALES = ("de", "en")
@@ -165,9 +166,10 @@ def _error_page_or_json(json_handler):
             405: _("Not allowed"),
             429: _("Too many attempts"),
         }
-        return render_message_page(
+        body, status = render_message_page(
             status, titles.get(status, _("Something went wrong")), error.description or ""
         )
+        return body, status, protocol_headers(error)
 
     return handle
 

@@ -204,3 +204,15 @@ def test_rate_limits_per_email_and_per_ip(programme, make_app):
     assert codes == [201, 201, 429]
     limited = client.post(URL, json=body(email="other@example.org"))
     assert limited.status_code == 429 and limited.json["code"] == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+
+
+def test_rate_limits_hold_across_workers(programme, make_app):
+    # Two apps on one database, as two gunicorn workers or two machines would be.
+    tight = RegistrationSettings(rate_limit_per_ip="1000/minute", rate_limit_per_email="3/minute")
+    workers = [make_app(programme, tight).test_client() for _ in range(2)]
+    codes = [
+        workers[n % 2].post(URL, json=body(email="Jürgen.Müller@Example.de")).status_code
+        for n in range(4)
+    ]
+    assert codes == [201, 201, 201, 429]

@@ -215,6 +215,7 @@ def test_the_form_is_rate_limited_per_email(programme, make_app):
     assert answers == [303, 303, 429]
     refused = client.post(f"/{EVENT}/register?sessions=1", data=form(token, sessions=["1"]))
     assert "Bitte warte eine Minute" in refused.text
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
 
 def test_availability_may_be_read_from_the_programme_page(client):

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from services.registration.api.context import links, settings
 from services.registration.booking import register
 from services.registration.idempotency import request_fingerprint, store_response, stored_response
-from services.registration.limits import REGISTRATION_LIMITS
+from services.registration.limits import rate_limited
 from services.registration.manage import LINK_SENT_MESSAGE, request_manage_link
 from services.registration.models.ticket import HELD
 from services.registration.reports import availability
@@ -36,7 +36,7 @@ def _json_response(body: str, status: int) -> Response:
 
 @blp.route("/events/<event>/registrations")
 class Registrations(MethodView):
-    decorators = REGISTRATION_LIMITS
+    decorators = [rate_limited]
 
     @blp.arguments(RegistrationRequestSchema)
     @blp.response(201, RegistrationResponseSchema)
@@ -91,7 +91,7 @@ class Registrations(MethodView):
 
 @blp.route("/events/<event>/manage-link")
 class ManageLink(MethodView):
-    decorators = REGISTRATION_LIMITS
+    decorators = [rate_limited]
 
     @blp.arguments(ManageLinkRequestSchema)
     @blp.response(202, ManageLinkResponseSchema)

@@ -7,6 +7,7 @@ from services.registration.models.base import (
     OrganiserSessionRevocation,
     OutboxMessage,
     ProcessedMessage,
+    RateCounter,
 )
 from services.registration.models.event import Event
 from services.registration.models.idempotency import IdempotentResponse
@@ -24,6 +25,7 @@ __all__ = [
     "OutboxMessage",
     "ProcessedMessage",
     "ProgrammeSession",
+    "RateCounter",
     "Seat",
     "Ticket",
 ]

@@ -3,6 +3,7 @@ from shared.consumer import ProcessedMessageMixin
 from shared.db import make_base
 from shared.outbox import OutboxMixin
 from shared.pages.organisers import SessionRevocationMixin
+from shared.ratelimit import RateCounterMixin
 
 Base = make_base()
 
@@ -20,4 +21,8 @@ class ApiToken(ApiTokenMixin, Base):
 
 
 class OrganiserSessionRevocation(SessionRevocationMixin, Base):
+    pass
+
+
+class RateCounter(RateCounterMixin, Base):
     pass

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.registration.booking import REGISTRABLE_MODE, register
 from services.registration.errors import DomainError
-from services.registration.limits import REGISTRATION_LIMITS
+from services.registration.limits import rate_limited
 from services.registration.models import Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import HELD
 from services.registration.pages import pages
@@ -169,13 +169,6 @@ def _schema_errors(messages: dict) -> dict[str, list[str]]:
     return errors
 
 
-def rate_limited(view):
-    """Limited like the JSON API: per client address, and per email address in the form."""
-    for limit in REGISTRATION_LIMITS:
-        view = limit(view)
-    return view
-
-
 def _received_page(event: Event):
     """What a bot that filled the honeypot sees: a neutral "check your email", nothing stored."""
     return render_template(
@@ -321,12 +314,3 @@ def _waiting_since(ticket_id: int, requested_at: str) -> int | None:
     if ticket is None or ticket.requested_at.isoformat() != requested_at:
         return None
     return waitlist_position(db_session(), ticket)
-
-
-@pages.errorhandler(429)
-def too_many_registrations(_error):
-    return render_message_page(
-        429,
-        _("Too many registrations"),
-        _("Too many registrations came from here just now. Please wait a minute and try again."),
-    )

@@ -17,10 +17,10 @@ from marshmallow import ValidationError
 from services.registration import manage
 from services.registration.booking import confirm_email
 from services.registration.errors import DomainError
+from services.registration.limits import rate_limited
 from services.registration.models import Attendee, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.pages import pages
-from services.registration.pages.attendee import rate_limited
 from services.registration.pages.common import links, load_event, local_times, settings
 from services.registration.schemas import ManageLinkRequestSchema
 from shared.pages import LANG_COOKIE, LOCALES, csrf, current_language, render_message_page, webcal

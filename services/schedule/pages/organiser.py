@@ -75,9 +75,7 @@ def login():
     next_url = safe_next_url(request.values.get("next"), url_for(".events"))
     if request.method == "POST":
         name = request.form.get("name", "").strip()
-        refused = refuse_too_many_attempts(name)
-        if refused is not None:
-            return refused
+        refuse_too_many_attempts(name)
         account = check_organiser_password(
             db_session(), OrganiserAccount, name, request.form.get("password", "")
         )
