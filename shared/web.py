@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
 import marshmallow as ma
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnavailable
+from werkzeug.http import http_date, parse_date
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.broker import broker_reachable
@@ -242,3 +245,46 @@ def create_service_app(
     init_pages(app, config, api_blueprints=blueprints, json_errors=http_error_response)
     init_security_headers(app, config)
     return app
+
+
+def not_modified(
+    etag: str, last_modified: datetime, if_none_match: str | None, if_modified_since: str | None
+) -> bool:
+    """Whether a GET may answer 304 because the client's copy is current (RFC 9110, 13.1).
+
+    It takes the header values as strings, so that a WSGI middleware can ask without a request.
+    """
+    if if_none_match:
+        # If-None-Match overrides If-Modified-Since and compares weakly (RFC 9110, 13.1.2).
+        if if_none_match.strip() == "*":
+            return True
+        return etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    if if_modified_since:
+        since = parse_date(if_modified_since)
+        # An HTTP date has whole seconds: the copy from this very second is current.
+        return since is not None and last_modified.replace(microsecond=0) <= since
+    return False
+
+
+def conditional_response(
+    body: Callable[[], bytes],
+    *,
+    etag: str,
+    last_modified: datetime,
+    content_type: str,
+    content_encoding: str | None = None,
+    headers: Mapping[str, str],
+) -> Response:
+    """A stored representation with its validators: 304 if the client's copy is current, else
+    200 with `body()` (read only then) and its content headers."""
+    headers = {**headers, "ETag": etag, "Last-Modified": http_date(last_modified)}
+    if not_modified(
+        etag,
+        last_modified,
+        request.headers.get("If-None-Match"),
+        request.headers.get("If-Modified-Since"),
+    ):
+        return Response(status=304, headers=headers)
+    if content_encoding is not None:
+        headers["Content-Encoding"] = content_encoding
+    return Response(body(), headers=headers, content_type=content_type)

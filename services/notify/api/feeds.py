@@ -8,14 +8,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
-from werkzeug.http import http_date, parse_date
+from werkzeug.http import http_date
 
 from services.notify.models import Event, Feed
-from shared.web import ErrorSchema
+from shared.web import ErrorSchema, conditional_response, not_modified
 
 # A flask-smorest blueprint only so that the OpenAPI document describes the feeds (and the fuzzing
 # reaches them); the views answer with stored bytes, and FeedFastPath below still answers hot
@@ -30,6 +30,40 @@ _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CACHE_LIMIT = 2000
 _PUBLIC_CACHE_CONTROL = "public, max-age=300"
 _PERSONAL_CACHE_CONTROL = "private, max-age=300"
+
+
+@dataclass(frozen=True)
+class FeedRoute:
+    """One feed URL: its Flask rule, the kind of feed it serves and the rule's variable that is
+    the feed's key (none for the whole programme)."""
+
+    rule: str
+    kind: str
+    key: str | None = None
+
+    def pattern(self) -> re.Pattern:
+        """The rule as a regular expression for the WSGI fast path; its variables match what
+        Flask's default converter matches (one path segment)."""
+        parts = re.split(r"<([^>]*)>", self.rule)
+        for variable in parts[1::2]:
+            if not variable.isidentifier():
+                raise ValueError(f"{self.rule}: the fast path knows no converter <{variable}>")
+        return re.compile(
+            "".join(
+                f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
+                for index, part in enumerate(parts)
+            )
+            + r"\Z"
+        )
+
+
+PROGRAMME_FEED = FeedRoute("/<event>/calendar.ics", "programme")
+TRACK_FEED = FeedRoute("/<event>/calendar/tracks/<track>.ics", "track", "track")
+DAY_FEED = FeedRoute("/<event>/calendar/days/<day>.ics", "day", "day")
+PERSONAL_FEED = FeedRoute("/<event>/calendar/personal/<token>.ics", "personal", "token")
+# Kept in each process and answered by FeedFastPath; personal feeds are read fresh, so that a
+# revoked token stops working at once.
+CACHED_FEEDS = (PROGRAMME_FEED, TRACK_FEED, DAY_FEED)
 
 
 @dataclass(frozen=True)
@@ -71,11 +105,11 @@ def _load(event: str, kind: str, key: str) -> StoredFeed | None:
 
 class FeedFastPath:
     """WSGI middleware answering public feeds that are in the process's cache without entering
-    Flask at all: a hot feed costs a dict lookup and a header comparison. Misses, personal
-    feeds and everything else go to the app, which reads the database and fills the cache."""
+    Flask at all: a hot feed costs a regular expression, a dict lookup and a header comparison.
+    Misses, personal feeds and everything else go to the app, which reads the database and
+    fills the cache. It knows the URLs from the routes of CACHED_FEEDS, as the app does."""
 
-    _PATH_RE = re.compile(r"^/([^/]+)/calendar(?:\.ics|/(tracks|days)/([^/]+)\.ics)$")
-    _KINDS = {None: "programme", "tracks": "track", "days": "day"}
+    _ROUTES = tuple((route.pattern(), route) for route in CACHED_FEEDS)
 
     def __init__(self, wsgi_app, cache: dict, security_headers: list[tuple[str, str]]):
         self.wsgi_app = wsgi_app
@@ -84,68 +118,58 @@ class FeedFastPath:
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
-        match = (
-            self._PATH_RE.match(environ.get("PATH_INFO", "")) if method in ("GET", "HEAD") else None
-        )
-        if match is not None:
-            hit = self.cache.get((match[1], self._KINDS[match[2]], match[3] or ""))
-            if hit is not None and hit[0] > time.monotonic():
-                stored: StoredFeed = hit[1]
-                if _not_modified(
-                    stored, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
-                ):
-                    start_response("304 Not Modified", stored.headers_304 + self.security_headers)
-                    return [b""]
-                start_response("200 OK", stored.headers_200 + self.security_headers)
-                return [b""] if method == "HEAD" else [stored.body]
-        return self.wsgi_app(environ, start_response)
+        stored = self._cached(environ.get("PATH_INFO", "")) if method in ("GET", "HEAD") else None
+        if stored is None:
+            return self.wsgi_app(environ, start_response)
+        if not_modified(
+            stored.etag,
+            stored.last_modified,
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_IF_MODIFIED_SINCE"),
+        ):
+            start_response("304 Not Modified", stored.headers_304 + self.security_headers)
+            return [b""]
+        start_response("200 OK", stored.headers_200 + self.security_headers)
+        return [b""] if method == "HEAD" else [stored.body]
+
+    def _cached(self, path: str) -> StoredFeed | None:
+        for pattern, route in self._ROUTES:
+            match = pattern.match(path)
+            if match is not None:
+                hit = self.cache.get(
+                    (match["event"], route.kind, match[route.key] if route.key else "")
+                )
+                if hit is not None and hit[0] > time.monotonic():
+                    return hit[1]
+                return None
+        return None
 
 
-def _cached(event: str, kind: str, key: str) -> StoredFeed | None:
+def _cached(route: FeedRoute, event: str, key: str) -> StoredFeed | None:
     ttl = current_app.extensions["notify_settings"].feed_cache_seconds
-    if kind == "personal" or ttl <= 0:
-        # Personal feeds are read fresh, so a revoked token stops working at once.
-        return _load(event, kind, key)
+    if route not in CACHED_FEEDS or ttl <= 0:
+        return _load(event, route.kind, key)
     cache: dict = current_app.extensions["notify_feed_cache"]
     now = time.monotonic()
-    hit = cache.get((event, kind, key))
+    hit = cache.get((event, route.kind, key))
     if hit is not None and hit[0] > now:
         return hit[1]
-    stored = _load(event, kind, key)
+    stored = _load(event, route.kind, key)
     if stored is not None:
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
-        cache[(event, kind, key)] = (now + ttl, stored)
+        cache[(event, route.kind, key)] = (now + ttl, stored)
     return stored
 
 
-def _not_modified(
-    stored: StoredFeed, if_none_match: str | None, if_modified_since: str | None
-) -> bool:
-    if if_none_match is not None:
-        if if_none_match.strip() == "*":
-            return True
-        # Weak comparison, as RFC 9110 prescribes for If-None-Match.
-        candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return stored.etag in candidates
-    if if_modified_since:
-        since = parse_date(if_modified_since)
-        return since is not None and stored.last_modified <= since
-    return False
-
-
 def _serve(stored: StoredFeed, cache_control: str) -> Response:
-    headers = {
-        "ETag": stored.etag,
-        "Last-Modified": stored.last_modified_header,
-        "Cache-Control": cache_control,
-    }
-    if _not_modified(
-        stored, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
-    ):
-        return Response(status=304, headers=headers)
-    headers["Content-Type"] = "text/calendar; charset=utf-8"
-    return Response(stored.body, status=200, headers=headers)
+    return conditional_response(
+        lambda: stored.body,
+        etag=stored.etag,
+        last_modified=stored.last_modified,
+        content_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": cache_control},
+    )
 
 
 def _missing(event: str, what: str) -> NotFound:
@@ -180,7 +204,7 @@ _CONDITIONAL_PARAMETERS = [
 ]
 
 
-def feed_route(rule: str, summary: str):
+def feed_route(route: FeedRoute, summary: str):
     """A GET route of one feed, documented as text/calendar with its 304 and 404 answers."""
 
     def decorator(view):
@@ -196,30 +220,30 @@ def feed_route(rule: str, summary: str):
             headers=_VALIDATOR_HEADERS,
         )(view)
         view = blp.doc(summary=summary, parameters=_CONDITIONAL_PARAMETERS)(view)
-        return blp.route(rule, methods=["GET"])(view)
+        return blp.route(route.rule, methods=["GET"])(view)
 
     return decorator
 
 
-@feed_route("/<event>/calendar.ics", "Das ganze Programm / The whole programme")
+@feed_route(PROGRAMME_FEED, "Das ganze Programm / The whole programme")
 def programme_feed(event: str):
-    stored = _cached(event, "programme", "")
+    stored = _cached(PROGRAMME_FEED, event, "")
     if stored is None:
         raise _missing(event, "Kein Programm-Kalender. / No programme calendar.")
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feed_route("/<event>/calendar/tracks/<track>.ics", "Ein Track / One track")
+@feed_route(TRACK_FEED, "Ein Track / One track")
 def track_feed(event: str, track: str):
-    stored = _cached(event, "track", track)
+    stored = _cached(TRACK_FEED, event, track)
     if stored is None:
         raise _missing(event, f"Unbekannter Track {track!r}. / Unknown track {track!r}.")
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feed_route("/<event>/calendar/days/<day>.ics", "Ein Tag (JJJJ-MM-TT) / One day (YYYY-MM-DD)")
+@feed_route(DAY_FEED, "Ein Tag (JJJJ-MM-TT) / One day (YYYY-MM-DD)")
 def day_feed(event: str, day: str):
-    stored = _cached(event, "day", day) if _DAY_RE.match(day) else None
+    stored = _cached(DAY_FEED, event, day) if _DAY_RE.match(day) else None
     if stored is None:
         raise _missing(
             event,
@@ -230,11 +254,11 @@ def day_feed(event: str, day: str):
 
 
 @feed_route(
-    "/<event>/calendar/personal/<token>.ics",
+    PERSONAL_FEED,
     "Die eigenen Tickets (Link aus den E-Mails) / Your own tickets (link from the emails)",
 )
 def personal_feed(event: str, token: str):
-    stored = _cached(event, "personal", token)
+    stored = _cached(PERSONAL_FEED, event, token)
     if stored is None:
         raise NotFound(
             "Unbekannter oder widerrufener Kalender-Link. / Unknown or revoked calendar link."

@@ -13,11 +13,12 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import abort
-from werkzeug.http import http_date
 
-from services.schedule.reads import ExportStore, StoredExport
+from services.schedule.reads import ExportStore
+from shared.i18n import N_
+from shared.web import conditional_response
 
-NOTHING_PUBLISHED = "Kein veröffentlichtes Programm gefunden. / No published programme found."
+NOTHING_PUBLISHED = N_("No published programme found.")
 
 PUBLIC_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -34,36 +35,19 @@ def _gzip_etag(etag: str) -> str:
     return etag[:-1] + '-gz"'
 
 
-def _not_modified(export: StoredExport, etag: str) -> bool:
-    if request.if_none_match:
-        # Weak comparison is the rule for If-None-Match (RFC 9110, 13.1.2).
-        return request.if_none_match.contains_weak(etag.strip('"'))
-    if request.if_modified_since is not None:
-        return export.published_at.replace(microsecond=0) <= request.if_modified_since
-    return False
-
-
 def stored_response(event: str, name: str, number: int | None = None) -> Response:
     store = export_store()
     export = store.find(event, name, number)
     if export is None:
         abort(404, message=NOTHING_PUBLISHED)
     gzipped = request.accept_encodings["gzip"] > 0
-    etag = _gzip_etag(export.etag) if gzipped else export.etag
-    headers = PUBLIC_HEADERS | {
-        "ETag": etag,
-        "Last-Modified": http_date(export.published_at),
-        "Cache-Control": CACHE_CONTROL,
-        "Vary": "Accept-Encoding",
-    }
-    if _not_modified(export, etag):
-        return Response(status=304, headers=headers)
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    return Response(
-        store.body(export, gzipped=gzipped),
-        headers=headers,
+    return conditional_response(
+        lambda: store.body(export, gzipped=gzipped),
+        etag=_gzip_etag(export.etag) if gzipped else export.etag,
+        last_modified=export.published_at,
         content_type=f"{export.media_type}; charset=utf-8",
+        content_encoding="gzip" if gzipped else None,
+        headers=PUBLIC_HEADERS | {"Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"},
     )
 
 
