@@ -1,23 +1,5 @@
-from shared.auth import ApiTokenMixin
-from shared.consumer import ProcessedMessageMixin
-from shared.db import make_base
-from shared.outbox import OutboxMixin
-from shared.pages.organisers import SessionRevocationMixin
+from shared.models import service_tables
 
-Base = make_base()
-
-
-class OutboxMessage(OutboxMixin, Base):
-    pass
-
-
-class ProcessedMessage(ProcessedMessageMixin, Base):
-    pass
-
-
-class ApiToken(ApiTokenMixin, Base):
-    pass
-
-
-class OrganiserSessionRevocation(SessionRevocationMixin, Base):
-    pass
+Base, OutboxMessage, ProcessedMessage, ApiToken, OrganiserSessionRevocation = service_tables(
+    __name__
+)
