@@ -2,7 +2,12 @@
 
 Only the SHA-256 of a token is stored; the token itself is printed once. A token expires
 (`DEFAULT_TOKEN_DAYS` after its creation unless given another lifetime) and `todo revoke-token
-NAME` ends it in every service. Views require one with `@organiser_required`.
+NAME` ends it in every service.
+
+An API operation for organisers says so in one line, as its outermost decorator:
+`organiser = organiser_required(ApiToken)` once per service, then `@organiser` on each method.
+The same decorator checks the token and marks the operation in the OpenAPI document, so the
+document and the check cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import g, request
+from flask_smorest import Blueprint
 from sqlalchemy import String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.exceptions import Unauthorized
@@ -25,6 +31,8 @@ TOKEN_PREFIX = "todo_"
 DEFAULT_TOKEN_DAYS = 180
 DEFAULT_TOKEN_LIFETIME = timedelta(days=DEFAULT_TOKEN_DAYS)
 MAX_TOKEN_DAYS = 3650
+# The security scheme `create_service_app` declares in every service's OpenAPI document.
+ORGANISER_SECURITY = [{"organiser": []}]
 
 
 class ApiTokenMixin:
@@ -105,7 +113,10 @@ def _unauthorized(message: str) -> Unauthorized:
 
 
 def organiser_required(token_model: type[ApiTokenMixin]):
-    """Decorator for views that only organisers may call (Authorization: Bearer TOKEN)."""
+    """Decorator for API operations that only organisers may call (Authorization: Bearer
+    TOKEN), documented as such. Outermost on the method, so the token is checked before the
+    request's arguments are."""
+    documented = Blueprint.doc(security=ORGANISER_SECURITY)
 
     def decorator(view):
         @functools.wraps(view)
@@ -123,6 +134,6 @@ def organiser_required(token_model: type[ApiTokenMixin]):
             g.organiser = row.name
             return view(*args, **kwargs)
 
-        return wrapper
+        return documented(wrapper)
 
     return decorator

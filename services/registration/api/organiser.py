@@ -31,13 +31,11 @@ blp = Blueprint(
     description="For organisers (Authorization: Bearer TOKEN)",
 )
 organiser = organiser_required(ApiToken)
-SECURITY = [{"organiser": []}]
 
 
 @blp.route("/checkins")
 class CheckIns(MethodView):
-    decorators = [organiser]
-
+    @organiser
     @blp.arguments(CheckInRequestSchema)
     @blp.response(200, CheckInResponseSchema)
     @blp.alt_response(404, description="unknown ticket code")
@@ -45,7 +43,6 @@ class CheckIns(MethodView):
     @blp.alt_response(
         422, description="ticket of another session or day, without seat, or released (no-show)"
     )
-    @blp.doc(security=SECURITY)
     def post(self, args: dict, event: str):
         """Check a ticket in by its code (optionally at the door of one session)."""
         result = check_in(db_session(), event, args["code"], links(), session_id=args["session"])
@@ -61,10 +58,8 @@ class CheckIns(MethodView):
 
 @blp.route("/counts")
 class Counts(MethodView):
-    decorators = [organiser]
-
+    @organiser
     @blp.response(200, SessionCountsSchema(many=True))
-    @blp.doc(security=SECURITY)
     def get(self, event: str):
         """Per session: capacity, confirmed, held, waiting, cancelled, checked in."""
         return reports.session_counts(db_session(), event)
@@ -72,11 +67,9 @@ class Counts(MethodView):
 
 @blp.route("/sessions/<int:session_id>/tickets")
 class SessionTickets(MethodView):
-    decorators = [organiser]
-
+    @organiser
     @blp.arguments(TicketListQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, TicketListSchema)
-    @blp.doc(security=SECURITY)
     def get(self, args: dict, event: str, session_id: int):
         """A session's attendees (`status=confirmed`), waiting list (`status=waitlisted`, in
         order) or check-ins (`checked_in=true`), a page at a time."""
@@ -91,11 +84,9 @@ class SessionTickets(MethodView):
 
 @blp.route("/attendees.csv")
 class AttendeesCsv(MethodView):
-    decorators = [organiser]
-
+    @organiser
     @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, content_type="text/csv")
-    @blp.doc(security=SECURITY)
     def get(self, args: dict, event: str):
         """Attendees and waiting lists for German Excel: UTF-8 with BOM, `;`, CRLF."""
         body = reports.attendees_csv(db_session(), event, args["session"])
@@ -111,17 +102,15 @@ class AttendeesCsv(MethodView):
 
 @blp.route("/settings")
 class EventSettings(MethodView):
-    decorators = [organiser]
-
+    @organiser
     @blp.response(200, EventSettingsSchema)
-    @blp.doc(security=SECURITY)
     def get(self, event: str):
         """The event's registration settings."""
         return find_event(db_session(), event)
 
+    @organiser
     @blp.arguments(EventSettingsSchema)
     @blp.response(200, EventSettingsSchema)
-    @blp.doc(security=SECURITY)
     def put(self, args: dict, event: str):
         """Choose whether new seats wait for the attendee's email confirmation and when seats
         of people not checked in go to people at the door."""

@@ -11,7 +11,6 @@ from shared.auth import organiser_required
 from shared.web import db_session
 
 organiser = organiser_required(ApiToken)
-ORGANISER_SECURITY = [{"organiser": []}]
 
 
 def load_event(slug: str) -> Event:

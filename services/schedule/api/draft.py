@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 
 from services.schedule import draft
 from services.schedule.api.common import (
-    ORGANISER_SECURITY,
     load_event,
     not_found,
     organiser,
@@ -50,7 +49,6 @@ def session_payload(prog: ProgrammeSession, event: Event) -> dict:
 @blp.route("")
 class Events(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(EventSchema)
     @blp.response(201, EventSchema)
     def post(self, body: dict):
@@ -68,7 +66,6 @@ class EventView(MethodView):
         return published_event(event)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(EventChangeSchema(partial=True))
     @blp.response(200, EventSchema)
     def patch(self, body: dict, event: str):
@@ -79,14 +76,12 @@ class EventView(MethodView):
 @blp.route("/<event>/stages")
 class Stages(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(200, StageSchema(many=True))
     def get(self, event: str):
         """The draft's stages."""
         return draft.list_stages(db_session(), load_event(event))
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(StageSchema)
     @blp.response(201, StageSchema)
     def post(self, body: dict, event: str):
@@ -104,14 +99,12 @@ def _stage(event: str, guid: str):
 @blp.route("/<event>/stages/<guid>")
 class StageView(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(200, StageSchema)
     def get(self, event: str, guid: str):
         """One stage."""
         return _stage(event, guid)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(StageChangeSchema(partial=True))
     @blp.response(200, StageSchema)
     def patch(self, body: dict, event: str, guid: str):
@@ -119,7 +112,6 @@ class StageView(MethodView):
         return draft.update_stage(db_session(), _stage(event, guid), body)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(204)
     def delete(self, event: str, guid: str):
         """Delete a stage no session uses (409 otherwise)."""
@@ -136,7 +128,6 @@ class Tracks(MethodView):
         return published_tracks(event)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(TrackSchema)
     @blp.response(201, TrackSchema)
     def post(self, body: dict, event: str):
@@ -154,7 +145,6 @@ def _track(event: str, slug: str):
 @blp.route("/<event>/tracks/<slug>")
 class TrackView(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(TrackChangeSchema(partial=True))
     @blp.response(200, TrackSchema)
     def patch(self, body: dict, event: str, slug: str):
@@ -162,7 +152,6 @@ class TrackView(MethodView):
         return draft.update_track(db_session(), _track(event, slug), body)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(204)
     def delete(self, event: str, slug: str):
         """Delete a track; its sessions lose it."""
@@ -172,14 +161,12 @@ class TrackView(MethodView):
 @blp.route("/<event>/speakers")
 class Speakers(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(200, SpeakerSchema(many=True))
     def get(self, event: str):
         """The draft's speakers."""
         return draft.list_speakers(db_session(), load_event(event))
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(SpeakerSchema)
     @blp.response(201, SpeakerSchema)
     def post(self, body: dict, event: str):
@@ -197,7 +184,6 @@ def _speaker(event: str, speaker_id: int):
 @blp.route("/<event>/speakers/<int:speaker_id>")
 class SpeakerView(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(SpeakerChangeSchema(partial=True))
     @blp.response(200, SpeakerSchema)
     def patch(self, body: dict, event: str, speaker_id: int):
@@ -205,7 +191,6 @@ class SpeakerView(MethodView):
         return draft.update_speaker(db_session(), _speaker(event, speaker_id), body)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(204)
     def delete(self, event: str, speaker_id: int):
         """Delete a speaker; the sessions lose them."""
@@ -215,7 +200,6 @@ class SpeakerView(MethodView):
 @blp.route("/<event>/sessions")
 class Sessions(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(200, DraftSessionSchema(many=True))
     def get(self, event: str):
         """The draft's sessions, in time order."""
@@ -223,7 +207,6 @@ class Sessions(MethodView):
         return [session_payload(p, found) for p in draft.list_sessions(db_session(), found)]
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(DraftSessionSchema)
     @blp.response(201, DraftSessionSchema)
     def post(self, body: dict, event: str):
@@ -242,7 +225,6 @@ def _session(event: Event, session_id: int) -> ProgrammeSession:
 @blp.route("/<event>/sessions/<int:session_id>")
 class SessionView(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(200, DraftSessionSchema)
     def get(self, event: str, session_id: int):
         """One draft session."""
@@ -250,7 +232,6 @@ class SessionView(MethodView):
         return session_payload(_session(found, session_id), found)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(DraftSessionChangeSchema(partial=True))
     @blp.response(200, DraftSessionSchema)
     def patch(self, body: dict, event: str, session_id: int):
@@ -260,7 +241,6 @@ class SessionView(MethodView):
         return session_payload(prog, found)
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.response(204)
     def delete(self, event: str, session_id: int):
         """Remove a session from the draft; if published, the next release shows it cancelled."""

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.schedule import draft
-from services.schedule.api.common import ORGANISER_SECURITY, load_event, not_found, organiser
+from services.schedule.api.common import load_event, not_found, organiser
 from services.schedule.api.programme import release_summary
 from services.schedule.live import announce_delay, set_live_status
 from services.schedule.schemas import DelayResultSchema, DelaySchema, LiveStatusSchema
@@ -23,7 +23,6 @@ blp = Blueprint(
 @blp.route("/<event>/sessions/<int:session_id>/live")
 class SessionLive(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(LiveStatusSchema)
     @blp.response(200, LiveStatusSchema)
     def put(self, body: dict, event: str, session_id: int):
@@ -39,7 +38,6 @@ class SessionLive(MethodView):
 @blp.route("/<event>/stages/<guid>/delays")
 class StageDelays(MethodView):
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(DelaySchema)
     @blp.response(201, DelayResultSchema)
     def post(self, body: dict, event: str, guid: str):

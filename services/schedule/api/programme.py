@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from services.schedule.api.common import ORGANISER_SECURITY, load_event, organiser
+from services.schedule.api.common import load_event, organiser
 from services.schedule.api.published import (
     NOTHING_PUBLISHED,
     PUBLIC_HEADERS,
@@ -79,7 +79,6 @@ class Releases(MethodView):
         return [release_summary(release) for release in releases], 200, PUBLIC_HEADERS
 
     @organiser
-    @blp.doc(security=ORGANISER_SECURITY)
     @blp.arguments(PublishSchema)
     @blp.response(201, ReleaseSummarySchema)
     def post(self, body: dict, event: str):
