@@ -14,7 +14,6 @@ from services.registration.seats import lock_session, set_capacity
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import utcnow
 from shared.messages import Envelope
-from shared.messages.schedule import ReleasePublishedSchema
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,6 @@ def release_handler(links: Links, settings: RegistrationSettings):
     """The consumer's handler for `schedule.release.published`."""
 
     def handle_release_published(session: Session, envelope: Envelope) -> None:
-        # Loading again gives dates and times as objects, also for envelopes built in tests.
-        apply_release(session, ReleasePublishedSchema().load(envelope.data), links, settings)
+        apply_release(session, envelope.data, links, settings)
 
     return handle_release_published

@@ -4,6 +4,10 @@ Every message on the `todo.events` exchange is a JSON envelope
 `{"id", "type", "occurred_at", "schema_version", "correlation_id", "data"}`; its routing key is
 its type (`<service>.<thing>.<verb>`). Each type's `data` is described by a marshmallow schema,
 registered with `message_type`, and checked on publish and on receipt.
+
+`Envelope.data` has one shape on both sides: loaded by its schema (times as aware datetimes,
+dates as dates, defaults filled in), as a handler wants it. It is dumped only for the wire, by
+`Envelope.to_json`.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ _ENVELOPE_SCHEMA = EnvelopeSchema()
 
 @dataclass(frozen=True)
 class Envelope:
+    """A message; `data` as its type's schema loads it (never its JSON form)."""
+
     id: str
     type: str
     occurred_at: datetime
@@ -80,7 +86,7 @@ class Envelope:
                 "occurred_at": self.occurred_at.isoformat(),
                 "schema_version": self.schema_version,
                 "correlation_id": self.correlation_id,
-                "data": self.data,
+                "data": _data_schema(self.type)[1].dump(self.data),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -99,11 +105,11 @@ def _data_schema(type_name: str) -> tuple[int, Schema]:
 
 
 def build_envelope(type_name: str, data: dict[str, Any], correlation_id: str | None) -> Envelope:
-    """Validate `data` against its type's schema and wrap it; raises MessageError if invalid."""
+    """Validate `data` against its type's schema and wrap it loaded; raises MessageError if
+    invalid."""
     version, schema = _data_schema(type_name)
     try:
-        # dump(load(x)) gives the canonical JSON form (dates as ISO strings, defaults filled in).
-        canonical = schema.dump(schema.load(data))
+        loaded = schema.load(data)
     except ValidationError as exc:
         raise MessageError(f"{type_name}: {exc.messages}") from exc
     return Envelope(
@@ -112,7 +118,7 @@ def build_envelope(type_name: str, data: dict[str, Any], correlation_id: str | N
         occurred_at=datetime.now(UTC),
         schema_version=version,
         correlation_id=correlation_id,
-        data=canonical,
+        data=loaded,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,6 +23,33 @@ def test_envelope_round_trip():
     assert parsed.id == envelope.id
     assert parsed.correlation_id == "corr-1"
     assert parsed.data["session"] == 3
+
+
+def test_data_has_one_shape_built_or_parsed_and_its_json_form_only_on_the_wire():
+    revoked_at = datetime(2024, 4, 29, 13, 0, tzinfo=UTC)
+    built = build_envelope(
+        "schedule.organiser.sessions_revoked",
+        # Publishers may give times as objects or in their JSON form.
+        {
+            "account": "anna",
+            "issued_before": "2024-04-29T13:00:00+00:00",
+            "revoked_at": revoked_at,
+            "reason": "removed",
+        },
+        None,
+    )
+    parsed = parse_envelope(built.to_json())
+
+    assert built.data == parsed.data
+    assert built.data["issued_before"] == built.data["revoked_at"] == revoked_at
+    assert built.data["session_id"] is None
+    assert json.loads(built.to_json())["data"] == {
+        "account": "anna",
+        "session_id": None,
+        "issued_before": "2024-04-29T13:00:00+00:00",
+        "revoked_at": "2024-04-29T13:00:00+00:00",
+        "reason": "removed",
+    }
 
 
 def test_invalid_data_is_refused_on_publish():
