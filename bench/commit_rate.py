@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.support.infra import create_pg_database, drop_pg_database
+from harness.infra import create_pg_database, drop_pg_database
 
 RESULTS = Path(__file__).parent / "results"
 

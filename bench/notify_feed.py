@@ -17,13 +17,13 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 from bench.common import free_port, require_wrk, run_wrk, write_result
+from harness.infra import create_pg_database, drop_pg_database, migrated_database
 from services.notify.handlers import build_handlers
 from services.notify.models import ProcessedMessage
 from services.notify.settings import NotifySettings
 from shared.config import Config
 from shared.consumer import handle_once
 from shared.messages import build_envelope, parse_envelope
-from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
 
 
 def programme(sessions: int) -> dict:

@@ -22,6 +22,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from bench.notify_move import release, ticket
+from harness.bus import running
+from harness.infra import create_pg_database, drop_pg_database, migrated_database
 from services.notify.delivery import MailWorker
 from services.notify.handlers import build_handlers
 from services.notify.models import ProcessedMessage
@@ -29,8 +31,6 @@ from services.notify.settings import NotifySettings
 from shared.config import Config
 from shared.consumer import handle_once
 from shared.messages import build_envelope, parse_envelope
-from tests.support.bus import running
-from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -26,13 +26,13 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlalchemy import delete
 
+from harness.infra import create_pg_database, drop_pg_database, migrated_database
 from services.notify.handlers import build_handlers
 from services.notify.models import OutgoingMail, ProcessedMessage
 from services.notify.settings import NotifySettings
 from shared.config import Config
 from shared.consumer import handle_once
 from shared.messages import build_envelope, parse_envelope
-from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -20,19 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from services.registration.models import ProcessedMessage
-from services.schedule.models import OutboxMessage
-from shared.consumer import ConsumerRunner
-from shared.outbox import add_message
-from shared.topology import QueueSpec
-from tests.support.bus import running
-from tests.support.infra import (
+from harness.bus import running
+from harness.infra import (
     create_pg_database,
     create_vhost,
     delete_vhost,
     drop_pg_database,
     migrated_database,
 )
+from services.registration.models import ProcessedMessage
+from services.schedule.models import OutboxMessage
+from shared.consumer import ConsumerRunner
+from shared.outbox import add_message
+from shared.topology import QueueSpec
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -24,14 +24,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import SmtpSink, database_backend_pids
-from services.notify.settings import NotifySettings
-from tests.support.infra import (
+from harness.infra import (
     create_pg_database,
     create_vhost,
     delete_vhost,
     migrated_database,
 )
-from tests.support.stack import Stack
+from harness.stack import Stack
+from services.notify.settings import NotifySettings
 
 EVENT = "bench"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -114,10 +114,10 @@ class Platform:
         """Where messages and mail are: unpublished outbox rows, queue depths, mail by state."""
         from sqlalchemy import func, select
 
+        from harness.bus import queue_depth
         from services.notify.models import OutgoingMail
         from services.registration.models import OutboxMessage as RegistrationOutbox
         from shared.db import Database
-        from tests.support.bus import queue_depth
 
         state: dict = {}
         registration = Database(self.databases["registration"], pool_size=1)
@@ -304,7 +304,7 @@ def _retrying(action, attempts: int = 5):
 def _create_database(service: str, pg_admin_url: str | None) -> str:
     if pg_admin_url is None:
         return create_pg_database(f"b_{service}")
-    from tests.support import infra
+    from harness import infra
 
     saved = infra.PG_ADMIN_URL
     infra.PG_ADMIN_URL = pg_admin_url
@@ -315,7 +315,7 @@ def _create_database(service: str, pg_admin_url: str | None) -> str:
 
 
 def _drop_database(url: str, pg_admin_url: str | None) -> None:
-    from tests.support import infra
+    from harness import infra
 
     saved = infra.PG_ADMIN_URL
     infra.PG_ADMIN_URL = pg_admin_url or saved

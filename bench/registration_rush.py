@@ -37,11 +37,11 @@ from bench.common import (
     free_port,
     tree_pids,
 )
+from harness.infra import create_pg_database, drop_pg_database, migrated_database
 from services.registration.models import Seat, Ticket
 from services.registration.models.ticket import SEATED
 from services.registration.programme import apply_release
 from services.registration.settings import Links, RegistrationSettings
-from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
 
 RESULTS = Path(__file__).parent / "results"
 EVENT = "rush"

@@ -29,11 +29,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import WRK_REPORT_LUA, free_port
+from harness.infra import create_pg_database, drop_pg_database, migrated_database
 from services.schedule.draft import find_event
 from services.schedule.importer import import_programme
 from services.schedule.programme_format import load_programme_document
 from services.schedule.releases import publish_release
-from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
 
 RESULTS = Path(__file__).parent / "results"
 EVENT = "bench"

@@ -23,12 +23,12 @@ import pika
 
 from bench.platform import EVENT, Platform, platform_running
 from drills.servers import PrivatePostgres, PrivateRabbit
+from harness.bus import queue_depth
 from shared.broker import connect
 from shared.config import Config
 from shared.messages import EXCHANGE
 from shared.service import all_services
 from shared.up import processes
-from tests.support.bus import queue_depth
 
 # The mail sweeper re-queues mail a crashed sender left in `sending` after this long (default
 # 300 s); short here so a drill sees the consequence.

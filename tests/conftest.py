@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import Config
-from tests.support.infra import (
+from harness.infra import (
     create_pg_database,
     create_vhost,
     delete_vhost,
     drop_pg_database,
     migrated_database,
 )
+from shared.config import Config
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from tests.support.infra import wait_until
-from tests.support.stack import Stack
+from harness.infra import wait_until
+from harness.stack import Stack
 
 pytestmark = pytest.mark.slow
 

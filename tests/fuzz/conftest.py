@@ -11,10 +11,10 @@ from collections import Counter
 import pytest
 import schemathesis
 
+from harness.infra import create_pg_database, drop_pg_database, migrated_database
 from shared.auth import new_token, store_token
 from shared.config import Config
 from shared.service import load_service
-from tests.support.infra import create_pg_database, drop_pg_database, migrated_database
 
 REQUESTS: Counter = Counter()
 EVENTS = {"schedule": "bench", "registration": "rush", "notify": "bench"}

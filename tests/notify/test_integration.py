@@ -9,14 +9,14 @@ import pika
 import pytest
 from sqlalchemy import func, select
 
+from harness.bus import queue_depth, running
+from harness.infra import wait_until
 from services.notify.handlers import build_handlers
 from services.notify.models import OutgoingMail, ProcessedMessage
 from shared.broker import connect, declare_topology
 from shared.consumer import ConsumerRunner
 from shared.messages import EXCHANGE, build_envelope
 from shared.topology import QueueSpec
-from tests.support.bus import queue_depth, running
-from tests.support.infra import wait_until
 
 pytestmark = pytest.mark.integration
 

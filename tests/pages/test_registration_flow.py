@@ -23,6 +23,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
+from harness.infra import wait_until
+from harness.stack import free_port
 from tests.pages.conftest import (
     DESKTOP,
     EVENT,
@@ -33,8 +35,6 @@ from tests.pages.conftest import (
     sign_in,
 )
 from tests.pages.test_accessibility import serious_violations
-from tests.support.infra import wait_until
-from tests.support.stack import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -8,12 +8,12 @@ import psycopg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from harness.infra import wait_until
 from services.registration.booking import register
 from services.registration.manage import cancel_ticket
 from services.registration.models import Attendee, Ticket
 from services.registration.models.ticket import CONFIRMED, WAITLISTED
 from tests.registration.conftest import EVENT, session_info
-from tests.support.infra import wait_until
 
 
 def waiting_on_a_lock(db) -> bool:

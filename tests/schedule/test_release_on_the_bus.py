@@ -6,13 +6,13 @@ import json
 
 import pytest
 
+from harness.bus import QueueTap, running
+from harness.infra import wait_until
 from services.schedule.draft import find_event, list_sessions, update_session
 from services.schedule.models import OutboxMessage
 from services.schedule.releases import publish_release
 from shared.messages import parse_envelope
 from shared.relay import OutboxRelay
-from tests.support.bus import QueueTap, running
-from tests.support.infra import wait_until
 
 pytestmark = pytest.mark.integration
 

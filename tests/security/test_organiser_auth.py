@@ -21,6 +21,8 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select, update
 
+from harness.infra import wait_until
+from harness.stack import free_port
 from services.schedule.draft import create_event
 from services.schedule.models import OrganiserAccount, RateCounter
 from shared import cli, ratelimit
@@ -36,8 +38,6 @@ from shared.pages.organisers import (
 from shared.ratelimit import DatabaseRateLimit
 from shared.service import load_service
 from tests.security.conftest import EVENT
-from tests.support.infra import wait_until
-from tests.support.stack import free_port
 
 # Organiser operations that must be among the secured ones (guards against an empty list).
 KNOWN = {

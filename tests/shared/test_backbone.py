@@ -12,14 +12,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from harness.bus import QueueTap, queue_depth, running
+from harness.infra import wait_until
 from services.schedule.models import OutboxMessage
 from shared.broker import connect
 from shared.consumer import Outcome, handle_once
 from shared.messages import parse_envelope
 from shared.outbox import add_message
 from tests.shared.conftest import MESSAGE_TYPE, live_data, record_effect
-from tests.support.bus import QueueTap, queue_depth, running
-from tests.support.infra import wait_until
 
 
 def test_committed_change_is_delivered_once_and_rolled_back_one_never(

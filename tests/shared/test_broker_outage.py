@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.support.bus import running
-from tests.support.infra import rabbitmqctl, wait_until
+from harness.bus import running
+from harness.infra import rabbitmqctl, wait_until
 
 pytestmark = [pytest.mark.serial, pytest.mark.slow]
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from harness.bus import running
+from harness.infra import wait_until
 from services.notify.settings import NotifySettings
 from services.registration.models import ProcessedMessage
 from services.registration.settings import RegistrationSettings
 from services.schedule.models import OutboxMessage
 from shared.config import Config
 from shared.db import utcnow
-from tests.support.bus import running
-from tests.support.infra import wait_until
 
 
 def test_relay_deletes_rows_published_before_the_retention_period(

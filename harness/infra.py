@@ -1,4 +1,5 @@
-"""Real PostgreSQL databases and RabbitMQ virtual hosts for tests, created fresh and dropped after.
+"""Real PostgreSQL databases and RabbitMQ virtual hosts for tests, benchmarks and drills, created
+fresh and dropped after.
 
 Every test gets its own PostgreSQL database (or SQLite file) with the service's migrations applied,
 and every test session its own RabbitMQ vhost, so tests can run in parallel (pytest-xdist) and

@@ -1,4 +1,5 @@
-"""Running relays and consumers in threads, and reading what reached a queue, for tests."""
+"""Running relays and consumers in threads, and reading what reached a queue, for tests,
+benchmarks and drills."""
 
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from harness.infra import wait_until
 from shared.config import SERVICES, Config
 from shared.service import all_services
 from shared.up import processes
-from tests.support.infra import wait_until
 
 
 def free_port() -> int:
