@@ -33,6 +33,10 @@ class ServiceApplication(BaseApplication):
             "keepalive": 5,
             "preload_app": False,
         }
+        # gunicorn 24+ opens a control socket at one path per user: the three services would
+        # fight over it ("Address already in use"), and nothing here uses it.
+        if "control_socket_disable" in self.cfg.settings:
+            settings["control_socket_disable"] = True
         for key, value in settings.items():
             self.cfg.set(key, value)
 
