@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from services.registration.models import Attendee, IdempotentResponse, OutboxMessage, Ticket
 from services.registration.settings import RegistrationSettings
-from tests.registration.conftest import DAY, EVENT, manage_token, session_info
+from tests.support.registration import DAY, EVENT, manage_token, session_info
 
 URL = f"/api/v1/events/{EVENT}/registrations"
 
@@ -171,9 +171,12 @@ def test_twenty_simultaneous_requests_of_one_email_make_one_ticket(programme, ma
     assert [r.status_code for r in responses] == [201] * 20
     with programme.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
-        assert session.scalar(
-            select(func.count()).where(OutboxMessage.routing_key.like("registration.ticket.%"))
-        ) == 1
+        assert (
+            session.scalar(
+                select(func.count()).where(OutboxMessage.routing_key.like("registration.ticket.%"))
+            )
+            == 1
+        )
         assert session.scalar(select(func.count()).select_from(Attendee)) == 1
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from services.registration.errors import DomainError
 from sqlalchemy import select, update
 
 from services.registration.booking import confirm_email
-from services.registration.errors import DomainError
 from services.registration.idempotency import store_response, stored_response
 from services.registration.manage import erase
 from services.registration.models import (
@@ -29,7 +29,7 @@ from services.registration.sweeper import (
 )
 from shared.db import utcnow
 from shared.messages import parse_envelope
-from tests.registration.conftest import EVENT, UNTHROTTLED, session_info, ticket_of
+from tests.support.registration import EVENT, UNTHROTTLED, session_info, ticket_of
 
 CONFIRMING = UNTHROTTLED.with_overrides(confirm_email=True, hold_minutes=30)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.registration.models import Attendee, OutboxMessage, Ticket
 from services.registration.settings import RegistrationSettings
-from tests.registration.conftest import EVENT, session_info
+from tests.support.registration import EVENT, session_info
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from services.registration.seats import fill_free_seats
 from services.registration.settings import RegistrationSettings
 from services.registration.sweeper import release_no_shows, sweep
 from shared.db import utcnow
-from tests.registration.conftest import DAY, EVENT, UNTHROTTLED, session_info, ticket_of
+from tests.support.registration import DAY, EVENT, UNTHROTTLED, session_info, ticket_of
 
 BACKENDS = ["postgresql", "sqlite"]
 AFTER_15_MINUTES = UNTHROTTLED.with_overrides(release_no_shows_after_minutes=15)

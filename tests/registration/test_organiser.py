@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.registration.models import OutboxMessage
 from shared.db import utcnow
-from tests.registration.conftest import DAY, EVENT, session_info
+from tests.support.registration import DAY, EVENT, session_info
 
 API = f"/api/v1/events/{EVENT}"
 
@@ -93,8 +93,9 @@ def test_check_in_at_the_session_door(event_with_tickets, registration_db, publi
 
 
 def test_check_in_without_session_checks_the_day(event_with_tickets, registration_db, links):
-    from services.registration.checkin import check_in
     from services.registration.errors import DomainError
+
+    from services.registration.checkin import check_in
 
     _client, _headers, tickets = event_with_tickets
     with registration_db.transaction() as session:

@@ -13,7 +13,7 @@ from services.registration.models import Attendee, Event, Ticket
 from services.registration.settings import RegistrationSettings
 from shared.db import utcnow
 from shared.pages.organisers import organiser_session
-from tests.registration.conftest import DAY, EVENT, session_info, ticket_of
+from tests.support.registration import DAY, EVENT, session_info, ticket_of
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from services.registration.models import OutboxMessage, ProgrammeSession, Seat, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, WAITLISTED
-from tests.registration.conftest import session_info
+from tests.support.registration import session_info
 
 
 def statuses(db, session_id: int) -> list[tuple[str, str]]:
@@ -158,7 +158,7 @@ def test_a_redelivered_release_does_nothing_twice(registration_db, links, settin
     from services.registration.programme import release_handler
     from shared.consumer import Outcome, handle_once
     from shared.messages import build_envelope
-    from tests.registration.conftest import release
+    from tests.support.registration import release
 
     envelope = build_envelope("schedule.release.published", release(1, [session_info(1)]), None)
     handler = release_handler(links, settings)

@@ -13,7 +13,7 @@ from services.registration.booking import register
 from services.registration.manage import cancel_ticket
 from services.registration.models import Attendee, Ticket
 from services.registration.models.ticket import CONFIRMED, WAITLISTED
-from tests.registration.conftest import EVENT, session_info
+from tests.support.registration import EVENT, session_info
 
 
 def waiting_on_a_lock(db) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from services.registration.manage import cancel_ticket
 from services.registration.models import Seat, Ticket
 from services.registration.models.ticket import CONFIRMED, SEATED, WAITLISTED
-from tests.registration.conftest import session_info
+from tests.support.registration import session_info
 
 BACKENDS = ["postgresql", "sqlite"]
 
