@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from services.registration.errors import DomainError
 from sqlalchemy import select, update
 
 from services.registration.booking import confirm_email
+from services.registration.errors import DomainError
 from services.registration.idempotency import store_response, stored_response
 from services.registration.manage import erase
 from services.registration.models import (
