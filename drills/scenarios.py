@@ -275,7 +275,7 @@ def worker_kills(
                 time.sleep(0.05)
             kill_and_restart(p, name)
             time.sleep(max(1.0, 4 * scale))
-    # The sweeper looks for mail stuck in `sending` every 30 s.
+    # The sweeper returns mail stuck in `sending` after MAIL_SENDING_TIMEOUT_SECONDS (5 s here).
     tally_mails(result, p, stream, wait=45)
     if releases:
         arrived = p.has_programme(ids, ground.sessions, wait=60)

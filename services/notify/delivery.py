@@ -226,6 +226,8 @@ class MailWorker:
         self.stop_event = threading.Event()
         self._listener: psycopg.Connection | None = None
         self._last_sweep = 0.0
+        # A mail stuck in `sending` goes back to the queue within 1.5 timeouts at most.
+        self.sweep_interval = min(SWEEP_INTERVAL_SECONDS, settings.mail_sending_timeout_seconds / 2)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -237,7 +239,7 @@ class MailWorker:
             last_work = time.monotonic()
             while not self.stop_event.is_set():
                 try:
-                    if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_SECONDS:
+                    if time.monotonic() - self._last_sweep > self.sweep_interval:
                         self.sweep()
                         self._last_sweep = time.monotonic()
                     claimed = self.deliver_due()
