@@ -93,9 +93,8 @@ def test_check_in_at_the_session_door(event_with_tickets, registration_db, publi
 
 
 def test_check_in_without_session_checks_the_day(event_with_tickets, registration_db, links):
-    from services.registration.errors import DomainError
-
     from services.registration.checkin import check_in
+    from services.registration.errors import DomainError
 
     _client, _headers, tickets = event_with_tickets
     with registration_db.transaction() as session:

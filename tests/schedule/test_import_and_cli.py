@@ -17,7 +17,7 @@ from services.schedule.models import OutboxMessage, ProgrammeSession, Release
 from services.schedule.programme_format import document_from_release
 from services.schedule.releases import latest_release, publish_release
 from shared.cli import main as todo
-from tests.schedule.conftest import session_item
+from tests.support.schedule import session_item
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

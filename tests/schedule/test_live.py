@@ -13,7 +13,7 @@ from services.schedule.live import announce_delay, live_overview, set_live_statu
 from services.schedule.models import OutboxMessage
 from services.schedule.releases import publish_release
 from shared.messages import parse_envelope
-from tests.schedule.conftest import MAIN_STAGE, SIDE_STAGE, berlin, make_document, session_item
+from tests.support.schedule import MAIN_STAGE, SIDE_STAGE, berlin, make_document, session_item
 
 
 def publish_document(db, import_document, sessions, slug="dst"):

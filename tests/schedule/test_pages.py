@@ -22,7 +22,7 @@ from services.schedule.live import announce_delay, set_live_status
 from services.schedule.models import OrganiserAccount, Release
 from services.schedule.releases import publish_release
 from shared.pages.organisers import set_organiser_password
-from tests.schedule.conftest import MAIN_STAGE, SIDE_STAGE, berlin
+from tests.support.schedule import MAIN_STAGE, SIDE_STAGE, berlin
 
 PASSWORD = "correct horse battery"
 HTML = {"Accept": "text/html"}

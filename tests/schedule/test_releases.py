@@ -19,7 +19,7 @@ from services.schedule.errors import NothingChanged
 from services.schedule.models import OutboxMessage, Release
 from services.schedule.releases import publish_release
 from shared.messages import parse_envelope
-from tests.schedule.conftest import SIDE_STAGE, berlin
+from tests.support.schedule import SIDE_STAGE, berlin
 
 
 def draft_by_guid(session, event) -> dict:

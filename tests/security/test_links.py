@@ -34,8 +34,8 @@ from services.schedule.releases import publish_release
 from shared.auth import new_token, store_token
 from shared.cli import main as todo
 from shared.pages.organisers import set_organiser_password
-from tests.schedule.conftest import make_document
 from tests.security.conftest import EVENT, json_of, release
+from tests.support.schedule import make_document
 
 FIXTURES = Path(__file__).parent.parent / "schedule" / "fixtures"
 
