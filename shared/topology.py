@@ -16,10 +16,6 @@ class QueueSpec:
     routing_keys: tuple[str, ...]
 
     @property
-    def service(self) -> str:
-        return self.name.split(".", 1)[0]
-
-    @property
     def retry_queue(self) -> str:
         return f"{self.name}.retry"
 
@@ -50,10 +46,6 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("registration.organisers", ("schedule.organiser.sessions_revoked",)),
     QueueSpec("notify.organisers", ("schedule.organiser.sessions_revoked",)),
 )
-
-
-def queues_of(service: str) -> tuple[QueueSpec, ...]:
-    return tuple(q for q in QUEUES if q.service == service)
 
 
 def queue(name: str) -> QueueSpec:

@@ -9,6 +9,7 @@ Domain (plain functions taking a SQLAlchemy session):
   purging personal data;
 - `publishing`: the `registration.*` messages (see `shared/messages/registration.py`).
 
-HTTP: `api/` (JSON under /api/v1) and `pages` (the manage page at /{event}/manage/{token}).
+HTTP: `api/` (JSON under /api/v1) and `pages/`: the registration form, the manage page at
+/{event}/manage/{token}, and the organisers' lists, export, settings and check-in.
 Settings beyond the shared `Config`: `settings.RegistrationSettings` (REGISTRATION_* variables).
 """
