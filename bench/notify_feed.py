@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 from bench.common import free_port, require_wrk, run_wrk, write_result
 from harness.infra import create_pg_database, drop_pg_database, migrated_database
-from services.notify.handlers import build_handlers
+from services.notify.handlers import HANDLERS, dependencies
 from services.notify.models import ProcessedMessage
 from services.notify.settings import NotifySettings
 from shared.config import Config
-from shared.consumer import handle_once
+from shared.consumer import bind_handlers, handle_once
 from shared.messages import build_envelope, parse_envelope
 
 
@@ -65,7 +65,7 @@ def measure(seconds: int, connections: int, sessions: int) -> dict:
     db = migrated_database("notify", url)
     port = free_port()
     config = Config.from_env({"NOTIFY_DATABASE_URL": url})
-    handlers = build_handlers(config, NotifySettings())
+    handlers = bind_handlers(HANDLERS, dependencies(config, NotifySettings()))
     spec = next(s for s in handlers if s.name == "notify.programme")
     envelope = parse_envelope(
         build_envelope("schedule.release.published", programme(sessions), None).to_json()

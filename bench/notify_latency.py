@@ -25,11 +25,11 @@ from bench.notify_move import release, ticket
 from harness.bus import running
 from harness.infra import create_pg_database, drop_pg_database, migrated_database
 from services.notify.delivery import MailWorker
-from services.notify.handlers import build_handlers
+from services.notify.handlers import HANDLERS, dependencies
 from services.notify.models import ProcessedMessage
 from services.notify.settings import NotifySettings
 from shared.config import Config
-from shared.consumer import handle_once
+from shared.consumer import bind_handlers, handle_once
 from shared.messages import build_envelope, parse_envelope
 
 RESULTS = Path(__file__).parent / "results"
@@ -64,7 +64,7 @@ def measure(rate: float, seconds: float) -> dict:
         smtp_url=f"smtp://127.0.0.1:{port}"
     )
     settings = NotifySettings()
-    handlers = build_handlers(config, settings)
+    handlers = bind_handlers(HANDLERS, dependencies(config, settings))
     specs = {spec.name: spec for spec in handlers}
 
     def deliver(queue: str, type_name: str, data: dict) -> None:

@@ -27,11 +27,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import delete
 
 from harness.infra import create_pg_database, drop_pg_database, migrated_database
-from services.notify.handlers import build_handlers
+from services.notify.handlers import HANDLERS, dependencies
 from services.notify.models import OutgoingMail, ProcessedMessage
 from services.notify.settings import NotifySettings
 from shared.config import Config
-from shared.consumer import handle_once
+from shared.consumer import bind_handlers, handle_once
 from shared.messages import build_envelope, parse_envelope
 
 RESULTS = Path(__file__).parent / "results"
@@ -138,7 +138,7 @@ def measure(attendees: int, rate_limit: float, workers: int) -> dict:
         smtp_url=f"smtp://127.0.0.1:{port}"
     )
     settings = NotifySettings(mail_rate_limit=rate_limit)
-    handlers = build_handlers(config, settings)
+    handlers = bind_handlers(HANDLERS, dependencies(config, settings))
     programme = next(spec for spec in handlers if spec.name == "notify.programme")
     tickets = next(spec for spec in handlers if spec.name == "notify.tickets")
 

@@ -192,14 +192,13 @@ def consume(config: Config, service: str) -> None:
     from shared.service import load_service
 
     spec = load_service(service)
-    handlers = spec.handlers(config)
-    if not handlers:
+    if not spec.consumes:
         raise click.ClickException(f"{service} consumes no messages")
     runner = ConsumerRunner(
         _database(config, service),
         spec.processed,
         config.amqp_url,
-        handlers,
+        spec.consumer_handlers(config),
         max_attempts=config.consumer_max_attempts,
         retry_base_ms=config.consumer_retry_base_ms,
         queue_type=config.amqp_queue_type,

@@ -1,7 +1,11 @@
 """The consumer runner: delivers messages from durable queues to plain handler functions.
 
-A handler is `handler(session, envelope)`: it changes the service's database through the given
-session and may add outbox rows to it. The runner records the message id in the same
+A service's handlers are plain functions `handler(session, envelope, dependencies)` in its
+`handlers.py`, listed in one table (queue name -> routing key -> handler): a handler changes the
+service's database through the given session and may add outbox rows to it; `dependencies` is
+what else it needs (mailer, links, settings), built once per process. `bind_handlers` gives them
+their dependencies, which makes them what the runner and `handle_once` call:
+`handler(session, envelope)`. The runner records the message id in the same
 transaction, commits, and only then acks, so a redelivered message does nothing twice. A handler
 that raises is retried through the queue's retry queue with growing delays; after the last try
 the message goes to the dead-letter queue. A message that cannot be parsed or validated goes
@@ -17,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import pika
 import pika.exceptions
@@ -34,10 +39,15 @@ from shared.db import (
 )
 from shared.logging import correlation_id
 from shared.messages import Envelope, MessageError, parse_envelope
-from shared.topology import QueueSpec
+from shared.topology import QueueSpec, queue
 
 log = logging.getLogger(__name__)
 
+# What a service writes: handler(session, envelope, dependencies).
+ServiceHandler = Callable[[Session, Envelope, Any], None]
+# A service's handlers: queue name -> routing key -> handler.
+HandlerTable = Mapping[str, Mapping[str, ServiceHandler]]
+# What the runner calls: a handler given its dependencies.
 Handler = Callable[[Session, Envelope], None]
 ATTEMPT_HEADER = "x-todo-attempt"
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
@@ -64,6 +74,31 @@ def prune_processed(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def bind_handlers(table: HandlerTable, dependencies: Any) -> dict[QueueSpec, dict[str, Handler]]:
+    """The runner's handlers: each queue of `table` with its handlers given `dependencies`.
+
+    A queue must have a handler for each routing key it is bound to and for no other, so that a
+    gap shows when the consumer starts, not as dead-lettered messages.
+    """
+    bound: dict[QueueSpec, dict[str, Handler]] = {}
+    for name, by_key in table.items():
+        spec = queue(name)
+        if set(by_key) != set(spec.routing_keys):
+            raise ValueError(
+                f"{name} is bound to {sorted(spec.routing_keys)} but has handlers for "
+                f"{sorted(by_key)}"
+            )
+        bound[spec] = {key: _given(handler, dependencies) for key, handler in by_key.items()}
+    return bound
+
+
+def _given(handler: ServiceHandler, dependencies: Any) -> Handler:
+    def handle(session: Session, envelope: Envelope) -> None:
+        handler(session, envelope, dependencies)
+
+    return handle
 
 
 class Outcome:

@@ -6,16 +6,22 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
 
 from shared.auth import ApiTokenMixin
 from shared.config import SERVICES, Config
-from shared.consumer import Handler, ProcessedMessageMixin
+from shared.consumer import Handler, HandlerTable, ProcessedMessageMixin, bind_handlers
 from shared.outbox import OutboxMixin
-from shared.pages.organisers import OrganiserAccountMixin, SessionRevocationMixin
-from shared.topology import QueueSpec
+from shared.pages.organisers import (
+    SESSIONS_REVOKED,
+    OrganiserAccountMixin,
+    SessionRevocationMixin,
+    on_sessions_revoked,
+)
+from shared.topology import QUEUES, QueueSpec
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,9 @@ class ServiceSpec:
     # Organiser sessions ended by the schedule service (logout, new password, account removed).
     revocations: type[SessionRevocationMixin]
     create_app: Callable[[Config], Flask]
-    handlers: Callable[[Config], Mapping[QueueSpec, Mapping[str, Handler]]] = lambda _config: {}
+    # The service's `handlers.py`: its table of handlers and what builds their dependencies.
+    handlers: HandlerTable = field(default_factory=dict)
+    handler_dependencies: Callable[[Config], Any] = lambda _config: None
     commands: tuple[click.Command, ...] = field(default_factory=tuple)
     # Worker processes beyond the web server, relay and consumer: name -> `todo` arguments.
     workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -43,6 +51,24 @@ class ServiceSpec:
     @property
     def migrations_dir(self) -> Path:
         return self.package_dir / "migrations"
+
+    @property
+    def revocations_queue(self) -> QueueSpec | None:
+        """Where the service hears of ended organiser sessions, if it keeps a copy of them."""
+        return next((spec for spec in QUEUES if spec.name == f"{self.name}.organisers"), None)
+
+    @property
+    def consumes(self) -> bool:
+        return bool(self.handlers) or self.revocations_queue is not None
+
+    def consumer_handlers(self, config: Config) -> dict[QueueSpec, dict[str, Handler]]:
+        """What the service's consumer runs: its own handlers and, the same in every service,
+        the one that records ended organiser sessions in its table of revocations."""
+        handlers = bind_handlers(self.handlers, self.handler_dependencies(config))
+        if self.revocations_queue is not None:
+            revocations = {self.revocations_queue.name: {SESSIONS_REVOKED: on_sessions_revoked}}
+            handlers |= bind_handlers(revocations, self.revocations)
+        return handlers
 
 
 def load_service(name: str) -> ServiceSpec:

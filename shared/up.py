@@ -98,7 +98,7 @@ def processes(
     for spec in specs:
         commands[spec.name] = [*todo, "serve", spec.name]
         commands[f"{spec.name}-relay"] = [*todo, "relay", spec.name]
-        if spec.handlers(config):
+        if spec.consumes:
             commands[f"{spec.name}-consumer"] = [*todo, "consume", spec.name]
         counts = spec.worker_processes(env)
         for name, args in spec.workers.items():

@@ -13,7 +13,6 @@ from services.registration.publishing import publish_ticket
 from services.registration.seats import lock_session, set_capacity
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import utcnow
-from shared.messages import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +112,3 @@ def apply_release(
         programme_session = lock_session(session, programme_session.id)
         programme_session.status = "cancelled"
         cancel_session_tickets(session, programme_session, links)
-
-
-def release_handler(links: Links, settings: RegistrationSettings):
-    """The consumer's handler for `schedule.release.published`."""
-
-    def handle_release_published(session: Session, envelope: Envelope) -> None:
-        apply_release(session, envelope.data, links, settings)
-
-    return handle_release_published

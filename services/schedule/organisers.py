@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 from services.schedule.models import OrganiserAccount, OrganiserSessionRevocation, OutboxMessage
 from shared.db import utcnow
 from shared.outbox import add_message
-from shared.pages.organisers import record_revocation, set_organiser_password
-
-SESSIONS_REVOKED = "schedule.organiser.sessions_revoked"
+from shared.pages.organisers import SESSIONS_REVOKED, record_revocation, set_organiser_password
 
 
 def revoke_sessions(

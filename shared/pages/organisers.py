@@ -109,21 +109,23 @@ def record_revocation(
     session.execute(delete(model).where(model.revoked_at < utcnow() - SESSION_LIFETIME))
 
 
-def revocation_handler(model: type[SessionRevocationMixin]):
-    """The consumer of `schedule.organiser.sessions_revoked` for a service's own table."""
+SESSIONS_REVOKED = "schedule.organiser.sessions_revoked"
 
-    def on_sessions_revoked(session: Session, envelope: Envelope) -> None:
-        data = envelope.data
-        record_revocation(
-            session,
-            model,
-            data["account"],
-            revoked_at=data["revoked_at"],
-            session_id=data["session_id"],
-            issued_before=data["issued_before"],
-        )
 
-    return on_sessions_revoked
+def on_sessions_revoked(
+    session: Session, envelope: Envelope, revocations: type[SessionRevocationMixin]
+) -> None:
+    """The handler of `schedule.organiser.sessions_revoked` in every service that keeps a copy
+    of the revocations; its dependency is the service's table of them."""
+    data = envelope.data
+    record_revocation(
+        session,
+        revocations,
+        data["account"],
+        revoked_at=data["revoked_at"],
+        session_id=data["session_id"],
+        issued_before=data["issued_before"],
+    )
 
 
 def is_revoked(

@@ -40,13 +40,13 @@ def seed_registration(db) -> None:
 
 def deliver_to_notify(db, config, queue_name: str, type_name: str, data: dict) -> None:
     """Hand one message to notify's handler for it, as its consumer would."""
-    from services.notify.handlers import build_handlers
+    from services.notify.handlers import HANDLERS, dependencies
     from services.notify.models import ProcessedMessage
     from services.notify.settings import NotifySettings
-    from shared.consumer import handle_once
+    from shared.consumer import bind_handlers, handle_once
     from shared.messages import build_envelope, parse_envelope
 
-    handlers = build_handlers(config, NotifySettings())
+    handlers = bind_handlers(HANDLERS, dependencies(config, NotifySettings()))
     spec = next(s for s in handlers if s.name == queue_name)
     envelope = parse_envelope(build_envelope(type_name, data, None).to_json())
     handle_once(db, ProcessedMessage, spec.name, envelope, handlers[spec][type_name])

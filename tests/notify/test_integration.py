@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from harness.bus import queue_depth, running
 from harness.infra import wait_until
-from services.notify.handlers import build_handlers
+from services.notify.handlers import HANDLERS, dependencies
 from services.notify.models import OutgoingMail, ProcessedMessage
 from shared.broker import connect, declare_topology
-from shared.consumer import ConsumerRunner
+from shared.consumer import ConsumerRunner, bind_handlers
 from shared.messages import EXCHANGE, build_envelope
 from shared.topology import QueueSpec
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 def private_queue(notify_config, notify_settings):
     """notify's handlers on a queue of this test's own, so other tests' messages on the same
     vhost do not interfere."""
-    handlers = build_handlers(notify_config, notify_settings)
+    handlers = bind_handlers(HANDLERS, dependencies(notify_config, notify_settings))
     merged = {key: handler for by_type in handlers.values() for key, handler in by_type.items()}
     spec = QueueSpec(f"notify.test.{uuid.uuid4().hex[:8]}", tuple(merged))
     return spec, {spec: merged}

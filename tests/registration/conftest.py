@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from services.registration.booking import register
+from services.registration.handlers import Dependencies, on_release
 from services.registration.models import ApiToken, ProcessedMessage
-from services.registration.programme import release_handler
 from services.registration.settings import Links, RegistrationSettings
 from shared.auth import new_token, store_token
 from shared.config import Config
@@ -33,7 +35,7 @@ def publish_release(links, settings):
         envelope = build_envelope(
             "schedule.release.published", release(number, sessions, event), None
         )
-        handler = release_handler(links, settings)
+        handler = partial(on_release, deps=Dependencies(links, settings))
         return handle_once(db, ProcessedMessage, "registration.programme", envelope, handler)
 
     return publish

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -154,14 +155,14 @@ def test_an_older_release_arriving_late_is_ignored(registration_db, publish_rele
 
 
 def test_a_redelivered_release_does_nothing_twice(registration_db, links, settings):
+    from services.registration.handlers import Dependencies, on_release
     from services.registration.models import ProcessedMessage
-    from services.registration.programme import release_handler
     from shared.consumer import Outcome, handle_once
     from shared.messages import build_envelope
     from tests.support.registration import release
 
     envelope = build_envelope("schedule.release.published", release(1, [session_info(1)]), None)
-    handler = release_handler(links, settings)
+    handler = partial(on_release, deps=Dependencies(links, settings))
     args = (registration_db, ProcessedMessage, "registration.programme", envelope, handler)
     assert handle_once(*args) == Outcome.HANDLED
     assert handle_once(*args) == Outcome.DUPLICATE

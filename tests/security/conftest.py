@@ -75,7 +75,7 @@ class Platform:
 
     def handlers(self, service: str) -> dict:
         routes = {}
-        for queue, by_type in load_service(service).handlers(self.config).items():
+        for queue, by_type in load_service(service).consumer_handlers(self.config).items():
             for type_name, handler in by_type.items():
                 routes.setdefault(type_name, []).append((queue.name, handler))
         return routes
