@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from sqlalchemy import select
 
 from services.notify.delivery import MailWorker, SmtpTransport
-from services.notify.handlers import HANDLERS, dependencies
+from services.notify.handlers import build_handlers
 from services.notify.mails import Mailer
 from services.notify.models import OutgoingMail, ProcessedMessage
 from services.notify.settings import NotifySettings
-from shared.consumer import bind_handlers, handle_once
+from shared.consumer import handle_once
 from shared.messages import build_envelope, parse_envelope
-
-EVENT = "todo2024"
-BERLIN_OFFSET = "+02:00"
-
-
-def berlin(day: str, time: str, offset: str = BERLIN_OFFSET) -> str:
-    return f"{day}T{time}:00{offset}"
+from tests.support.notify import EVENT, SmtpServer, berlin
 
 
 @pytest.fixture
@@ -146,7 +134,7 @@ def notify_config(make_config, notify_db):
 def deliver(notify_db, notify_config, notify_settings):
     """deliver(type, data, envelope=None) -> outcome: one message through the consumer path
     (parsed from its JSON like the runner does, then `handle_once`)."""
-    handlers = bind_handlers(HANDLERS, dependencies(notify_config, notify_settings))
+    handlers = build_handlers(notify_config, notify_settings)
     by_type = {t: (spec.name, h) for spec, hs in handlers.items() for t, h in hs.items()}
 
     def run(type_name: str, data: dict, envelope=None):
@@ -179,61 +167,7 @@ def mails(notify_db, notify_config):
     return query
 
 
-def parse_mail(raw: bytes) -> EmailMessage:
-    return message_from_bytes(raw, policy=policy.default)
-
-
-def calendar_parts(message: EmailMessage) -> list[EmailMessage]:
-    return [part for part in message.walk() if part.get_content_type() == "text/calendar"]
-
-
 # -- a real SMTP server --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RecordingHandler:
-    """Accepts every mail, or answers `reply` (e.g. "550 ...") to DATA when set."""
-
-    def __init__(self):
-        self.received: list[SmtpEnvelope] = []
-        self.reply: str | None = None
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.reply:
-            return self.reply
-        with self.lock:
-            self.received.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-class SmtpServer:
-    def __init__(self):
-        self.port = free_port()
-        self.handler = RecordingHandler()
-        self.controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [parse_mail(envelope.original_content) for envelope in self.handler.received]
-
-    def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from sqlalchemy import select, update
 from services.notify.models import Attendee, ErasedAttendee, Feed, OutgoingMail, Ticket
 from services.notify.retention import scrub_finished_mail
 from shared.db import utcnow
-from tests.notify.calendar_checks import assert_valid_calendar, events_of
-from tests.notify.conftest import calendar_parts, parse_mail
+from tests.support.notify import assert_valid_calendar, calendar_parts, events_of, parse_mail
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from services.notify.delivery import (
 )
 from services.notify.models import OutboxMessage, OutgoingMail
 from shared.db import utcnow
-from tests.notify.calendar_checks import assert_valid_calendar
+from tests.support.notify import assert_valid_calendar
 
 
 @pytest.fixture

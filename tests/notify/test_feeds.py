@@ -9,8 +9,13 @@ import vobject
 from ical.calendar_stream import IcsCalendarStream
 
 from services.notify.app import create_app
-from tests.notify.calendar_checks import assert_valid_calendar, events_of
-from tests.notify.conftest import berlin, calendar_parts, parse_mail
+from tests.support.notify import (
+    assert_valid_calendar,
+    berlin,
+    calendar_parts,
+    events_of,
+    parse_mail,
+)
 
 FEED_URLS = (
     "/todo2024/calendar.ics",

@@ -6,8 +6,13 @@ from sqlalchemy import select
 
 from services.notify.models import Feed, ProgrammeSession
 from shared.consumer import Outcome
-from tests.notify.calendar_checks import assert_valid_calendar, events_of
-from tests.notify.conftest import berlin, calendar_parts, parse_mail
+from tests.support.notify import (
+    assert_valid_calendar,
+    berlin,
+    calendar_parts,
+    events_of,
+    parse_mail,
+)
 
 
 def sequence_of(notify_db, session_id: int) -> int:

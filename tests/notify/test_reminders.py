@@ -9,7 +9,7 @@ import pytest
 from services.notify.mails import Mailer
 from services.notify.reminders import queue_due_reminders
 from services.notify.settings import parse_offsets
-from tests.notify.conftest import parse_mail
+from tests.support.notify import parse_mail
 
 START = datetime.fromisoformat("2024-04-29T18:00:00+02:00")
 OFFSETS = (timedelta(hours=24), timedelta(hours=1))

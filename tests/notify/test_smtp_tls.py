@@ -9,8 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from harness.stack import free_port
 from services.notify.delivery import SmtpTransport, TemporaryFailure
-from tests.notify.conftest import RecordingHandler, free_port
+from tests.support.notify import RecordingHandler
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: TLS\r\n\r\nHallo\r\n"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.notify.calendar_checks import assert_valid_calendar
-from tests.notify.conftest import berlin, calendar_parts, parse_mail
+from tests.support.notify import assert_valid_calendar, berlin, calendar_parts, parse_mail
 
 
 @pytest.fixture
