@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.pages.conftest import EVENT, MAIN_STAGE, PHONE, sign_in
+from tests.support.pages import EVENT, MAIN_STAGE, PHONE, serious_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-
-
-def serious_violations(page) -> list[str]:
-    # Evaluated by the test driver: the pages' Content-Security-Policy refuses inline <script>.
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} – "
-        + "; ".join(node["target"][0] for node in violation["nodes"][:5])
-        for violation in result["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
 
 
 def test_attendee_and_organiser_pages_have_no_serious_violations(stack, new_page):

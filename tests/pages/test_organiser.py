@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.pages.conftest import DESKTOP, EVENT, ORGANISER, PHONE, screenshot, sign_in
+from tests.support.pages import DESKTOP, EVENT, ORGANISER, PHONE, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

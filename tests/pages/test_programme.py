@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from harness.infra import wait_until
-from tests.pages.conftest import DESKTOP, EVENT, PHONE, screenshot
+from tests.support.pages import DESKTOP, EVENT, PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

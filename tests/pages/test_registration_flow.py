@@ -25,16 +25,16 @@ from playwright.sync_api import expect
 
 from harness.infra import wait_until
 from harness.stack import free_port
-from tests.pages.conftest import (
+from tests.support.pages import (
     DESKTOP,
     EVENT,
     PHONE,
     PROGRAMME,
     running_platform,
     screenshot,
+    serious_violations,
     sign_in,
 )
-from tests.pages.test_accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

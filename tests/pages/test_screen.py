@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.pages.conftest import DESKTOP, EVENT, MAIN_STAGE, PHONE, screenshot
+from tests.support.pages import DESKTOP, EVENT, MAIN_STAGE, PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
