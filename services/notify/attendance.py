@@ -20,6 +20,7 @@ from services.notify.models import (
     ProgrammeSession,
     Ticket,
 )
+from services.notify.models.mail import FAILED, QUEUED, RETRYING
 from services.notify.programme import attendee_context
 from shared.db import utcnow
 
@@ -263,8 +264,8 @@ def forget_attendee(session: Session, attendee_id: int, keep_kind: str | None = 
     )
     session.execute(
         update(OutgoingMail)
-        .where(others, OutgoingMail.state.in_(("queued", "retrying")))
-        .values(state="failed", last_error="attendee erased before delivery")
+        .where(others, OutgoingMail.state.in_((QUEUED, RETRYING)))
+        .values(state=FAILED, last_error="attendee erased before delivery")
     )
     delete_personal_feeds(session, attendee_id)
     session.execute(delete(Ticket).where(Ticket.attendee_id == attendee_id))

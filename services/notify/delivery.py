@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from services.notify.mails import MAIL_READY_CHANNEL, Mailer, WireAddress, sender_address
 from services.notify.models import OutboxMessage, OutgoingMail
+from services.notify.models.mail import FAILED, QUEUED, RETRYING, SENDING, SENT
 from services.notify.settings import NotifySettings
 from shared.broker import Backoff
 from shared.config import Config
@@ -269,9 +270,7 @@ class MailWorker:
         mostly finds nothing, so an empty claim must cost no more than one statement."""
         due = (
             select(OutgoingMail.id)
-            .where(
-                OutgoingMail.state.in_(("queued", "retrying")), OutgoingMail.next_attempt_at <= now
-            )
+            .where(OutgoingMail.state.in_((QUEUED, RETRYING)), OutgoingMail.next_attempt_at <= now)
             .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
             .limit(self.settings.mail_batch_size)
         )
@@ -280,7 +279,7 @@ class MailWorker:
         ids = session.scalars(
             update(OutgoingMail)
             .where(OutgoingMail.id.in_(due.scalar_subquery()))
-            .values(state="sending", claimed_at=now, attempts=OutgoingMail.attempts + 1)
+            .values(state=SENDING, claimed_at=now, attempts=OutgoingMail.attempts + 1)
             .returning(OutgoingMail.id)
             .execution_options(synchronize_session=False)
         ).all()
@@ -393,7 +392,7 @@ class MailWorker:
                 # Kept, so a retry sends the very same bytes (unless erased meanwhile).
                 mail.message = composed[mail.id]
             if error is None:
-                mail.state = "sent"
+                mail.state = SENT
                 mail.sent_at = utcnow()
                 mail.last_error = None
                 self._publish(session, mail, "notify.mail.sent")
@@ -404,16 +403,16 @@ class MailWorker:
                     self.settings.mail_retry_base_seconds * 2 ** (mail.attempts - 1),
                     self.settings.mail_retry_max_seconds,
                 )
-                mail.state = "retrying"
+                mail.state = RETRYING
                 mail.next_attempt_at = now + timedelta(seconds=delay)
                 mail.last_error = str(error)
                 log.warning("mail %s: %s; retrying in %.0f s", mail.id, error, delay)
             else:
-                mail.state = "failed"
+                mail.state = FAILED
                 mail.last_error = str(error)
                 log.error("mail %s failed after %d attempts: %s", mail.id, mail.attempts, error)
                 self._publish(session, mail, "notify.mail.failed", error=str(error))
-            if mail.state != "retrying":
+            if mail.state != RETRYING:
                 self._scrub_if_asked(mail)
 
     @staticmethod
@@ -446,7 +445,7 @@ class MailWorker:
         are used up, so a mail that kills every worker taking it cannot do so forever."""
         now = now or utcnow()
         cutoff = now - timedelta(seconds=self.settings.mail_sending_timeout_seconds)
-        stuck = (OutgoingMail.state == "sending", OutgoingMail.claimed_at < cutoff)
+        stuck = (OutgoingMail.state == SENDING, OutgoingMail.claimed_at < cutoff)
         used_up = select(OutgoingMail).where(
             *stuck, OutgoingMail.attempts >= self.settings.mail_max_attempts
         )
@@ -455,7 +454,7 @@ class MailWorker:
             used_up = used_up.with_for_update()
         with self.db.transaction() as session:
             for mail in session.scalars(used_up):
-                mail.state = "failed"
+                mail.state = FAILED
                 mail.last_error = WORKER_DIED
                 self._scrub_if_asked(mail)
                 log.error("mail %s failed: its worker stopped on every attempt", mail.id)
@@ -464,7 +463,7 @@ class MailWorker:
             result = session.execute(
                 update(OutgoingMail)
                 .where(*stuck)
-                .values(state="retrying", next_attempt_at=now)
+                .values(state=RETRYING, next_attempt_at=now)
                 .execution_options(synchronize_session=False)
             )
         if result.rowcount:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.notify import calendars
 from services.notify.models import Attendee, Event, Feed, ProgrammeSession, Ticket
+from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
 
 PERSONAL_STATUSES = ("confirmed", "held", "waitlisted")
 
@@ -92,7 +93,7 @@ def render_event_feeds(
     store_feed(
         session,
         event_slug=event.slug,
-        kind="programme",
+        kind=PROGRAMME,
         key="",
         body=render(event.title, sessions),
         changed_at=changed_at,
@@ -111,7 +112,7 @@ def render_event_feeds(
         store_feed(
             session,
             event_slug=event.slug,
-            kind="track",
+            kind=TRACK,
             key=slug,
             body=render(f"{event.title} – {track_names[slug]}", chosen),
             changed_at=changed_at,
@@ -120,12 +121,12 @@ def render_event_feeds(
         store_feed(
             session,
             event_slug=event.slug,
-            kind="day",
+            kind=DAY,
             key=day,
             body=render(f"{event.title} – {day}", chosen),
             changed_at=changed_at,
         )
-    for kind, keys in (("track", set(by_track)), ("day", set(by_day))):
+    for kind, keys in ((TRACK, set(by_track)), (DAY, set(by_day))):
         session.execute(
             delete(Feed).where(
                 Feed.event_slug == event.slug, Feed.kind == kind, Feed.key.not_in(keys)
@@ -162,7 +163,7 @@ def render_personal_feeds(
     }
     feeds_of: dict[int, list[Feed]] = defaultdict(list)
     for feed in session.scalars(
-        select(Feed).where(Feed.kind == "personal", Feed.attendee_id.in_(ids))
+        select(Feed).where(Feed.kind == PERSONAL, Feed.attendee_id.in_(ids))
     ):
         feeds_of[feed.attendee_id].append(feed)
     bodies: dict[tuple, bytes] = {}
@@ -191,7 +192,7 @@ def render_personal_feeds(
         if current is None:
             current = Feed(
                 event_slug=attendee.event_slug,
-                kind="personal",
+                kind=PERSONAL,
                 key=attendee.feed_token,
                 attendee_id=attendee.id,
             )
@@ -200,4 +201,4 @@ def render_personal_feeds(
 
 
 def delete_personal_feeds(session: Session, attendee_id: int) -> None:
-    session.execute(delete(Feed).where(Feed.kind == "personal", Feed.attendee_id == attendee_id))
+    session.execute(delete(Feed).where(Feed.kind == PERSONAL, Feed.attendee_id == attendee_id))

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from services.notify import calendars
 from services.notify.models import OutgoingMail, ProgrammeSession
+from services.notify.models.mail import QUEUED
 from shared.config import Config
 from shared.db import utcnow
 from shared.links import web_url_or_empty
@@ -388,7 +389,7 @@ class Mailer:
                 "qr_code": qr_code,
             },
             scrub_after_send=scrub_after_send,
-            state="queued",
+            state=QUEUED,
             attempts=0,
             next_attempt_at=utcnow(),
         )

@@ -14,8 +14,9 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from services.notify.models import OutgoingMail
+from services.notify.models.mail import FAILED, SENT
 
-FINISHED = ("sent", "failed")
+FINISHED = (SENT, FAILED)
 
 
 def scrub_finished_mail(session: Session, now: datetime, retention: timedelta) -> int:

@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
 from services.notify.models import Event, Feed
+from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
 from shared.web import ErrorSchema, conditional_response, not_modified
 
 # A flask-smorest blueprint only so that the OpenAPI document describes the feeds (and the fuzzing
@@ -57,10 +58,10 @@ class FeedRoute:
         )
 
 
-PROGRAMME_FEED = FeedRoute("/<event>/calendar.ics", "programme")
-TRACK_FEED = FeedRoute("/<event>/calendar/tracks/<track>.ics", "track", "track")
-DAY_FEED = FeedRoute("/<event>/calendar/days/<day>.ics", "day", "day")
-PERSONAL_FEED = FeedRoute("/<event>/calendar/personal/<token>.ics", "personal", "token")
+PROGRAMME_FEED = FeedRoute("/<event>/calendar.ics", PROGRAMME)
+TRACK_FEED = FeedRoute("/<event>/calendar/tracks/<track>.ics", TRACK, "track")
+DAY_FEED = FeedRoute("/<event>/calendar/days/<day>.ics", DAY, "day")
+PERSONAL_FEED = FeedRoute("/<event>/calendar/personal/<token>.ics", PERSONAL, "token")
 # Kept in each process and answered by FeedFastPath; personal feeds are read fresh, so that a
 # revoked token stops working at once.
 CACHED_FEEDS = (PROGRAMME_FEED, TRACK_FEED, DAY_FEED)

@@ -6,7 +6,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.notify.models.base import Base
 from shared.db import UTCDateTime
 
-FEED_KINDS = ("programme", "track", "day", "personal")
+# What a feed holds (its `kind`): the whole programme, a track, a day, an attendee's sessions.
+PROGRAMME = "programme"
+TRACK = "track"
+DAY = "day"
+PERSONAL = "personal"
 
 
 class Feed(Base):

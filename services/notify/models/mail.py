@@ -6,7 +6,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.notify.models.base import Base
 from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
-MAIL_STATES = ("queued", "sending", "retrying", "sent", "failed")
+# A mail's states: waiting for its (next) attempt, claimed by a sender, finished.
+QUEUED = "queued"
+SENDING = "sending"
+RETRYING = "retrying"
+SENT = "sent"
+FAILED = "failed"
 
 
 class OutgoingMail(Base):
@@ -34,7 +39,7 @@ class OutgoingMail(Base):
     content: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     scrub_after_send: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[str] = mapped_column(String(20), default="queued")
+    state: Mapped[str] = mapped_column(String(20), default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
