@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.exceptions import Unauthorized
 
 from shared.db import UTCDateTime, utcnow
+from shared.i18n import N_, Message
 from shared.web import db_session
 
 TOKEN_PREFIX = "todo_"
@@ -91,22 +92,21 @@ def find_token(session: Session, model: type[ApiTokenMixin], token: str) -> ApiT
     return row if row is not None and hmac.compare_digest(row.token_hash, wanted) else None
 
 
-def token_refusal(row: ApiTokenMixin | None) -> str | None:
-    """Why a token may not be used (a "Deutsch / English" message), or None if it may."""
+def token_refusal(row: ApiTokenMixin | None) -> Message | None:
+    """Why a token may not be used, or None if it may."""
     if row is None:
-        return "Das Token ist ungültig. / The token is invalid."
+        return N_("The token is invalid.")
     if row.revoked_at is not None:
-        return "Das Token wurde widerrufen. / The token has been revoked."
+        return N_("The token has been revoked.")
     if row.expires_at <= utcnow():
-        day = row.expires_at.date().isoformat()
-        return (
-            f"Das Token ist am {day} abgelaufen; bitte ein neues erstellen (todo create-token). / "
-            f"The token expired on {day}; create a new one (todo create-token)."
+        return N_(
+            "The token expired on %(day)s; create a new one (todo create-token).",
+            day=row.expires_at.date().isoformat(),
         )
     return None
 
 
-def _unauthorized(message: str) -> Unauthorized:
+def _unauthorized(message: Message) -> Unauthorized:
     error = Unauthorized(message)
     error.data = {"headers": {"WWW-Authenticate": 'Bearer realm="todo"'}}
     return error
@@ -124,9 +124,7 @@ def organiser_required(token_model: type[ApiTokenMixin]):
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise _unauthorized(
-                    "Ein Organisations-Token ist nötig. / Organiser token required."
-                )
+                raise _unauthorized(N_("Organiser token required."))
             row = find_token(db_session(), token_model, token.strip())
             refusal = token_refusal(row)
             if refusal is not None:

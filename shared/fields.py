@@ -14,30 +14,25 @@ from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import ValidationError as NoRouteMatch
 
+from shared.i18n import N_
+
 # Every id column is INTEGER (PostgreSQL: 32 bits, signed); registration and notify copy
 # schedule's ids into INTEGER columns too.
 ID_MAX = 2**31 - 1
-ID_MESSAGE = (
-    f"Keine gültige Nummer (1 bis {ID_MAX}). / Not a valid id (a whole number from 1 to {ID_MAX})."
-)
+ID_MESSAGE = N_("Not a valid id (a whole number from 1 to %(max)s).", max=ID_MAX)
 
 # Code points neither PostgreSQL (UTF-8 text, no NUL) nor the UTF-8 encoders on the way
 # (psycopg, mail, ICS) accept: NUL and the surrogate halves, which JSON can spell as \ud800.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 STORABLE_PATTERN = r"^[^\x00\ud800-\udfff]*$"
-TEXT_MESSAGE = (
-    "Der Text enthält Zeichen, die nicht gespeichert werden können (NUL oder ein einzelnes "
-    "Surrogat). / The text contains characters that cannot be stored (NUL or a lone surrogate)."
-)
+TEXT_MESSAGE = N_("The text contains characters that cannot be stored (NUL or a lone surrogate).")
 
 # Times are converted between the event's zone, UTC and the reader's zone, and shifted by days
 # (reminders, delays, feeds): years at the ends of Python's range overflow there. No event of
 # this platform lies outside these years.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
-MOMENT_MESSAGE = (
-    "Bitte einen Zeitpunkt zwischen 1900 und 2999 angeben. / Give a time between 1900 and 2999."
-)
+MOMENT_MESSAGE = N_("Give a time between 1900 and 2999.")
 
 
 def storable_text(value: str) -> str:

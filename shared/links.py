@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from marshmallow import ValidationError, validate
 
 from shared.fields import Text
+from shared.i18n import N_, Message
 
 MAX_URL_LENGTH = 500
 _SCHEMES = ("http", "https")
@@ -25,22 +26,16 @@ _INVISIBLE = re.compile(
     r"[\s\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]"
 )
 
-TOO_LONG = f"Höchstens {MAX_URL_LENGTH} Zeichen. / At most {MAX_URL_LENGTH} characters."
-INVISIBLE = (
-    "Die Adresse darf keine Leer- oder Steuerzeichen enthalten. / "
-    "The address must not contain spaces or control characters."
-)
-SCHEME = "Nur Adressen mit http:// oder https://. / Only http:// or https:// addresses are allowed."
-INVALID = "Das ist keine gültige Adresse. / This is not a valid address."
-NO_HOST = "Der Adresse fehlt der Host. / The address has no host name."
-CREDENTIALS = (
-    "Die Adresse darf keinen Benutzernamen und kein Passwort enthalten. / "
-    "The address must not contain a user name or password."
-)
+TOO_LONG = N_("At most %(max)s characters.", max=MAX_URL_LENGTH)
+INVISIBLE = N_("The address must not contain spaces or control characters.")
+SCHEME = N_("Only http:// or https:// addresses are allowed.")
+INVALID = N_("This is not a valid address.")
+NO_HOST = N_("The address has no host name.")
+CREDENTIALS = N_("The address must not contain a user name or password.")
 
 
-def link_problem(value: str) -> str | None:
-    """Why `value` may not be published as a link ("Deutsch / English"), or None if it may."""
+def link_problem(value: str) -> Message | None:
+    """Why `value` may not be published as a link, or None if it may."""
     if len(value) > MAX_URL_LENGTH:
         return TOO_LONG
     if _INVISIBLE.search(value):

@@ -26,19 +26,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shared.broker import broker_reachable
 from shared.config import Config
 from shared.db import DATABASE_UNAVAILABLE, Database
+from shared.errors import DomainError
 from shared.fields import IdConverter
 from shared.headers import init_security_headers, protocol_headers
+from shared.i18n import N_
 from shared.logging import correlation_id, new_correlation_id
-from shared.pages import init_pages
+from shared.pages import init_pages, render_message_page, translate, wants_html
 
 log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-NUL_MESSAGE = (
-    "Die Anfrage enthält Zeichen oder Werte, die nicht gespeichert werden können. / "
-    "The request contains characters or values that cannot be stored."
-)
+NUL_MESSAGE = N_("The request contains characters or values that cannot be stored.")
+INVALID_INPUT = N_("The input is invalid.")
 _ARGUMENT_LOCATIONS = ("json", "query", "form", "headers", "path", "files", "cookies")
 
 
@@ -50,22 +50,49 @@ def error_body(status: int, message: str | None = None, errors: dict | None = No
     }
 
 
-def _flatten_errors(messages: Any) -> dict:
-    """webargs nests field errors under their location ({"json": {...}}); callers want fields."""
+def field_errors(
+    messages: Any, field_name: Callable[[tuple[str, ...]], str] | None = None
+) -> dict[str, Any]:
+    """Schema (marshmallow, webargs) or domain errors as {field: [messages]}, in the request's
+    language.
+
+    webargs' locations ({"json": {...}}) are unwrapped. The errors of a nested field
+    ({"sessions": {"12": [...]}}) stay nested for JSON answers; a page passes `field_name`,
+    which names the form field that shows the messages at a path such as ("sessions", "12").
+    """
     if not isinstance(messages, dict):
-        return {"_request": messages if isinstance(messages, list) else [str(messages)]}
-    flat: dict = {}
+        messages = {"_request": messages}
+    fields: dict[str, Any] = {}
     for key, value in messages.items():
         if key in _ARGUMENT_LOCATIONS and isinstance(value, dict):
-            flat.update(value)
+            fields.update(value)
         else:
-            flat[key] = value
+            fields[key] = value
+    if field_name is None:
+        return {key: _listed(translate(value)) for key, value in fields.items()}
+    flat: dict[str, list] = {}
+    for path, problems in _error_leaves(fields, ()):
+        flat.setdefault(field_name(path), []).extend(translate(problems))
     return flat
+
+
+def _listed(problems: Any) -> Any:
+    return problems if isinstance(problems, (list, dict)) else [problems]
+
+
+def _error_leaves(messages: dict, path: tuple[str, ...]):
+    for key, value in messages.items():
+        if isinstance(value, dict):
+            yield from _error_leaves(value, (*path, str(key)))
+        else:
+            yield (*path, str(key)), _listed(value)
 
 
 class ErrorSchema(ma.Schema):
     code = ma.fields.Integer(metadata={"description": "HTTP status code"})
-    message = ma.fields.String(metadata={"description": "what went wrong, German / English"})
+    message = ma.fields.String(
+        metadata={"description": "what went wrong, in the request's language"}
+    )
     errors = ma.fields.Dict(
         keys=ma.fields.String(), metadata={"description": "field name -> list of messages"}
     )
@@ -83,11 +110,11 @@ class JsonErrorApi(Api):
 def http_error_response(error: HTTPException):
     status = error.code or 500
     data = getattr(error, "data", None) or {}
-    errors = _flatten_errors(data["messages"]) if "messages" in data else data.get("errors")
+    errors = field_errors(data["messages"]) if "messages" in data else data.get("errors")
     message = data.get("message") or error.description
     if status == 422 and errors:
-        message = "Die Eingaben sind ungültig. / The input is invalid."
-    response = jsonify(error_body(status, message, errors))
+        message = INVALID_INPUT
+    response = jsonify(error_body(status, translate(message), translate(errors)))
     response.status_code = status
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
@@ -110,9 +137,7 @@ class ServiceFlask(Flask):
             except IntegrityError as exc:
                 session.rollback()
                 log.info("commit conflicted: %s", exc.orig)
-                raise Conflict(
-                    "Die Änderung widerspricht gespeicherten Daten. / Conflict."
-                ) from exc
+                raise Conflict(N_("The change conflicts with stored data.")) from exc
             finally:
                 session.close()
         return response
@@ -175,6 +200,15 @@ def readyz():
     return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
 
 
+def domain_error_response(error: DomainError):
+    """A refusal of the domain: a readable page for a browser, else JSON."""
+    if wants_html():
+        details = [m for ms in field_errors(error.errors, " ".join).values() for m in ms]
+        return render_message_page(error.status, translate(error.message), " ".join(details))
+    body = error_body(error.status, translate(error.message), field_errors(error.errors))
+    return jsonify(body), error.status
+
+
 def _unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return http_error_response(error)
@@ -186,9 +220,9 @@ def _unexpected_error(error: Exception):
         return current_app.handle_http_exception(BadRequest(NUL_MESSAGE))
     if isinstance(error, (*DATABASE_UNAVAILABLE, PoolTimeoutError)):
         log.error("database unavailable: %s", error)
-        return http_error_response(
-            ServiceUnavailable("Die Datenbank ist nicht erreichbar. / Database unavailable.")
-        ), {"Retry-After": "5"}
+        return http_error_response(ServiceUnavailable(N_("The database is unavailable."))), {
+            "Retry-After": "5"
+        }
     log.exception("unhandled error")
     return jsonify(error_body(500)), 500
 
@@ -241,6 +275,7 @@ def create_service_app(
     app.teardown_request(_close_session)
     app.teardown_request(_reset_correlation)
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(Exception, _unexpected_error)
     init_pages(app, config, api_blueprints=blueprints, json_errors=http_error_response)
     init_security_headers(app, config)

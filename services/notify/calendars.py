@@ -17,14 +17,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from services.notify.models import ProgrammeSession
+from shared.i18n import N_, translations_for
 from shared.links import web_url_or_empty
 
 PRODID = "-//to:DO event-week platform//notify//DE"
-
-_WORDS = {
-    "de": {"with": "Mit", "stream": "Livestream", "waitlisted": "Warteliste"},
-    "en": {"with": "With", "stream": "Livestream", "waitlisted": "Waiting list"},
-}
 
 
 def calendar_host(public_base_url: str) -> str:
@@ -47,16 +43,17 @@ def session_url(session: ProgrammeSession) -> str:
 
 
 def session_description(session: ProgrammeSession, locale: str) -> str:
-    words = _WORDS[locale]
+    translations = translations_for(locale)
     parts = []
     abstract = session.abstract_for(locale).strip()
     if abstract:
         parts.append(abstract)
     if session.speakers:
-        parts.append(f"{words['with']}: " + "; ".join(speaker_line(s) for s in session.speakers))
+        speakers = "; ".join(speaker_line(s) for s in session.speakers)
+        parts.append(N_("With: %(speakers)s", speakers=speakers).translated(translations))
     stream = web_url_or_empty(session.livestream_url)
     if stream:
-        parts.append(f"{words['stream']}: {stream}")
+        parts.append(N_("Livestream: %(url)s", url=stream).translated(translations))
     return "\n\n".join(parts)
 
 

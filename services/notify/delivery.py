@@ -48,14 +48,12 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30
 # A connection kept open between mails saves the handshake at a steady trickle of mail.
 IDLE_DISCONNECT_SECONDS = 10
+# Stored in `last_error` beside the SMTP servers' own (English) replies, for the operators.
 SMTPUTF8_MISSING = (
-    "Der Mailserver bietet kein SMTPUTF8 an, das eine Adresse mit Umlauten oder anderen "
-    "Nicht-ASCII-Zeichen vor dem @ braucht. / The mail server does not offer SMTPUTF8, which "
-    "an address with non-ASCII characters before the @ needs."
+    "The mail server does not offer SMTPUTF8, which an address with non-ASCII characters "
+    "before the @ needs."
 )
-WORKER_DIED = (
-    "Der Versand brach bei jedem Versuch ab. / Sending stopped on every attempt (the worker died)."
-)
+WORKER_DIED = "Sending stopped on every attempt (the worker died)."
 
 
 class TemporaryFailure(Exception):
@@ -319,10 +317,7 @@ class MailWorker:
                 message = composed[mail.id] = self.mailer.message_bytes(mail)
         except Exception as exc:
             self._log_unexpected(mail, "composing", exc)
-            return PermanentFailure(
-                "Die Mail ließ sich nicht zusammenstellen. / "
-                f"The mail could not be composed. ({type(exc).__name__})"
-            )
+            return PermanentFailure(f"The mail could not be composed. ({type(exc).__name__})")
         self.rate.wait()
         try:
             self.transport.send(self.sender, recipient, message)
@@ -330,10 +325,7 @@ class MailWorker:
             return exc
         except Exception as exc:
             self._log_unexpected(mail, "sending", exc)
-            return PermanentFailure(
-                "Die Mail ließ sich nicht senden. / "
-                f"The mail could not be sent. ({type(exc).__name__})"
-            )
+            return PermanentFailure(f"The mail could not be sent. ({type(exc).__name__})")
         return None
 
     @staticmethod

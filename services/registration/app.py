@@ -1,16 +1,10 @@
-from flask import Flask, jsonify, request
+from flask import Flask, request
 
 from services.registration.api import BLUEPRINTS
-from services.registration.errors import DomainError
 from services.registration.pages import pages
 from services.registration.settings import Links, RegistrationSettings
 from shared.config import Config
-from shared.web import create_service_app, error_body
-
-
-def _domain_error(error: DomainError):
-    return jsonify(error_body(error.status, error.message, error.errors)), error.status
-
+from shared.web import create_service_app
 
 # Read-only public data that the schedule's programme page fetches from another origin.
 CROSS_ORIGIN_ENDPOINTS = {"registrations.SessionAvailability"}
@@ -33,6 +27,5 @@ def create_app(config: Config | None = None, settings: RegistrationSettings | No
     )
     app.extensions["registration_settings"] = settings or RegistrationSettings.from_env()
     app.extensions["registration_links"] = Links.from_config(config)
-    app.register_error_handler(DomainError, _domain_error)
     app.after_request(_allow_cross_origin_reads)
     return app

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from services.registration.errors import DomainError, NotFound
 from services.registration.models import Attendee, Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
 from services.registration.publishing import (
@@ -21,6 +20,8 @@ from services.registration.publishing import (
 from services.registration.seats import claim_seat, fill_after_commit, needs_confirmation
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import insert_ignoring_duplicates, utcnow
+from shared.errors import UNKNOWN, DomainError, NotFound
+from shared.i18n import N_
 
 REGISTRABLE_MODE = "required"
 
@@ -77,10 +78,7 @@ def new_ticket_code() -> str:
 def find_event(session: Session, slug: str) -> Event:
     event_ = session.scalar(select(Event).where(Event.slug == slug))
     if event_ is None:
-        raise NotFound(
-            f"Die Veranstaltung {slug!r} gibt es nicht. / There is no event {slug!r}.",
-            {"event": ["unbekannt / unknown"]},
-        )
+        raise NotFound(N_("There is no event %(slug)r.", slug=slug), {"event": [UNKNOWN]})
     return event_
 
 
@@ -182,42 +180,28 @@ def _registrable_sessions(
     for session_id in session_ids:
         programme_session = found.get(session_id)
         if programme_session is None:
-            problem = "Diese Veranstaltung gibt es nicht. / This session does not exist."
+            problem = N_("This session does not exist.")
         elif programme_session.status == "cancelled":
-            problem = "Diese Veranstaltung ist abgesagt. / This session is cancelled."
+            problem = N_("This session is cancelled.")
         elif programme_session.registration_mode == "none":
-            problem = (
-                "Für diese Veranstaltung ist keine Anmeldung nötig. / "
-                "This session needs no registration."
-            )
+            problem = N_("This session needs no registration.")
         elif programme_session.registration_mode != REGISTRABLE_MODE:
-            problem = (
-                "Die Anmeldung läuft nicht über uns, siehe Programm. / "
-                "Registration for this session is taken elsewhere, see the programme."
-            )
+            problem = N_("Registration for this session is taken elsewhere, see the programme.")
         elif programme_session.capacity is None:
-            problem = (
-                "Für diese Veranstaltung ist keine Platzzahl bekannt. / "
-                "No seat capacity is known for this session."
-            )
+            problem = N_("No seat capacity is known for this session.")
         elif programme_session.starts_at <= now:
-            problem = "Diese Veranstaltung hat schon begonnen. / This session has already started."
+            problem = N_("This session has already started.")
         else:
             continue
         problems[str(session_id)] = [problem]
     if problems:
-        raise DomainError(
-            "Für einige Veranstaltungen ist keine Anmeldung möglich. / "
-            "Some sessions cannot be registered for.",
-            {"sessions": problems},
-        )
+        raise DomainError(N_("Some sessions cannot be registered for."), {"sessions": problems})
     chosen = sorted(found.values(), key=lambda s: (s.starts_at, s.id))
     for earlier, later in itertools.pairwise(chosen):
         if later.starts_at < earlier.ends_at:
-            message = f"Überschneidet sich zeitlich mit {earlier.id}. / Overlaps in time with {earlier.id}."
+            message = N_("Overlaps in time with %(session)s.", session=earlier.id)
             raise DomainError(
-                "Zwei gewählte Veranstaltungen überschneiden sich zeitlich. / "
-                "Two chosen sessions overlap in time.",
+                N_("Two chosen sessions overlap in time."),
                 {"sessions": {str(later.id): [message]}},
             )
     return sorted(found.values(), key=lambda s: s.id)

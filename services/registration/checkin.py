@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.registration.errors import Conflict, DomainError, NotFound
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.publishing import publish_ticket
 from services.registration.settings import Links
 from shared.db import utcnow
+from shared.errors import UNKNOWN, Conflict, DomainError, NotFound
+from shared.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -52,37 +53,33 @@ def check_in(
         .with_for_update(of=Ticket)
     ).first()
     if ticket is None:
-        raise NotFound(
-            "Diesen Ticket-Code gibt es nicht. / Unknown ticket code.",
-            {"code": ["unbekannt / unknown"]},
-        )
+        raise NotFound(N_("Unknown ticket code."), {"code": [UNKNOWN]})
     if ticket.checked_in_at is not None:
         raise Conflict(
-            "Dieses Ticket ist schon eingecheckt. / This ticket is already checked in.",
-            {"code": [f"eingecheckt / checked in {ticket.checked_in_at.isoformat()}"]},
+            N_("This ticket is already checked in."),
+            {"code": [N_("checked in %(at)s", at=ticket.checked_in_at.isoformat())]},
         )
     programme_session = ticket.session
     if session_id is not None and ticket.session_id != session_id:
         raise DomainError(
-            "Das Ticket gilt für eine andere Veranstaltung. / The ticket is for another session.",
-            {"code": [f"Ticket für {ticket.session_id} / ticket for {ticket.session_id}"]},
+            N_("The ticket is for another session."),
+            {"code": [N_("ticket for %(session)s", session=ticket.session_id)]},
         )
     if not is_on(programme_session, now):
         # Also at a chosen door: a ticket for another day does not open today's.
         raise DomainError(
-            "Das Ticket gilt an einem anderen Tag. / The ticket is for another day.",
-            {"code": [f"Ticket für {ticket.session_id} / ticket for {ticket.session_id}"]},
+            N_("The ticket is for another day."),
+            {"code": [N_("ticket for %(session)s", session=ticket.session_id)]},
         )
     if ticket.status == CANCELLED and ticket.cancel_reason == "no_show":
         raise DomainError(
-            "Der Platz wurde freigegeben, weil das Ticket nicht rechtzeitig eingecheckt war. / "
-            "The seat was released because the ticket was not checked in in time.",
-            {"code": [f"freigegeben / released {ticket.cancelled_at.isoformat()}"]},
+            N_("The seat was released because the ticket was not checked in in time."),
+            {"code": [N_("released %(at)s", at=ticket.cancelled_at.isoformat())]},
         )
     if ticket.status not in SEATED:
         raise DomainError(
-            "Das Ticket ist nicht bestätigt. / The ticket has no seat.",
-            {"code": [f"Status: {ticket.status}"]},
+            N_("The ticket has no seat."),
+            {"code": [N_("Status: %(status)s", status=ticket.status)]},
         )
     ticket.checked_in_at = now
     session.flush()

@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from services.registration.errors import DomainError
 from services.registration.models import IdempotentResponse
 from shared.db import insert_ignoring_duplicates
+from shared.errors import DomainError
+from shared.i18n import N_
 
 
 def request_fingerprint(*parts: object) -> str:
@@ -47,9 +48,8 @@ def stored_response(
     ).one()
     if stored.request_hash != fingerprint:
         raise DomainError(
-            "Dieser Idempotency-Key gehört zu einer anderen Anfrage. / "
-            "This Idempotency-Key was used for a different request.",
-            {"Idempotency-Key": ["schon verwendet / already used"]},
+            N_("This Idempotency-Key was used for a different request."),
+            {"Idempotency-Key": [N_("already used")]},
         )
     return stored
 

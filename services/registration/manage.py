@@ -8,7 +8,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
 from services.registration.booking import find_event, new_secret_token, new_ticket_code
-from services.registration.errors import NotFound
 from services.registration.idempotency import forget_responses
 from services.registration.models import Attendee, OutboxMessage, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
@@ -22,22 +21,19 @@ from services.registration.publishing import (
 from services.registration.seats import lock_session, release_seat
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import utcnow
+from shared.errors import UNKNOWN, NotFound
+from shared.i18n import N_
 from shared.outbox import add_message
 
 
 def attendee_by_manage_token(session: Session, token: str) -> Attendee:
     attendee = session.scalar(select(Attendee).where(Attendee.manage_token == token))
     if attendee is None or attendee.erased_at is not None:
-        raise NotFound(
-            "Dieser Link ist ungültig oder abgelaufen. / This link is invalid or has expired."
-        )
+        raise NotFound(N_("This link is invalid or has expired."))
     return attendee
 
 
-LINK_SENT_MESSAGE = (
-    "Wenn diese Adresse für die Veranstaltung angemeldet ist, haben wir ihr den Link geschickt. / "
-    "If this address is registered for the event, we have sent the link to it."
-)
+LINK_SENT_MESSAGE = N_("If this address is registered for the event, we have sent the link to it.")
 
 
 def request_manage_link(session: Session, event_slug: str, email: str, links: Links) -> None:
@@ -102,10 +98,7 @@ def cancel_attendee_ticket(
 ) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.attendee_id != attendee.id:
-        raise NotFound(
-            "Dieses Ticket gibt es nicht. / There is no such ticket.",
-            {"ticket": ["unbekannt / unknown"]},
-        )
+        raise NotFound(N_("There is no such ticket."), {"ticket": [UNKNOWN]})
     cancel_ticket(session, ticket, "attendee", links, settings)
     return ticket
 

@@ -11,10 +11,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from services.registration.booking import find_event
-from services.registration.errors import NotFound
 from services.registration.models import Attendee, Event, ProgrammeSession, Seat, Ticket
 from services.registration.models.ticket import CONFIRMED, HELD, WAITLISTED
 from services.registration.publishing import waitlist_position
+from shared.errors import UNKNOWN, NotFound
+from shared.i18n import N_, translated, translations_for
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,7 @@ def find_session(session: Session, event_slug: str, session_id: int) -> Programm
         .where(ProgrammeSession.id == session_id, Event.slug == event_slug)
     )
     if programme_session is None:
-        raise NotFound(
-            "Diese Veranstaltung gibt es nicht. / There is no such session.",
-            {"session": ["unbekannt / unknown"]},
-        )
+        raise NotFound(N_("There is no such session."), {"session": [UNKNOWN]})
     return programme_session
 
 
@@ -59,10 +57,7 @@ def availability(session: Session, event_slug: str, session_id: int) -> Availabi
         .where(ProgrammeSession.id == session_id, Event.slug == event_slug)
     ).first()
     if row is None:
-        raise NotFound(
-            "Diese Veranstaltung gibt es nicht. / There is no such session.",
-            {"session": ["unbekannt / unknown"]},
-        )
+        raise NotFound(N_("There is no such session."), {"session": [UNKNOWN]})
     capacity, status, taken_count, waiting_count = row
     open_ = status == "scheduled" and capacity is not None
     available = max(capacity - taken_count, 0) if open_ else 0
@@ -146,15 +141,15 @@ def session_tickets(
 
 
 CSV_COLUMNS = (
-    "Veranstaltung / Session",
-    "Titel / Title",
-    "Beginn / Starts",
-    "Name",
-    "E-Mail",
-    "Sprache / Language",
-    "Status",
-    "Wartelistenplatz / Waiting list",
-    "Eingecheckt / Checked in",
+    N_("Session"),
+    N_("Title"),
+    N_("Starts"),
+    N_("Name"),
+    N_("Email"),
+    N_("Language"),
+    N_("Status"),
+    N_("Waiting list"),
+    N_("Checked in"),
 )
 # Characters with which spreadsheet programs start a formula (OWASP "CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -165,8 +160,11 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def attendees_csv(session: Session, event_slug: str, session_id: int | None = None) -> str:
-    """The attendee list as German Excel opens it: BOM, `;` separated, CRLF line ends."""
+def attendees_csv(
+    session: Session, event_slug: str, session_id: int | None = None, *, language: str
+) -> str:
+    """The attendee list as German Excel opens it: BOM, `;` separated, CRLF line ends; the
+    column names in `language`."""
     event_ = find_event(session, event_slug)
     zone = ZoneInfo(event_.timezone)
     query = (
@@ -182,7 +180,7 @@ def attendees_csv(session: Session, event_slug: str, session_id: int | None = No
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(translated(CSV_COLUMNS, translations_for(language)))
     waiting_ahead: dict[int, int] = {}
     for ticket in session.scalars(query):
         checked_in = ticket.checked_in_at

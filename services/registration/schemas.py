@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.registration.settings import MAX_NO_SHOW_MINUTES
 from shared.fields import Id, Text
+from shared.i18n import N_
 
 LOCALE = validate.OneOf(("de", "en"))
 # Enough for every real name and a whole day's programme; more is abuse.
@@ -21,9 +22,7 @@ def normalise_email(value: str) -> str:
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationError(
-            f"Keine gültige E-Mail-Adresse. / Not a valid email address: {exc}"
-        ) from exc
+        raise ValidationError(N_("Not a valid email address: %(reason)s", reason=str(exc))) from exc
     return checked.normalized.lower()
 
 
@@ -55,17 +54,12 @@ class RegistrationRequestSchema(Schema):
     @validates("name")
     def _name_has_text(self, value: str, **_kwargs) -> None:
         if not value.strip() or any(ord(c) < 32 for c in value):
-            raise ValidationError(
-                "Bitte einen Namen ohne Steuerzeichen angeben. / Give a name without control "
-                "characters."
-            )
+            raise ValidationError(N_("Give a name without control characters."))
 
     @validates("consent")
     def _consent_given(self, value: bool, **_kwargs) -> None:
         if value is not True:
-            raise ValidationError(
-                "Ohne Einwilligung keine Anmeldung. / Registration needs your consent."
-            )
+            raise ValidationError(N_("Registration needs your consent."))
 
 
 class RegisteredTicketSchema(Schema):
@@ -203,7 +197,7 @@ class EventSettingsSchema(Schema):
         validate=validate.Range(
             min=0,
             max=MAX_NO_SHOW_MINUTES,
-            error="Bitte 0 bis {max} Minuten angeben. / Give 0 to {max} minutes.",
+            error=N_("Give 0 to %(max)s minutes.", max=MAX_NO_SHOW_MINUTES),
         ),
         metadata={
             "description": "minutes after a session's start when seats of tickets not checked "

@@ -17,7 +17,6 @@ from sqlalchemy import String, cast, delete, literal, select
 from sqlalchemy.orm import Session
 
 from services.registration.booking import find_event
-from services.registration.errors import DomainError
 from services.registration.idempotency import expire_responses
 from services.registration.manage import anonymise, cancel_ticket
 from services.registration.models import (
@@ -33,6 +32,8 @@ from services.registration.seats import fill_free_seats, lock_session
 from services.registration.settings import Links, RegistrationSettings
 from shared.config import Config
 from shared.db import Database, utcnow
+from shared.errors import DomainError
+from shared.i18n import N_
 from shared.outbox import add_message
 
 log = logging.getLogger(__name__)
@@ -168,8 +169,8 @@ def purge_personal_data(session: Session, event_slug: str, now: datetime | None 
     event_ = find_event(session, event_slug)
     if event_.ends_on >= now.date():
         raise DomainError(
-            "Die Veranstaltung ist noch nicht vorbei. / The event has not finished yet.",
-            {"event": [f"endet am / ends on {event_.ends_on.isoformat()}"]},
+            N_("The event has not finished yet."),
+            {"event": [N_("ends on %(date)s", date=event_.ends_on.isoformat())]},
         )
     attendees = session.scalars(
         select(Attendee).where(Attendee.event_id == event_.id, Attendee.erased_at.is_(None))

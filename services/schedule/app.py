@@ -1,15 +1,10 @@
-from flask import Flask, jsonify
+from flask import Flask
 
 from services.schedule.api import BLUEPRINTS
-from services.schedule.errors import ProgrammeError
 from services.schedule.pages import pages
 from services.schedule.reads import ExportStore
 from shared.config import Config
-from shared.web import create_service_app, error_body
-
-
-def _programme_error(error: ProgrammeError):
-    return jsonify(error_body(error.status, error.message, error.errors)), error.status
+from shared.web import create_service_app
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -21,5 +16,4 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["schedule_exports"] = ExportStore(
         app.extensions["todo_db"], head_ttl=0.0 if config.testing else 1.0
     )
-    app.register_error_handler(ProgrammeError, _programme_error)
     return app

@@ -9,12 +9,12 @@ from pathlib import Path
 import click
 
 from services.schedule.draft import find_event
-from services.schedule.errors import NothingChanged, ProgrammeError
 from services.schedule.importer import import_programme, move_programme, read_programme_file
 from services.schedule.programme_format import document_from_release
 from services.schedule.releases import find_release, latest_release, publish_release
 from shared.config import Config
 from shared.db import Database
+from shared.errors import DomainError, NothingChanged
 
 BUNDLED_PROGRAMME = Path(__file__).parent / "data" / "todo2024.json"
 BUNDLED_EVENT = "todo2024"
@@ -36,7 +36,7 @@ def _format_errors(errors: dict, prefix: str = "") -> list[str]:
     return lines
 
 
-def _fail(error: ProgrammeError) -> click.ClickException:
+def _fail(error: DomainError) -> click.ClickException:
     return click.ClickException("\n".join([error.message, *_format_errors(error.errors)]))
 
 
@@ -65,7 +65,7 @@ def import_programme_command(config: Config, event: str, file: Path, first_day) 
             document = move_programme(document, first_day.date())
         with db.transaction() as session:
             summary = import_programme(session, document, event)
-    except ProgrammeError as error:
+    except DomainError as error:
         raise _fail(error) from error
     finally:
         db.dispose()
@@ -94,7 +94,7 @@ def publish_command(config: Config, event: str, comment: str) -> None:
     except NothingChanged as nothing:
         click.echo(nothing.message)
         return
-    except ProgrammeError as error:
+    except DomainError as error:
         raise _fail(error) from error
     finally:
         db.dispose()

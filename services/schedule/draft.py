@@ -1,7 +1,7 @@
 """The draft programme: events, stages, tracks, speakers and sessions as organisers edit them.
 
 Every function takes the caller's SQLAlchemy session and never commits. A change is validated
-completely before anything is touched, so a refused change (`InvalidProgramme`, 422) leaves the
+completely before anything is touched, so a refused change (`Invalid`, 422) leaves the
 draft as it was.
 """
 
@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from services.schedule.errors import InvalidProgramme, ProgrammeConflict
 from services.schedule.models import (
     Event,
     ProgrammeSession,
@@ -25,6 +24,8 @@ from services.schedule.models import (
     Stage,
     Track,
 )
+from shared.errors import Conflict, Invalid
+from shared.i18n import N_, Message
 from shared.links import is_web_url, link_errors
 
 MAX_SESSION_LENGTH = timedelta(hours=24)
@@ -70,11 +71,11 @@ def event_errors(values: dict[str, Any]) -> dict[str, list[str]]:
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = ["Unbekannte Zeitzone. / Unknown time zone."]
+        errors["timezone"] = [N_("Unknown time zone.")]
     if values["ends_on"] < values["starts_on"]:
-        errors["ends_on"] = ["Das Ende liegt vor dem Beginn. / Ends before it starts."]
+        errors["ends_on"] = [N_("Ends before it starts.")]
     elif (values["ends_on"] - values["starts_on"]).days > MAX_EVENT_DAYS:
-        errors["ends_on"] = [f"Höchstens {MAX_EVENT_DAYS} Tage. / At most {MAX_EVENT_DAYS} days."]
+        errors["ends_on"] = [N_("At most %(days)s days.", days=MAX_EVENT_DAYS)]
     return errors
 
 
@@ -89,11 +90,9 @@ def create_event(session: Session, values: dict[str, Any]) -> Event:
     values = {"timezone": "Europe/Berlin", "locale": "de", "address": "", "url": ""} | values
     errors = event_errors(values)
     if errors:
-        raise InvalidProgramme(errors)
+        raise Invalid(errors)
     if find_event(session, values["slug"]) is not None:
-        raise ProgrammeConflict(
-            f"Die Veranstaltung {values['slug']!r} gibt es schon. / Event exists already."
-        )
+        raise Conflict(N_("The event %(slug)r exists already.", slug=values["slug"]))
     event = Event(**{name: values[name] for name in EVENT_FIELDS})
     session.add(event)
     session.flush()
@@ -105,7 +104,7 @@ def update_event(session: Session, event: Event, changes: dict[str, Any]) -> Eve
     merged = _event_values(event) | changes
     errors = event_errors(merged)
     if errors:
-        raise InvalidProgramme(errors)
+        raise Invalid(errors)
     for name, value in changes.items():
         setattr(event, name, value)
     session.flush()
@@ -127,9 +126,9 @@ def create_stage(session: Session, event: Event, values: dict[str, Any]) -> Stag
     guid = values.get("guid") or str(uuid.uuid4())
     errors = link_errors(values, ("stream_url",))
     if errors:
-        raise InvalidProgramme(errors)
+        raise Invalid(errors)
     if find_stage(session, event, guid) is not None:
-        raise ProgrammeConflict(f"Die Bühne {guid!r} gibt es schon. / Stage exists already.")
+        raise Conflict(N_("The stage %(guid)r exists already.", guid=guid))
     stage = Stage(event_id=event.id, **(values | {"guid": guid}))
     session.add(stage)
     session.flush()
@@ -139,7 +138,7 @@ def create_stage(session: Session, event: Event, values: dict[str, Any]) -> Stag
 def update_stage(session: Session, stage: Stage, changes: dict[str, Any]) -> Stage:
     errors = link_errors(changes, ("stream_url",))
     if errors:
-        raise InvalidProgramme(errors)
+        raise Invalid(errors)
     if "capacity" in changes and changes["capacity"] is None:
         relying = session.scalar(
             select(func.count())
@@ -151,11 +150,13 @@ def update_stage(session: Session, stage: Stage, changes: dict[str, Any]) -> Sta
             )
         )
         if relying:
-            raise InvalidProgramme(
+            raise Invalid(
                 {
                     "capacity": [
-                        f"{relying} Sessions mit Anmeldung nutzen diese Kapazität. / "
-                        f"{relying} sessions with registration use this capacity."
+                        N_(
+                            "%(count)s sessions with registration use this capacity.",
+                            count=relying,
+                        )
                     ]
                 }
             )
@@ -173,9 +174,7 @@ def delete_stage(session: Session, stage: Stage) -> None:
         .where(ProgrammeSession.stage_id == stage.id)
     )
     if used:
-        raise ProgrammeConflict(
-            f"Auf der Bühne finden noch {used} Sessions statt. / {used} sessions use this stage."
-        )
+        raise Conflict(N_("%(count)s sessions use this stage.", count=used))
     session.delete(stage)
     session.flush()
 
@@ -192,9 +191,7 @@ def list_tracks(session: Session, event: Event) -> list[Track]:
 
 def create_track(session: Session, event: Event, values: dict[str, Any]) -> Track:
     if find_track(session, event, values["slug"]) is not None:
-        raise ProgrammeConflict(
-            f"Den Track {values['slug']!r} gibt es schon. / Track exists already."
-        )
+        raise Conflict(N_("The track %(slug)r exists already.", slug=values["slug"]))
     track = Track(event_id=event.id, **values)
     session.add(track)
     session.flush()
@@ -238,7 +235,7 @@ def create_speaker(session: Session, event: Event, values: dict[str, Any]) -> Sp
     values = {"organisation": "", "role": ""} | values
     guid = values.get("guid") or speaker_guid(values["name"], values["organisation"])
     if session.scalar(select(Speaker).where(Speaker.event_id == event.id, Speaker.guid == guid)):
-        raise ProgrammeConflict("Diese Person gibt es schon. / Speaker exists already.")
+        raise Conflict(N_("This speaker exists already."))
     speaker = Speaker(event_id=event.id, **(values | {"guid": guid}))
     session.add(speaker)
     session.flush()
@@ -328,13 +325,13 @@ def time_errors(values: dict[str, Any]) -> dict[str, list[str]]:
     errors = {}
     for name in ("starts_at", "ends_at"):
         if values[name].tzinfo is None or values[name].utcoffset() is None:
-            errors[name] = ["Zeit ohne Zeitzone. / The time needs a UTC offset."]
+            errors[name] = [N_("The time needs a UTC offset.")]
     if errors:
         return errors
     if values["ends_at"] <= values["starts_at"]:
-        errors["ends_at"] = ["Das Ende liegt nicht nach dem Beginn. / Must be after starts_at."]
+        errors["ends_at"] = [N_("Must be after starts_at.")]
     elif values["ends_at"] - values["starts_at"] > MAX_SESSION_LENGTH:
-        errors["ends_at"] = ["Eine Session dauert höchstens 24 Stunden. / At most 24 hours long."]
+        errors["ends_at"] = [N_("At most 24 hours long.")]
     return errors
 
 
@@ -344,26 +341,21 @@ def registration_errors(registration: dict[str, Any], stage: Stage | None) -> di
     if mode == "required":
         capacity = registration.get("capacity")
         if capacity is None and stage is not None and stage.capacity is None:
-            errors["capacity"] = [
-                "Die Bühne hat keine Kapazität; bitte Plätze angeben. / "
-                "The stage has no capacity; give the number of seats."
-            ]
+            errors["capacity"] = [N_("The stage has no capacity; give the number of seats.")]
     elif mode == "external":
         target = (registration.get("external") or "").strip()
         if not (is_web_url(target) or _EMAIL.match(target)):
-            errors["external"] = [
-                "Eine URL oder E-Mail-Adresse für die Anmeldung angeben. / "
-                "Give a URL or email address where people register."
-            ]
+            errors["external"] = [N_("Give a URL or email address where people register.")]
     return errors
 
 
-def overlap_message(other: ProgrammeSession, tz: ZoneInfo) -> str:
-    start = other.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    end = other.ends_at.astimezone(tz).strftime("%H:%M")
-    return (
-        f"Überschneidet sich mit Session {other.id} „{other.title}“ ({start}–{end}) auf derselben "
-        f"Bühne. / Overlaps session {other.id} on the same stage."
+def overlap_message(other: ProgrammeSession, tz: ZoneInfo) -> Message:
+    return N_(
+        "Overlaps session %(id)s “%(title)s” (%(start)s–%(end)s) on the same stage.",
+        id=other.id,
+        title=other.title,
+        start=other.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        end=other.ends_at.astimezone(tz).strftime("%H:%M"),
     )
 
 
@@ -389,20 +381,18 @@ def _resolve_session(
     errors: dict[str, Any] = time_errors(values) | link_errors(values, ("livestream_url",))
     stage = find_stage(session, event, values["stage"])
     if stage is None:
-        errors["stage"] = [f"Unbekannte Bühne {values['stage']!r}. / Unknown stage."]
+        errors["stage"] = [N_("Unknown stage %(guid)r.", guid=values["stage"])]
     tracks = []
     for slug in dict.fromkeys(values["tracks"]):
         track = find_track(session, event, slug)
         if track is None:
-            errors.setdefault("tracks", []).append(f"Unbekannter Track {slug!r}. / Unknown track.")
+            errors.setdefault("tracks", []).append(N_("Unknown track %(slug)r.", slug=slug))
         tracks.append(track)
     speakers = []
     for speaker_id in dict.fromkeys(values["speakers"]):
         speaker = find_speaker(session, event, speaker_id)
         if speaker is None:
-            errors.setdefault("speakers", []).append(
-                f"Unbekannte Person {speaker_id}. / Unknown speaker."
-            )
+            errors.setdefault("speakers", []).append(N_("Unknown speaker %(id)s.", id=speaker_id))
         speakers.append(speaker)
     registration_problems = registration_errors(values["registration"], stage)
     if registration_problems:
@@ -413,13 +403,13 @@ def _resolve_session(
         )
     )
     if guid_owner is not None and guid_owner != session_id:
-        errors["guid"] = ["Diese guid hat schon eine Session. / Another session has this guid."]
+        errors["guid"] = [N_("Another session has this guid.")]
     if not errors and values["status"] == "scheduled":
         other = _overlapping(session, event, stage, values, session_id)
         if other is not None:
             errors["starts_at"] = [overlap_message(other, event_timezone(event))]
     if errors:
-        raise InvalidProgramme(errors)
+        raise Invalid(errors)
     return stage, tracks, speakers
 
 
@@ -462,7 +452,7 @@ def create_session(session: Session, event: Event, values: dict[str, Any]) -> Pr
         .where(ProgrammeSession.event_id == event.id)
     )
     if count >= MAX_SESSIONS_PER_EVENT:
-        raise InvalidProgramme({"_schema": [f"At most {MAX_SESSIONS_PER_EVENT} sessions."]})
+        raise Invalid({"_schema": [N_("At most %(max)s sessions.", max=MAX_SESSIONS_PER_EVENT)]})
     with session.no_autoflush:
         stage, tracks, speakers = _resolve_session(session, event, values, None)
     prog = ProgrammeSession(event_id=event.id)

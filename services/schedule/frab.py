@@ -529,8 +529,7 @@ class _Reader:
         problem = link_problem(url) if url else None
         if problem is None:
             return url
-        english = problem.partition(" / ")[2] or problem
-        self.warnings.append(f"{self.filename}: {where}: link {url[:100]!r} left out: {english}")
+        self.warnings.append(f"{self.filename}: {where}: link {url[:100]!r} left out: {problem}")
         return ""
 
     def set_conference(self, *, acronym, title, zone_name, start, end, url) -> None:

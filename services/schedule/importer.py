@@ -30,10 +30,11 @@ from services.schedule.draft import (
     speaker_guid,
     time_errors,
 )
-from services.schedule.errors import InvalidProgramme
 from services.schedule.frab import FrabFormatError, parse_frab
 from services.schedule.models import Event, ProgrammeSession, Speaker, Stage, Track
 from services.schedule.programme_format import load_programme_document
+from shared.errors import Invalid
+from shared.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,11 @@ def import_programme(
     """
     doc = document
     if len(doc["sessions"]) > MAX_SESSIONS_PER_EVENT:
-        raise InvalidProgramme({"sessions": [f"At most {MAX_SESSIONS_PER_EVENT} sessions."]})
+        raise Invalid({"sessions": [N_("At most %(max)s sessions.", max=MAX_SESSIONS_PER_EVENT)]})
     event_values = doc["event"] | {"slug": slug or doc["event"]["slug"]}
     errors = event_errors(event_values)
     if errors:
-        raise InvalidProgramme({"event": errors})
+        raise Invalid({"event": errors})
     digest = document_digest(document)
     event = find_event(session, event_values["slug"])
     if event is not None and skip_if_unchanged and event.source_digest == digest:
@@ -157,7 +158,7 @@ def _upsert_sessions(
     created = updated = 0
     for index, item in enumerate(items):
         if item["guid"] in seen:
-            errors[str(index)] = {"guid": ["Doppelte guid. / Duplicate guid."]}
+            errors[str(index)] = {"guid": [N_("Duplicate guid.")]}
             continue
         seen.add(item["guid"])
         stage = stages[item["stage"]]
@@ -187,7 +188,7 @@ def _upsert_sessions(
             list(dict.fromkeys(session_speakers)),
         )
     if errors:
-        raise InvalidProgramme({"sessions": errors})
+        raise Invalid({"sessions": errors})
     cancelled = 0
     for guid, prog in existing.items():
         if guid not in seen and prog.status != "cancelled":
@@ -213,13 +214,13 @@ def _check_no_overlaps(session: Session, event: Event, index_of: dict[str, int])
                 continue  # keep the longer one as the reference for what follows
         previous = prog
     if errors:
-        raise InvalidProgramme({"sessions": errors})
+        raise Invalid({"sessions": errors})
 
 
 def read_programme_file(content: bytes, filename: str) -> dict[str, Any]:
     """Our JSON (`todo-programme/1`) or a frab schedule.xml / schedule.json, loaded.
 
-    Raises InvalidProgramme with what is wrong with the file. Our JSON is refused for a link
+    Raises Invalid with what is wrong with the file. Our JSON is refused for a link
     that may not be published (field path in the error), as the API refuses it; a frab file
     (another tool's export) keeps its programme and loses the link, listed in `warnings`.
     """
@@ -231,11 +232,11 @@ def read_programme_file(content: bytes, filename: str) -> dict[str, Any]:
         try:
             return load_programme_document(raw)
         except ValidationError as exc:
-            raise InvalidProgramme(exc.messages) from exc
+            raise Invalid(exc.messages) from exc
     try:
         return parse_frab(content, filename)
     except FrabFormatError as exc:
-        raise InvalidProgramme({"file": [str(exc)]}) from exc
+        raise Invalid({"file": [str(exc)]}) from exc
 
 
 def move_programme(document: dict[str, Any], first_day: date) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.schedule.draft import event_timezone, find_session, overlap_message
-from services.schedule.errors import InvalidProgramme, ProgrammeConflict
 from services.schedule.models import (
     Event,
     LiveStatus,
@@ -26,6 +25,8 @@ from services.schedule.models import (
 )
 from services.schedule.releases import publish_release
 from shared.db import utcnow
+from shared.errors import Conflict, Invalid
+from shared.i18n import N_
 from shared.outbox import add_message
 
 LIVE_MESSAGE = "schedule.live.updated"
@@ -144,7 +145,7 @@ def set_live_status(session: Session, event: Event, prog: ProgrammeSession, stat
     Going on air ends whatever else was on air on that stage: one stream per stage.
     """
     if prog.status == "cancelled" and status == "on_air":
-        raise ProgrammeConflict("Die Session ist abgesagt. / The session is cancelled.")
+        raise Conflict(N_("The session is cancelled."))
     existing = session.get(LiveStatus, prog.id)
     if status == "scheduled":
         if existing is not None:
@@ -228,24 +229,16 @@ def announce_delay(
     and a `schedule.live.updated` message for the street screen.
     """
     if not 1 <= minutes <= MAX_DELAY_MINUTES:
-        raise InvalidProgramme({"minutes": [f"1 to {MAX_DELAY_MINUTES} minutes."]})
+        raise Invalid({"minutes": [N_("1 to %(max)s minutes.", max=MAX_DELAY_MINUTES)]})
     at = at or utcnow()
     if session_id is not None:
         first = find_session(session, event, session_id)
         if first is None or first.stage_id != stage.id or first.status != "scheduled":
-            raise InvalidProgramme(
-                {
-                    "session": [
-                        "Keine geplante Session dieser Bühne. / Not a scheduled session of this stage."
-                    ]
-                }
-            )
+            raise Invalid({"session": [N_("Not a scheduled session of this stage.")]})
     else:
         first = _first_to_delay(session, event, stage, at)
         if first is None:
-            raise ProgrammeConflict(
-                "Auf dieser Bühne läuft heute nichts mehr. / Nothing left today on this stage."
-            )
+            raise Conflict(N_("Nothing left today on this stage."))
     day = _local_day(first.starts_at, event)
     moved = [
         prog
@@ -276,7 +269,7 @@ def announce_delay(
         .limit(1)
     )
     if later is not None:
-        raise InvalidProgramme({"minutes": [overlap_message(later, event_timezone(event))]})
+        raise Invalid({"minutes": [overlap_message(later, event_timezone(event))]})
     for prog in moved:
         prog.starts_at += shift
         prog.ends_at += shift

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from services.schedule import frab
 from services.schedule.draft import event_timezone, list_sessions
-from services.schedule.errors import NothingChanged
 from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
 from shared.db import utcnow
+from shared.errors import NothingChanged
 from shared.links import contact_link, web_url_or_empty
 from shared.messages.schedule import ReleasePublishedSchema
 from shared.outbox import add_message

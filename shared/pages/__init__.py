@@ -12,10 +12,11 @@ cookie, then the browser's Accept-Language. Strings are gettext catalogues under
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, current_app, render_template, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
@@ -23,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.config import Config
 from shared.headers import protocol_headers
+from shared.i18n import TRANSLATIONS_DIR, translated
 from shared.links import contact_link, web_url_or_empty
 
 LOCALES = ("de", "en")
@@ -32,7 +34,6 @@ LANG_COOKIE = "todo_lang"
 # all its ports, so one login serves schedule, registration and notify.
 SESSION_COOKIE = "todo_session"
 SHARED_DIR = Path(__file__).resolve().parent.parent
-TRANSLATIONS_DIR = SHARED_DIR / "translations"
 
 csrf = CSRFProtect()
 
@@ -70,12 +71,10 @@ def current_language() -> str:
     return locale.language if locale is not None else DEFAULT_LOCALE
 
 
-def in_language(message: str) -> str:
-    """The domains' messages are "Deutsch / English"; pages show the half in their language."""
-    german, separator, english = message.partition(" / ")
-    if not separator:
-        return message
-    return english if current_language() == "en" else german
+def translate(value: Any) -> Any:
+    """The domain's messages (`shared.i18n.N_`, also inside lists and dicts) in the request's
+    language; other values as they are."""
+    return translated(value, get_translations())
 
 
 def _remember_language(response):
@@ -136,7 +135,7 @@ def _template_context() -> dict:
     }
 
 
-def _wants_html() -> bool:
+def wants_html() -> bool:
     if request.path.startswith("/api/"):
         return False
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
@@ -157,7 +156,7 @@ def _csrf_refused(error: CSRFError):
 
 def _error_page_or_json(json_handler):
     def handle(error: HTTPException):
-        if not _wants_html():
+        if not wants_html():
             return json_handler(error)
         status = error.code or 500
         titles = {
@@ -167,7 +166,9 @@ def _error_page_or_json(json_handler):
             429: _("Too many attempts"),
         }
         body, status = render_message_page(
-            status, titles.get(status, _("Something went wrong")), error.description or ""
+            status,
+            titles.get(status, _("Something went wrong")),
+            translate(error.description) or "",
         )
         return body, status, protocol_headers(error)
 

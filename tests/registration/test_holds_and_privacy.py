@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select, update
 
 from services.registration.booking import confirm_email
-from services.registration.errors import DomainError
 from services.registration.idempotency import store_response, stored_response
 from services.registration.manage import erase
 from services.registration.models import (
@@ -28,6 +27,7 @@ from services.registration.sweeper import (
     release_expired_holds,
 )
 from shared.db import utcnow
+from shared.errors import DomainError
 from shared.messages import parse_envelope
 from tests.support.registration import EVENT, UNTHROTTLED, session_info, ticket_of
 

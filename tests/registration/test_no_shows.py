@@ -159,8 +159,7 @@ def test_a_released_ticket_is_refused_at_the_door(
     )
     assert refused.status_code == 422
     assert refused.json["message"] == (
-        "Der Platz wurde freigegeben, weil das Ticket nicht rechtzeitig eingecheckt war. / "
-        "The seat was released because the ticket was not checked in in time."
+        "Der Platz wurde freigegeben, weil das Ticket nicht rechtzeitig eingecheckt war."
     )
 
 

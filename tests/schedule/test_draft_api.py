@@ -209,6 +209,41 @@ def test_overlap_on_the_same_stage_is_refused(
     assert count(schedule_db, ProgrammeSession) == 1
 
 
+@pytest.mark.parametrize(
+    ("language", "message", "overlap"),
+    [
+        ({}, "Die Eingaben sind ungültig.", "Überschneidet sich mit Session {id} „{title}“"),
+        ({"Accept-Language": "en"}, "The input is invalid.", "Overlaps session {id} “{title}”"),
+        ({"Accept-Language": "fr, de;q=0.5"}, "Die Eingaben sind ungültig.", "Überschneidet"),
+    ],
+)
+def test_errors_are_in_the_request_language_with_titles_intact(
+    client, organiser_headers, stage, language, message, overlap
+):
+    title = "Arbeit / Zukunft: 100 % %(title)s"
+    first = client.post(
+        f"{EVENT}/sessions", json=session_body(title=title), headers=organiser_headers
+    )
+    assert first.status_code == 201, first.json
+    response = client.post(
+        f"{EVENT}/sessions", json=session_body(), headers=organiser_headers | language
+    )
+    assert response.status_code == 422
+    assert response.json["message"] == message
+    (problem,) = response.json["errors"]["starts_at"]
+    assert problem.startswith(overlap.format(id=first.json["id"], title=title)), problem
+
+
+def test_api_errors_follow_the_lang_argument_and_remember_it(client, organiser_headers, event):
+    url = f"{EVENT}/stages/nowhere"
+    german = client.get(url, headers=organiser_headers)
+    assert german.status_code == 404
+    assert german.json["message"] == "Bühne nicht gefunden."
+    english = client.get(f"{url}?lang=en", headers=organiser_headers)
+    assert english.json["message"] == "Stage not found."
+    assert client.get(url, headers=organiser_headers).json["message"] == "Stage not found."
+
+
 def test_back_to_back_sessions_and_a_cancelled_slot_do_not_overlap(
     client, organiser_headers, draft_session
 ):
@@ -239,9 +274,7 @@ def test_an_invalid_change_leaves_the_session_as_it_was(client, organiser_header
         headers=organiser_headers,
     )
     assert response.status_code == 422
-    assert response.json["errors"] == {
-        "ends_at": ["Das Ende liegt nicht nach dem Beginn. / Must be after starts_at."]
-    }
+    assert response.json["errors"] == {"ends_at": ["Das Ende liegt nicht nach dem Beginn."]}
     assert client.get(url, headers=organiser_headers).json["title"] == "Brücken bauen"
 
 

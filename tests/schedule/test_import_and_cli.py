@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from services.schedule.commands import BUNDLED_PROGRAMME, load_bundled_programme
 from services.schedule.draft import find_event, list_sessions
-from services.schedule.errors import InvalidProgramme
 from services.schedule.models import OutboxMessage, ProgrammeSession, Release
 from services.schedule.programme_format import document_from_release
 from services.schedule.releases import latest_release, publish_release
 from shared.cli import main as todo
+from shared.errors import Invalid
 from tests.support.schedule import session_item
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -195,7 +195,7 @@ def test_duplicate_guids_in_a_file_are_refused(schedule_db, document, import_doc
             ends_at="2024-05-02T11:00:00+02:00",
         )
     )
-    with schedule_db.transaction() as session, pytest.raises(InvalidProgramme) as refused:
+    with schedule_db.transaction() as session, pytest.raises(Invalid) as refused:
         import_document(session, document)
     assert "guid" in refused.value.errors["sessions"]["4"]
 

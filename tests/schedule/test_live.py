@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from services.schedule.draft import find_event, find_session, find_stage, list_sessions
-from services.schedule.errors import InvalidProgramme, ProgrammeConflict
 from services.schedule.live import announce_delay, live_overview, set_live_status
 from services.schedule.models import OutboxMessage
 from services.schedule.releases import publish_release
+from shared.errors import Conflict, Invalid
 from shared.messages import parse_envelope
 from tests.support.schedule import MAIN_STAGE, SIDE_STAGE, berlin, make_document, session_item
 
@@ -174,7 +174,7 @@ def test_a_cancelled_session_cannot_go_on_air(schedule_db, published_event):
         event = find_event(session, published_event)
         prog = next(p for p in event_sessions(session, event) if p.guid == "care")
         prog.status = "cancelled"
-        with pytest.raises(ProgrammeConflict):
+        with pytest.raises(Conflict):
             set_live_status(session, event, prog, "on_air")
 
 
@@ -269,7 +269,7 @@ def test_delay_refuses_what_it_cannot_do(schedule_db, published_event, client, o
     with schedule_db.transaction() as session:
         event = find_event(session, published_event)
         info = next(p for p in event_sessions(session, event) if p.guid == "info")
-        with pytest.raises(InvalidProgramme):
+        with pytest.raises(Invalid):
             announce_delay(
                 session, event, find_stage(session, event, MAIN_STAGE), 5, session_id=info.id
             )

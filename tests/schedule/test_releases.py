@@ -15,9 +15,9 @@ from services.schedule.draft import (
     list_sessions,
     update_session,
 )
-from services.schedule.errors import NothingChanged
 from services.schedule.models import OutboxMessage, Release
 from services.schedule.releases import publish_release
+from shared.errors import NothingChanged
 from shared.messages import parse_envelope
 from tests.support.schedule import SIDE_STAGE, berlin
 
@@ -192,7 +192,7 @@ def test_publish_api_and_old_releases_stay_readable(
     url = f"/api/v1/events/{published_event}/releases"
     nothing = client.post(url, json={"comment": "noch mal"}, headers=organiser_headers)
     assert nothing.status_code == 409
-    assert "release 1" in nothing.json["message"]
+    assert nothing.json["message"] == "Seit Release 1 hat sich nichts geändert."
 
     with schedule_db.transaction() as session:
         event = find_event(session, published_event)

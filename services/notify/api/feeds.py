@@ -16,6 +16,7 @@ from werkzeug.http import http_date
 
 from services.notify.models import Event, Feed
 from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
+from shared.i18n import N_, Message
 from shared.web import ErrorSchema, conditional_response, not_modified
 
 # A flask-smorest blueprint only so that the OpenAPI document describes the feeds (and the fuzzing
@@ -24,7 +25,7 @@ from shared.web import ErrorSchema, conditional_response, not_modified
 blp = Blueprint(
     "feeds",
     __name__,
-    description="Kalender-Feeds (iCalendar) / Calendar feeds (iCalendar)",
+    description="Calendar feeds (iCalendar)",
 )
 
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -173,15 +174,12 @@ def _serve(stored: StoredFeed, cache_control: str) -> Response:
     )
 
 
-def _missing(event: str, what: str) -> NotFound:
+def _missing(event: str, what: Message) -> NotFound:
     db = current_app.extensions["todo_db"]
     with db.engine.connect() as connection:
         known = connection.execute(select(Event.id).where(Event.slug == event)).first()
     if known is None:
-        return NotFound(
-            f"Unbekannte Veranstaltung {event!r} (noch kein Programm veröffentlicht). / "
-            f"Unknown event {event!r} (no programme published yet)."
-        )
+        return NotFound(N_("Unknown event %(slug)r (no programme published yet).", slug=event))
     return NotFound(what)
 
 
@@ -226,42 +224,36 @@ def feed_route(route: FeedRoute, summary: str):
     return decorator
 
 
-@feed_route(PROGRAMME_FEED, "Das ganze Programm / The whole programme")
+@feed_route(PROGRAMME_FEED, "The whole programme")
 def programme_feed(event: str):
     stored = _cached(PROGRAMME_FEED, event, "")
     if stored is None:
-        raise _missing(event, "Kein Programm-Kalender. / No programme calendar.")
+        raise _missing(event, N_("No programme calendar."))
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feed_route(TRACK_FEED, "Ein Track / One track")
+@feed_route(TRACK_FEED, "One track")
 def track_feed(event: str, track: str):
     stored = _cached(TRACK_FEED, event, track)
     if stored is None:
-        raise _missing(event, f"Unbekannter Track {track!r}. / Unknown track {track!r}.")
+        raise _missing(event, N_("Unknown track %(slug)r.", slug=track))
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feed_route(DAY_FEED, "Ein Tag (JJJJ-MM-TT) / One day (YYYY-MM-DD)")
+@feed_route(DAY_FEED, "One day (YYYY-MM-DD)")
 def day_feed(event: str, day: str):
     stored = _cached(DAY_FEED, event, day) if _DAY_RE.match(day) else None
     if stored is None:
         raise _missing(
             event,
-            f"Kein Veranstaltungstag {day!r} (Format JJJJ-MM-TT). / "
-            f"{day!r} is not a day of this event (format YYYY-MM-DD).",
+            N_("%(day)r is not a day of this event (format YYYY-MM-DD).", day=day),
         )
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
 
 
-@feed_route(
-    PERSONAL_FEED,
-    "Die eigenen Tickets (Link aus den E-Mails) / Your own tickets (link from the emails)",
-)
+@feed_route(PERSONAL_FEED, "Your own tickets (link from the emails)")
 def personal_feed(event: str, token: str):
     stored = _cached(PERSONAL_FEED, event, token)
     if stored is None:
-        raise NotFound(
-            "Unbekannter oder widerrufener Kalender-Link. / Unknown or revoked calendar link."
-        )
+        raise NotFound(N_("Unknown or revoked calendar link."))
     return _serve(stored, _PERSONAL_CACHE_CONTROL)

@@ -22,6 +22,7 @@ from services.registration.schemas import (
     TicketListSchema,
 )
 from shared.auth import organiser_required
+from shared.pages import current_language
 from shared.web import db_session
 
 blp = Blueprint(
@@ -89,7 +90,9 @@ class AttendeesCsv(MethodView):
     @blp.response(200, content_type="text/csv")
     def get(self, args: dict, event: str):
         """Attendees and waiting lists for German Excel: UTF-8 with BOM, `;`, CRLF."""
-        body = reports.attendees_csv(db_session(), event, args["session"])
+        body = reports.attendees_csv(
+            db_session(), event, args["session"], language=current_language()
+        )
         return Response(
             body.encode("utf-8"),
             mimetype="text/csv",

@@ -22,6 +22,8 @@ from services.registration.schemas import (
     RegistrationRequestSchema,
     RegistrationResponseSchema,
 )
+from shared.i18n import N_
+from shared.pages import translate
 from shared.web import db_session
 
 blp = Blueprint(
@@ -55,8 +57,10 @@ class Registrations(MethodView):
             if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
                 abort(
                     422,
-                    message="Ungültiger Idempotency-Key. / Invalid Idempotency-Key.",
-                    errors={IDEMPOTENCY_HEADER: [f"1 bis {MAX_IDEMPOTENCY_KEY} Zeichen"]},
+                    message=N_("Invalid Idempotency-Key."),
+                    errors={
+                        IDEMPOTENCY_HEADER: [N_("1 to %(max)s characters", max=MAX_IDEMPOTENCY_KEY)]
+                    },
                 )
             stored = stored_response(session, scope, key, request_fingerprint(event, args))
             if stored is not None:
@@ -100,7 +104,7 @@ class ManageLink(MethodView):
         link goes to the address only.
         """
         request_manage_link(db_session(), event, args["email"], links())
-        return {"message": LINK_SENT_MESSAGE}
+        return {"message": translate(LINK_SENT_MESSAGE)}
 
 
 @blp.route("/events/<event>/sessions/<int:session_id>/availability")

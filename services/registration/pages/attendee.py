@@ -12,13 +12,12 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from services.registration.booking import REGISTRABLE_MODE, register
-from services.registration.errors import DomainError
 from services.registration.limits import rate_limited
 from services.registration.models import Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import HELD
 from services.registration.pages import pages
 from services.registration.pages.common import (
-    field_errors,
+    form_field,
     links,
     load_event,
     local_times,
@@ -28,9 +27,11 @@ from services.registration.publishing import waitlist_position
 from services.registration.reports import availability
 from services.registration.schemas import MAX_SESSIONS, RegistrationRequestSchema
 from shared.db import utcnow
+from shared.errors import DomainError
 from shared.fields import parse_id
-from shared.pages import LOCALES, current_language, render_message_page
-from shared.web import db_session
+from shared.i18n import Message
+from shared.pages import LOCALES, current_language, render_message_page, translate
+from shared.web import db_session, field_errors
 
 # Bots fill every field; people never see this one (hidden from eyes and screen readers).
 HONEYPOT = "website"
@@ -160,10 +161,10 @@ def _schema_errors(messages: dict) -> dict[str, list[str]]:
     errors = {}
     for field, problems in messages.items():
         listed = problems if isinstance(problems, list) else [problems]
-        bilingual = [p for p in listed if isinstance(p, str) and " / " in p]
+        ours = [p for p in listed if isinstance(p, Message)]
         errors[field] = (
-            field_errors({field: bilingual})[field]
-            if bilingual
+            [translate(p) for p in ours]
+            if ours
             else [general.get(field, _("Please check this field."))]
         )
     return errors
@@ -218,9 +219,7 @@ def register_submit(event: str):
                 settings=settings(),
             )
         except DomainError as exc:
-            errors = field_errors(exc.errors) or {
-                "sessions": field_errors({"_": [exc.message]})["_"]
-            }
+            errors = field_errors(exc.errors, form_field) or {"sessions": [translate(exc.message)]}
     if errors:
         errors = dict(
             sorted(

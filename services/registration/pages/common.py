@@ -1,19 +1,17 @@
-"""What the registration pages share: the domain's bilingual messages in the page's language,
-the event behind a URL, the service's links and settings."""
+"""What the registration pages share: where a form shows the domain's messages, the event
+behind a URL, the service's links and settings."""
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 from flask_babel import gettext as _
 
 from services.registration.booking import find_event
-from services.registration.errors import DomainError
 from services.registration.models import Event, ProgrammeSession
 from services.registration.settings import Links, RegistrationSettings
-from shared.pages import in_language
+from shared.errors import DomainError
 from shared.web import db_session
 
 
@@ -25,21 +23,12 @@ def settings() -> RegistrationSettings:
     return current_app.extensions["registration_settings"]
 
 
-def field_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
-    """Domain or schema errors as {field: [messages in the page's language]}; a session's
-    problems (`{"sessions": {"12": [...]}}`) under `session-12`."""
-    flat: dict[str, list[str]] = {}
-    for key, problems in errors.items():
-        if key == "sessions" and isinstance(problems, dict):
-            for session_id, nested in problems.items():
-                listed = nested if isinstance(nested, list) else [nested]
-                flat.setdefault(f"session-{session_id}", []).extend(
-                    in_language(str(p)) for p in listed
-                )
-        else:
-            listed = problems if isinstance(problems, list) else [problems]
-            flat.setdefault(key, []).extend(in_language(str(p)) for p in listed)
-    return flat
+def form_field(path: tuple[str, ...]) -> str:
+    """The form field that shows an error (`shared.web.field_errors`): a session's problems
+    (`{"sessions": {"12": [...]}}`) show at `session-12`."""
+    if path[0] == "sessions" and len(path) > 1:
+        return f"session-{path[1]}"
+    return path[0]
 
 
 def load_event(slug: str) -> Event:

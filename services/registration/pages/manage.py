@@ -16,13 +16,13 @@ from marshmallow import ValidationError
 
 from services.registration import manage
 from services.registration.booking import confirm_email
-from services.registration.errors import DomainError
 from services.registration.limits import rate_limited
 from services.registration.models import Attendee, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.pages import pages
 from services.registration.pages.common import links, load_event, local_times, settings
 from services.registration.schemas import ManageLinkRequestSchema
+from shared.errors import DomainError
 from shared.pages import LANG_COOKIE, LOCALES, csrf, current_language, render_message_page, webcal
 from shared.web import db_session
 

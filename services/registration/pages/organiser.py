@@ -12,20 +12,15 @@ from flask_babel import lazy_gettext
 
 from services.registration import reports
 from services.registration.checkin import check_in
-from services.registration.errors import DomainError
 from services.registration.models import Event
 from services.registration.pages import pages
-from services.registration.pages.common import (
-    field_errors,
-    in_language,
-    links,
-    load_event,
-    settings,
-)
+from services.registration.pages.common import form_field, links, load_event, settings
 from services.registration.settings import MAX_NO_SHOW_MINUTES
+from shared.errors import DomainError
 from shared.fields import parse_id
+from shared.pages import current_language, translate
 from shared.pages.organisers import organiser_login_required
-from shared.web import db_session
+from shared.web import db_session, field_errors
 
 PAGE_SIZE = 100
 # The lists of one session the dashboard links to: query of `reports.session_tickets`.
@@ -105,7 +100,7 @@ def organiser_export(event: str):
     if raw_session and session_id is None:
         abort(404, _("This session is not in the programme."))
     try:
-        body = reports.attendees_csv(db_session(), event, session_id)
+        body = reports.attendees_csv(db_session(), event, session_id, language=current_language())
     except DomainError:
         abort(404, _("This session is not in the programme."))
     return Response(
@@ -188,7 +183,10 @@ def organiser_check_in_submit(event: str):
             session_id=parse_id(door),
         )
     except DomainError as exc:
-        problem = {"message": in_language(exc.message), "details": field_errors(exc.errors)}
+        problem = {
+            "message": translate(exc.message),
+            "details": field_errors(exc.errors, form_field),
+        }
         return _check_in_page(found, exc.status, values=values, problem=problem)
     ticket = result.ticket
     return _check_in_page(

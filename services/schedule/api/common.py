@@ -8,6 +8,7 @@ from flask_smorest import abort
 from services.schedule.draft import find_event
 from services.schedule.models import ApiToken, Event
 from shared.auth import organiser_required
+from shared.i18n import Message
 from shared.web import db_session
 
 organiser = organiser_required(ApiToken)
@@ -29,5 +30,5 @@ def sees_the_draft() -> bool:
     return True
 
 
-def not_found(what: str) -> None:
-    abort(404, message=f"{what} nicht gefunden. / {what} not found.")
+def not_found(message: Message) -> None:
+    abort(404, message=message)

@@ -26,13 +26,14 @@ from services.schedule.schemas import (
     TrackChangeSchema,
     TrackSchema,
 )
+from shared.i18n import N_
 from shared.web import db_session
 
 blp = Blueprint(
     "draft",
     __name__,
     url_prefix="/api/v1/events",
-    description="Programmentwurf bearbeiten (Organisation) / Edit the draft programme (organisers)",
+    description="Edit the draft programme (organisers)",
 )
 
 
@@ -92,7 +93,7 @@ class Stages(MethodView):
 def _stage(event: str, guid: str):
     found = draft.find_stage(db_session(), load_event(event), guid)
     if found is None:
-        not_found("Bühne / Stage")
+        not_found(N_("Stage not found."))
     return found
 
 
@@ -138,7 +139,7 @@ class Tracks(MethodView):
 def _track(event: str, slug: str):
     found = draft.find_track(db_session(), load_event(event), slug)
     if found is None:
-        not_found("Track")
+        not_found(N_("Track not found."))
     return found
 
 
@@ -177,7 +178,7 @@ class Speakers(MethodView):
 def _speaker(event: str, speaker_id: int):
     found = draft.find_speaker(db_session(), load_event(event), speaker_id)
     if found is None:
-        not_found("Person / Speaker")
+        not_found(N_("Speaker not found."))
     return found
 
 
@@ -218,7 +219,7 @@ class Sessions(MethodView):
 def _session(event: Event, session_id: int) -> ProgrammeSession:
     found = draft.find_session(db_session(), event, session_id)
     if found is None:
-        not_found("Session")
+        not_found(N_("Session not found."))
     return found
 
 

@@ -11,7 +11,7 @@ blp = Blueprint(
     "exports",
     __name__,
     url_prefix="",
-    description="frab-Exporte für Fahrplan-Apps / frab exports for schedule apps",
+    description="frab exports for schedule apps",
 )
 
 

@@ -10,13 +10,14 @@ from services.schedule.api.common import load_event, not_found, organiser
 from services.schedule.api.programme import release_summary
 from services.schedule.live import announce_delay, set_live_status
 from services.schedule.schemas import DelayResultSchema, DelaySchema, LiveStatusSchema
+from shared.i18n import N_
 from shared.web import db_session
 
 blp = Blueprint(
     "live_control",
     __name__,
     url_prefix="/api/v1/events",
-    description="Livestream steuern (Organisation) / Run the livestream (organisers)",
+    description="Run the livestream (organisers)",
 )
 
 
@@ -30,7 +31,7 @@ class SessionLive(MethodView):
         found = load_event(event)
         prog = draft.find_session(db_session(), found, session_id)
         if prog is None:
-            not_found("Session")
+            not_found(N_("Session not found."))
         set_live_status(db_session(), found, prog, body["status"])
         return body
 
@@ -46,7 +47,7 @@ class StageDelays(MethodView):
         found = load_event(event)
         stage = draft.find_stage(db_session(), found, guid)
         if stage is None:
-            not_found("Bühne / Stage")
+            not_found(N_("Stage not found."))
         release, moved = announce_delay(
             db_session(), found, stage, body["minutes"], session_id=body["session"], at=body["at"]
         )

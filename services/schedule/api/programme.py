@@ -27,6 +27,7 @@ from services.schedule.schemas import (
     PublishSchema,
     ReleaseSummarySchema,
 )
+from shared.i18n import N_
 from shared.messages.schedule import ReleasePublishedSchema
 from shared.web import db_session
 
@@ -34,7 +35,7 @@ blp = Blueprint(
     "programme",
     __name__,
     url_prefix="/api/v1/events",
-    description="Das veröffentlichte Programm / The published programme",
+    description="The published programme",
 )
 
 
@@ -103,5 +104,5 @@ class Live(MethodView):
         """Per stage: the session on air now (or at `at`) and the next one, with stream links."""
         overview = live_overview(db_session(), load_event(event), query["at"])
         if overview is None:
-            abort(404, message="Noch kein Programm veröffentlicht. / Nothing published yet.")
+            abort(404, message=N_("Nothing published yet."))
         return overview, 200, PUBLIC_HEADERS | {"Cache-Control": "no-cache"}

@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext
 from marshmallow import ValidationError
 
 from services.schedule import draft
-from services.schedule.errors import NothingChanged, ProgrammeError
 from services.schedule.limits import refuse_too_many_attempts
 from services.schedule.live import announce_delay, live_overview, set_live_status
 from services.schedule.models import Event, OrganiserAccount
@@ -20,8 +19,9 @@ from services.schedule.organisers import end_session
 from services.schedule.pages import pages
 from services.schedule.pages.programme import SESSION_TYPES
 from services.schedule.releases import latest_release, publish_release
+from shared.errors import DomainError, NothingChanged
 from shared.fields import MOMENT_MESSAGE, computable_date
-from shared.pages import in_language
+from shared.pages import translate
 from shared.pages.organisers import (
     check_organiser_password,
     organiser_login_required,
@@ -29,7 +29,7 @@ from shared.pages.organisers import (
     sign_in,
     sign_out,
 )
-from shared.web import db_session
+from shared.web import db_session, field_errors
 
 DELAY_CHOICES = (5, 10, 15)
 CHANGE_KINDS = {
@@ -48,16 +48,9 @@ REGISTRATION_MODES = {
 _FIELD_OF = {"starts_at": "start", "ends_at": "end", "capacity": "capacity", "external": "external"}
 
 
-def form_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
-    flat: dict[str, list[str]] = {}
-    for key, problems in errors.items():
-        if isinstance(problems, dict):
-            for inner, nested in form_errors(problems).items():
-                flat.setdefault(_FIELD_OF.get(inner, inner), []).extend(nested)
-        else:
-            listed = problems if isinstance(problems, list) else [problems]
-            flat.setdefault(_FIELD_OF.get(key, key), []).extend(in_language(p) for p in listed)
-    return flat
+def form_field(path: tuple[str, ...]) -> str:
+    """The form field that shows a domain error (`shared.web.field_errors`)."""
+    return _FIELD_OF.get(path[-1], path[-1])
 
 
 def load_event(slug: str) -> Event:
@@ -149,7 +142,7 @@ def parse_session_form(form, event: Event) -> tuple[dict[str, Any], dict[str, li
         errors["day"] = [_("Please give the day as YYYY-MM-DD.")]
         day = None
     except ValidationError:
-        errors["day"] = [in_language(MOMENT_MESSAGE)]
+        errors["day"] = [translate(MOMENT_MESSAGE)]
         day = None
     moments = {}
     for name in ("start", "end"):
@@ -218,8 +211,8 @@ def new_session(event: str):
     if not errors:
         try:
             prog = draft.create_session(db_session(), found, values)
-        except ProgrammeError as error:
-            errors = form_errors(error.errors) or {"_form": [in_language(error.message)]}
+        except DomainError as error:
+            errors = field_errors(error.errors, form_field) or {"_form": [translate(error.message)]}
         else:
             flash(_("Session “%(title)s” added to the draft.", title=prog.title), "success")
             return redirect(url_for(".dashboard", event=event), 303)
@@ -244,8 +237,8 @@ def edit_session(event: str, session_id: int):
     if not errors:
         try:
             draft.update_session(db_session(), prog, values)
-        except ProgrammeError as error:
-            errors = form_errors(error.errors) or {"_form": [in_language(error.message)]}
+        except DomainError as error:
+            errors = field_errors(error.errors, form_field) or {"_form": [translate(error.message)]}
         else:
             flash(
                 _("Saved in the draft. Publish to make it public: “%(title)s”.", title=prog.title),
@@ -290,8 +283,10 @@ def stages(event: str):
         if not errors:
             try:
                 stage = draft.create_stage(db_session(), found, values)
-            except ProgrammeError as error:
-                errors = form_errors(error.errors) or {"name": [in_language(error.message)]}
+            except DomainError as error:
+                errors = field_errors(error.errors, form_field) or {
+                    "name": [translate(error.message)]
+                }
             else:
                 flash(_("Venue “%(name)s” added.", name=stage.name), "success")
                 return redirect(url_for(".stages", event=event), 303)
@@ -325,8 +320,10 @@ def edit_stage(event: str, guid: str):
         if not errors:
             try:
                 draft.update_stage(db_session(), stage, changes)
-            except ProgrammeError as error:
-                errors = form_errors(error.errors) or {"name": [in_language(error.message)]}
+            except DomainError as error:
+                errors = field_errors(error.errors, form_field) or {
+                    "name": [translate(error.message)]
+                }
             else:
                 flash(_("Venue “%(name)s” saved.", name=stage.name), "success")
                 return redirect(url_for(".stages", event=event), 303)
@@ -378,8 +375,8 @@ def publish(event: str):
         comment = request.form.get("comment", "").strip()[:2000]
         try:
             release = publish_release(db_session(), found, comment)
-        except ProgrammeError as error:
-            flash(in_language(error.message), "error")
+        except DomainError as error:
+            flash(translate(error.message), "error")
         else:
             flash(_("Release %(number)s is published.", number=release.number), "success")
         return redirect(url_for(".dashboard", event=event), 303)
@@ -422,8 +419,8 @@ def set_session_live(event: str, session_id: int):
         abort(400, _("Unknown live status."))
     try:
         set_live_status(db_session(), found, prog, status)
-    except ProgrammeError as error:
-        flash(in_language(error.message), "error")
+    except DomainError as error:
+        flash(translate(error.message), "error")
     return redirect(url_for(".live_control", event=event), 303)
 
 
@@ -442,9 +439,9 @@ def delay_stage(event: str, guid: str):
         abort(400, _("Unknown delay."))
     try:
         release, moved = announce_delay(db_session(), found, stage, minutes)
-    except ProgrammeError as error:
-        messages = form_errors(error.errors).values() if error.errors else []
-        flash(" ".join([in_language(error.message), *(m for ms in messages for m in ms)]), "error")
+    except DomainError as error:
+        messages = field_errors(error.errors, form_field).values() if error.errors else []
+        flash(" ".join([translate(error.message), *(m for ms in messages for m in ms)]), "error")
     else:
         flash(
             _(

@@ -26,7 +26,7 @@ from services.schedule.pages import pages
 from services.schedule.pages.programme import day_of, ends, published_programme, starts
 from shared.fields import MOMENT_MESSAGE, computable_moment
 from shared.headers import allow_framing
-from shared.pages import in_language, localised
+from shared.pages import localised
 from shared.web import db_session
 
 LATER_TODAY = 3
@@ -60,7 +60,7 @@ def _parse_at(raw: str | None) -> datetime | None:
     try:
         return computable_moment(moment)
     except ValidationError:
-        abort(400, in_language(MOMENT_MESSAGE))
+        abort(400, MOMENT_MESSAGE)
 
 
 def _slot(info: dict[str, Any], delays: dict[int, int]) -> dict[str, Any]:
