@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from services.notify.delivery import MailWorker, SmtpTransport
-from services.notify.handlers import build_handlers
+from services.notify.handlers import HANDLERS, dependencies
 from services.notify.mails import Mailer
 from services.notify.models import OutgoingMail, ProcessedMessage
 from services.notify.settings import NotifySettings
-from shared.consumer import handle_once
+from shared.consumer import bind_handlers, handle_once
 from shared.messages import build_envelope, parse_envelope
 from tests.support.notify import EVENT, SmtpServer, berlin
 
@@ -134,7 +134,7 @@ def notify_config(make_config, notify_db):
 def deliver(notify_db, notify_config, notify_settings):
     """deliver(type, data, envelope=None) -> outcome: one message through the consumer path
     (parsed from its JSON like the runner does, then `handle_once`)."""
-    handlers = build_handlers(notify_config, notify_settings)
+    handlers = bind_handlers(HANDLERS, dependencies(notify_config, notify_settings))
     by_type = {t: (spec.name, h) for spec, hs in handlers.items() for t, h in hs.items()}
 
     def run(type_name: str, data: dict, envelope=None):
