@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from services.registration.models import Attendee, Ticket
-from tests.security.conftest import EVENT, release
+from tests.support.security import EVENT, release
 
 
 def code_of(platform, email: str) -> str:

@@ -17,8 +17,8 @@ from services.schedule.releases import publish_release
 from shared.headers import HSTS, content_security_policy, service_origins
 from shared.pages.organisers import set_organiser_password
 from shared.service import load_service
-from tests.security.conftest import EVENT
 from tests.support.schedule import MAIN_STAGE, make_document
+from tests.support.security import EVENT
 
 PASSWORD = "correct horse battery"
 SERVICES = ("schedule", "registration", "notify")

@@ -9,7 +9,7 @@ import email.policy
 import icalendar
 import pytest
 
-from tests.security.conftest import EVENT, release
+from tests.support.security import EVENT, release
 
 INJECTED_NAMES = [
     "Eve\r\nBcc: victim@example.org",

@@ -34,8 +34,8 @@ from shared.auth import new_token, store_token
 from shared.cli import main as todo
 from shared.errors import Invalid
 from shared.pages.organisers import set_organiser_password
-from tests.security.conftest import EVENT, json_of, release
 from tests.support.schedule import make_document
+from tests.support.security import EVENT, json_of, release
 
 FIXTURES = Path(__file__).parent.parent / "schedule" / "fixtures"
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bench.common import SmtpSink
 from shared.logging import configure_logging
-from tests.security.conftest import EVENT
+from tests.support.security import EVENT
 
 SMTP_PASSWORD = "smtp-Quokka-7f3k"
 NAME, EMAIL = "Xaveria Protokollfrei", "xäveria.protokollfrei@example.de"

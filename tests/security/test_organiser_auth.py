@@ -37,7 +37,7 @@ from shared.pages.organisers import (
 )
 from shared.ratelimit import DatabaseRateLimit
 from shared.service import load_service
-from tests.security.conftest import EVENT
+from tests.support.security import EVENT
 
 # Organiser operations that must be among the secured ones (guards against an empty list).
 KNOWN = {

@@ -24,7 +24,7 @@ from shared.consumer import prune_processed
 from shared.db import utcnow
 from shared.outbox import prune_published
 from shared.service import load_service
-from tests.security.conftest import EVENT
+from tests.support.security import EVENT
 
 NAME, EMAIL = "Zacharias Geheimname", "zacharias.verborgen@example.org"
 MARKERS = ("geheimname", "zacharias", "verborgen")

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select
 
 from services.registration.models import Attendee, Event, Ticket
-from tests.security.conftest import EVENT, json_of, release
+from tests.support.security import EVENT, json_of, release
 
 VICTIM = "victoria@example.org"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
