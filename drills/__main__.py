@@ -24,7 +24,7 @@ from drills.scenarios import DRILLS, DrillResult, drill_ground
 
 def fuzz(requests: int) -> int:
     """Schemathesis against every service with the organiser token and every check but one (see
-    tests/fuzz/fuzzing.py): about `requests` generated requests per service, valid, invalid and
+    tests/support/fuzzing.py): about `requests` generated requests per service, valid, invalid and
     odd (huge ids, lone surrogates, year 1 and 9999); operations without parameters give fewer,
     as Hypothesis stops when it has tried all."""
     report = RESULTS / f"fuzz-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"

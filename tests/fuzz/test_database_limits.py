@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fuzz.conftest import EVENTS, make_target
+from tests.support.fuzzing import EVENTS, make_target
 
 TOO_BIG = 99_999_999_999
 CASES = {

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import REQUESTS
-from tests.fuzz.fuzzing import fuzz_service
+from tests.support.fuzzing import REQUESTS, fuzz_service
 
 SERVICE = "notify"
 pytestmark = pytest.mark.slow

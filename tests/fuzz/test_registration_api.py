@@ -1,12 +1,12 @@
 """Schemathesis against the registration service's OpenAPI document, with an organiser token and
-every check but one (see fuzzing.py), on valid, invalid and odd requests (a few cases per operation
-here; `python -m drills fuzz` runs many)."""
+every check but one (see tests/support/fuzzing.py), on valid, invalid and odd requests (a few
+cases per operation here; `python -m drills fuzz` runs many)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.fuzz.fuzzing import fuzz_service
+from tests.support.fuzzing import fuzz_service
 
 SERVICE = "registration"
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from shared.pages.organisers import organiser_session, set_organiser_password
-from tests.fuzz.conftest import make_target
+from tests.support.fuzzing import make_target
 
 HUGE_IDS = [2**31, 2**63, 2**64, 10**30]
 LONE_SURROGATES = ["Eva \ud800", "\udfff", "Jürgen \udc00 Müller"]

@@ -14,12 +14,7 @@ from shared.consumer import ConsumerRunner
 from shared.outbox import add_message
 from shared.relay import OutboxRelay
 from shared.topology import QUEUES, QueueSpec
-
-MESSAGE_TYPE = "schedule.live.updated"
-
-
-def live_data(n: int, stage: str = "main") -> dict:
-    return {"event": "todo2024", "stage": stage, "session": n, "status": "on_air"}
+from tests.support.backbone import MESSAGE_TYPE, live_data, record_effect
 
 
 @pytest.fixture
@@ -65,13 +60,6 @@ def make_relay(producer_db, amqp_url, test_queue):
 @pytest.fixture
 def test_queue() -> QueueSpec:
     return QueueSpec(f"test.backbone-{uuid.uuid4().hex[:8]}", (MESSAGE_TYPE,))
-
-
-def record_effect(session, envelope) -> None:
-    session.execute(
-        text("INSERT INTO effects (message_id, n) VALUES (:id, :n)"),
-        {"id": envelope.id, "n": envelope.data["session"]},
-    )
 
 
 @pytest.fixture

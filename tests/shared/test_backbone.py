@@ -19,7 +19,7 @@ from shared.broker import connect
 from shared.consumer import Outcome, handle_once
 from shared.messages import parse_envelope
 from shared.outbox import add_message
-from tests.shared.conftest import MESSAGE_TYPE, live_data, record_effect
+from tests.support.backbone import MESSAGE_TYPE, live_data, record_effect
 
 
 def test_committed_change_is_delivered_once_and_rolled_back_one_never(

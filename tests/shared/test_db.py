@@ -74,7 +74,7 @@ def test_schedule_never_reuses_the_ids_of_deleted_sessions_and_speakers(
     make_database, make_config, backend
 ):
     from services.schedule.app import create_app
-    from tests.fuzz.conftest import seed_schedule
+    from tests.support.seeds import seed_schedule
 
     db = make_database("schedule", backend)
     seed_schedule(db)
@@ -145,7 +145,7 @@ def test_registration_never_reuses_the_ids_of_deleted_attendees_and_tickets(
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_notify_never_reuses_the_ids_of_deleted_mails(make_database, make_config, backend):
     from bench.notify_move import ticket
-    from tests.fuzz.conftest import deliver_to_notify, seed_notify
+    from tests.support.seeds import deliver_to_notify, seed_notify
 
     db = make_database("notify", backend)
     config = make_config(notify_db=db)
@@ -163,7 +163,7 @@ def test_migrating_sqlite_to_autoincrement_keeps_every_row(make_database, make_c
     from alembic import command
 
     from shared.migrate import alembic_config
-    from tests.fuzz import conftest as seeds
+    from tests.support import seeds
 
     db = make_database(service, "sqlite")
     spec = load_service(service)

@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 
 from services.schedule.models import OutboxMessage
 from shared.outbox import add_message, notify_channel
-from tests.shared.conftest import MESSAGE_TYPE, live_data
+from tests.support.backbone import MESSAGE_TYPE, live_data
 
 
 def listening(db) -> psycopg.Connection:

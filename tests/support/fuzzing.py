@@ -3,13 +3,19 @@
 odd cases (valid cases with values that once gave 500s: ids beyond 64 bits, lone surrogates,
 times in year 1 or 9999), each with the organiser token.
 
+`make_target` gives the service's app on a fresh PostgreSQL database with the benchmarks' data
+and an organiser token; REQUESTS counts the requests sent per service.
+
 (schemathesis' pytest integration `from_fixture` does not work with pytest 9, so each operation's
 strategy is driven by Hypothesis directly.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import zlib
+from collections import Counter
 from typing import Any
 
 import schemathesis
@@ -18,7 +24,11 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.fuzz.conftest import REQUESTS, examples
+from harness.infra import create_pg_database, drop_pg_database, migrated_database
+from shared.auth import new_token, store_token
+from shared.config import Config
+from shared.service import load_service
+from tests.support.seeds import seed_notify, seed_registration, seed_schedule
 
 # Every check schemathesis has (`--checks all`) but one. positive_data_acceptance wants every
 # request that the document allows answered with 2xx/404/409; the APIs answer 422 for requests
@@ -27,6 +37,9 @@ from tests.fuzz.conftest import REQUESTS, examples
 # JSON Schema cannot say which ids exist or compare two fields. (Run with it, it found the
 # document gaps that could be closed: NUL and lone surrogates, email format, consent.)
 LEFT_OUT = [positive_data_acceptance]
+
+REQUESTS: Counter = Counter()
+EVENTS = {"schedule": "bench", "registration": "rush", "notify": "bench"}
 
 HUGE_INTS = st.sampled_from([2**31, 2**63 - 1, 2**63, 2**64, 10**30, -(2**63) - 1])
 LONE_SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\ud83d"])
@@ -122,6 +135,41 @@ def _strategies(operation) -> list[tuple[str, st.SearchStrategy]]:
         *(negative if _negatable(operation) else []),
         ("odd", positive.flatmap(oddified)),
     ]
+
+
+@contextlib.contextmanager
+def make_target(service: str, amqp_url: str, tmp_path_factory):
+    """(app, organiser token, event slug) of `service` on a fresh, seeded PostgreSQL database."""
+    url = create_pg_database(f"fz_{service}")
+    db = migrated_database(service, url)
+    config = Config.from_env(
+        {"TODO_VAR_DIR": str(tmp_path_factory.mktemp("var")), "TODO_TESTING": "1"}
+    ).with_overrides(database_urls={service: url}, amqp_url=amqp_url, testing=True, smtp_url="")
+    {
+        "schedule": lambda: seed_schedule(db),
+        "registration": lambda: seed_registration(db),
+        "notify": lambda: seed_notify(db, config),
+    }[service]()
+    token = new_token()
+    with db.transaction() as session:
+        store_token(session, load_service(service).tokens, "fuzz", token)
+    app = load_service(service).create_app(config)
+    try:
+        yield app, token, EVENTS[service]
+    finally:
+        app.extensions["todo_db"].dispose()
+        db.dispose()
+        drop_pg_database(url)
+
+
+def examples(operations: int) -> int:
+    """Generated positive cases per API operation (and half as many negative and odd ones): a few
+    in `make test`; `python -m drills fuzz` sets FUZZ_REQUESTS_PER_SERVICE and the cases are
+    spread over the service's operations and the three modes."""
+    per_service = int(os.environ.get("FUZZ_REQUESTS_PER_SERVICE", "0"))
+    if per_service:
+        return -(-per_service // (2 * operations)) + 5
+    return int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
 
 
 def fuzz_service(fuzz_target, service: str) -> list[str]:
