@@ -223,7 +223,7 @@ def test_nul_in_a_form_field_gives_a_readable_page(registration):
     )
     assert response.status_code == 400
     assert response.mimetype == "text/html"
-    assert "cannot be stored" in response.get_data(as_text=True)
+    assert "nicht gespeichert werden können" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("moment", EXTREME_TIMES)

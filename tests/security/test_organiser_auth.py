@@ -402,7 +402,7 @@ def test_revoke_token_ends_it_in_every_service(platform, schedule, run_todo):
     assert "revoked" in revoked.output
     for service, (status, message) in token_answers(platform, schedule, token).items():
         assert status == 401, service
-        assert "revoked" in message
+        assert "Das Token wurde widerrufen." in message
     for rows in stored_tokens(platform, schedule, "import-bot").values():
         assert rows[0].revoked_at is not None
     again = run_todo("revoke-token", "import-bot", ok=False)
@@ -421,7 +421,7 @@ def test_tokens_expire(platform, schedule, run_todo):
             session.execute(update(model).values(expires_at=utcnow() - timedelta(seconds=1)))
     for service, (status, message) in token_answers(platform, schedule, token).items():
         assert status == 401, service
-        assert "expired on" in message and "todo create-token" in message
+        assert "abgelaufen" in message and "todo create-token" in message
     assert run_todo("create-token", "x", "--expires-in-days", "0", ok=False).exit_code == 2
 
 
