@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.notify.feeds import FeedContext, render_event_feeds, render_personal_feeds
 from services.notify.mails import Mailer, Recipient, session_details, single_line
 from services.notify.models import Attendee, Event, ProgrammeSession, Ticket
+from shared.messages.schedule import SESSION_CANCELLED
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,9 @@ def apply_release(
     for current in existing.values():
         if current.id not in seen and not current.cancelled:
             # Gone from the programme: calendars must show it cancelled, not silently drop it.
-            _apply_change(current, {"status": "cancelled"}, {"status"}, released_at, significant)
+            _apply_change(
+                current, {"status": SESSION_CANCELLED}, {"status"}, released_at, significant
+            )
             touched.add(current.id)
     session.flush()
 

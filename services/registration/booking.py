@@ -22,6 +22,7 @@ from services.registration.settings import Links, RegistrationSettings
 from shared.db import insert_ignoring_duplicates, utcnow
 from shared.errors import UNKNOWN, DomainError, NotFound
 from shared.i18n import N_
+from shared.messages.schedule import SESSION_CANCELLED
 
 REGISTRABLE_MODE = "required"
 
@@ -181,7 +182,7 @@ def _registrable_sessions(
         programme_session = found.get(session_id)
         if programme_session is None:
             problem = N_("This session does not exist.")
-        elif programme_session.status == "cancelled":
+        elif programme_session.status == SESSION_CANCELLED:
             problem = N_("This session is cancelled.")
         elif programme_session.registration_mode == "none":
             problem = N_("This session needs no registration.")

@@ -13,6 +13,7 @@ from services.registration.publishing import publish_ticket
 from services.registration.seats import lock_session, set_capacity
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import utcnow
+from shared.messages.schedule import SESSION_CANCELLED
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def apply_release(
         programme_session.status = info["status"]
         session.add(programme_session)
         session.flush()
-        if info["status"] == "cancelled" and not was_cancelled:
+        if info["status"] == SESSION_CANCELLED and not was_cancelled:
             cancel_session_tickets(session, programme_session, links)
         if registration["capacity"] is not None:
             set_capacity(session, programme_session, registration["capacity"], links, settings)
@@ -106,9 +107,9 @@ def apply_release(
         select(ProgrammeSession).where(
             ProgrammeSession.event_id == event_.id,
             ProgrammeSession.id.not_in(listed),
-            ProgrammeSession.status != "cancelled",
+            ProgrammeSession.status != SESSION_CANCELLED,
         )
     ).all():
         programme_session = lock_session(session, programme_session.id)
-        programme_session.status = "cancelled"
+        programme_session.status = SESSION_CANCELLED
         cancel_session_tickets(session, programme_session, links)

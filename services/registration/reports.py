@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from services.registration.booking import find_event
 from services.registration.models import Attendee, Event, ProgrammeSession, Seat, Ticket
-from services.registration.models.ticket import CONFIRMED, HELD, WAITLISTED
+from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
 from services.registration.publishing import waitlist_position
 from shared.errors import UNKNOWN, NotFound
 from shared.i18n import N_, translated, translations_for
+from shared.messages.schedule import SESSION_SCHEDULED
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def availability(session: Session, event_slug: str, session_id: int) -> Availabi
     if row is None:
         raise NotFound(N_("There is no such session."), {"session": [UNKNOWN]})
     capacity, status, taken_count, waiting_count = row
-    open_ = status == "scheduled" and capacity is not None
+    open_ = status == SESSION_SCHEDULED and capacity is not None
     available = max(capacity - taken_count, 0) if open_ else 0
     return Availability(capacity, taken_count, waiting_count, available)
 
@@ -73,7 +74,7 @@ def session_counts(session: Session, event_slug: str) -> list[dict]:
             func.count(case((Ticket.status == CONFIRMED, 1))),
             func.count(case((Ticket.status == HELD, 1))),
             func.count(case((Ticket.status == WAITLISTED, 1))),
-            func.count(case((Ticket.status == "cancelled", 1))),
+            func.count(case((Ticket.status == CANCELLED, 1))),
             func.count(Ticket.checked_in_at),
         )
         .outerjoin(Ticket, Ticket.session_id == ProgrammeSession.id)
@@ -171,7 +172,7 @@ def attendees_csv(
         select(Ticket)
         .join(ProgrammeSession, Ticket.session_id == ProgrammeSession.id)
         .join(Attendee, Ticket.attendee_id == Attendee.id)
-        .where(ProgrammeSession.event_id == event_.id, Ticket.status != "cancelled")
+        .where(ProgrammeSession.event_id == event_.id, Ticket.status != CANCELLED)
         .order_by(ProgrammeSession.starts_at, Ticket.session_id, Ticket.requested_at, Ticket.id)
     )
     if session_id is not None:

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from services.registration.settings import MAX_NO_SHOW_MINUTES
 from shared.fields import Id, Text
 from shared.i18n import N_
+from shared.messages.registration import TICKET_STATUSES
 
 LOCALE = validate.OneOf(("de", "en"))
 # Enough for every real name and a whole day's programme; more is abuse.
@@ -155,9 +156,7 @@ class SessionCountsSchema(Schema):
 
 
 class TicketListQuerySchema(Schema):
-    status = fields.String(
-        load_default=None, validate=validate.OneOf(("confirmed", "held", "waitlisted", "cancelled"))
-    )
+    status = fields.String(load_default=None, validate=validate.OneOf(TICKET_STATUSES))
     checked_in = fields.Boolean(load_default=None)
     page = Id(load_default=1)
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))

@@ -34,6 +34,7 @@ from shared.config import Config
 from shared.db import Database, utcnow
 from shared.errors import DomainError
 from shared.i18n import N_
+from shared.messages.schedule import SESSION_CANCELLED
 from shared.outbox import add_message
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def release_no_shows(session: Session, links: Links, settings: RegistrationSetti
             select(ProgrammeSession.id)
             .where(
                 ProgrammeSession.event_id == event_.id,
-                ProgrammeSession.status != "cancelled",
+                ProgrammeSession.status != SESSION_CANCELLED,
                 ProgrammeSession.starts_at <= now - timedelta(minutes=minutes),
                 ProgrammeSession.ends_at > now,
                 has_no_shows,

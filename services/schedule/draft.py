@@ -27,6 +27,7 @@ from services.schedule.models import (
 from shared.errors import Conflict, Invalid
 from shared.i18n import N_, Message
 from shared.links import is_web_url, link_errors
+from shared.messages.schedule import SESSION_SCHEDULED
 
 MAX_SESSION_LENGTH = timedelta(hours=24)
 MAX_EVENT_DAYS = 62
@@ -316,7 +317,7 @@ _DEFAULTS = {
     "streamed": False,
     "livestream_url": "",
     "registration": {"mode": "none"},
-    "status": "scheduled",
+    "status": SESSION_SCHEDULED,
     "assumption": "",
 }
 
@@ -365,7 +366,7 @@ def _overlapping(
     query = select(ProgrammeSession).where(
         ProgrammeSession.event_id == event.id,
         ProgrammeSession.stage_id == stage.id,
-        ProgrammeSession.status == "scheduled",
+        ProgrammeSession.status == SESSION_SCHEDULED,
         ProgrammeSession.starts_at < values["ends_at"],
         ProgrammeSession.ends_at > values["starts_at"],
     )
@@ -404,7 +405,7 @@ def _resolve_session(
     )
     if guid_owner is not None and guid_owner != session_id:
         errors["guid"] = [N_("Another session has this guid.")]
-    if not errors and values["status"] == "scheduled":
+    if not errors and values["status"] == SESSION_SCHEDULED:
         other = _overlapping(session, event, stage, values, session_id)
         if other is not None:
             errors["starts_at"] = [overlap_message(other, event_timezone(event))]

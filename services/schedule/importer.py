@@ -35,6 +35,7 @@ from services.schedule.models import Event, ProgrammeSession, Speaker, Stage, Tr
 from services.schedule.programme_format import load_programme_document
 from shared.errors import Invalid
 from shared.i18n import N_
+from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,8 @@ def _upsert_sessions(
         raise Invalid({"sessions": errors})
     cancelled = 0
     for guid, prog in existing.items():
-        if guid not in seen and prog.status != "cancelled":
-            prog.status = "cancelled"
+        if guid not in seen and prog.status != SESSION_CANCELLED:
+            prog.status = SESSION_CANCELLED
             cancelled += 1
     return ImportSummary(event=event, created=created, updated=updated, cancelled=cancelled)
 
@@ -200,7 +201,7 @@ def _upsert_sessions(
 def _check_no_overlaps(session: Session, event: Event, index_of: dict[str, int]) -> None:
     scheduled = session.scalars(
         select(ProgrammeSession)
-        .where(ProgrammeSession.event_id == event.id, ProgrammeSession.status == "scheduled")
+        .where(ProgrammeSession.event_id == event.id, ProgrammeSession.status == SESSION_SCHEDULED)
         .order_by(ProgrammeSession.stage_id, ProgrammeSession.starts_at)
     )
     errors: dict[str, Any] = {}

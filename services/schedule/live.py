@@ -27,6 +27,7 @@ from services.schedule.releases import publish_release
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid
 from shared.i18n import N_
+from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 from shared.outbox import add_message
 
 LIVE_MESSAGE = "schedule.live.updated"
@@ -69,7 +70,7 @@ def _scheduled_sessions(session: Session, release_id: int) -> list[dict[str, Any
     sessions = _SCHEDULED_BY_RELEASE.get(key)
     if sessions is None:
         data = json.loads(session.scalar(select(Release.data_json).where(Release.id == release_id)))
-        sessions = [info for info in data["sessions"] if info["status"] == "scheduled"]
+        sessions = [info for info in data["sessions"] if info["status"] == SESSION_SCHEDULED]
         if len(_SCHEDULED_BY_RELEASE) >= 32:
             _SCHEDULED_BY_RELEASE.clear()
         _SCHEDULED_BY_RELEASE[key] = sessions
@@ -144,7 +145,7 @@ def set_live_status(session: Session, event: Event, prog: ProgrammeSession, stat
 
     Going on air ends whatever else was on air on that stage: one stream per stage.
     """
-    if prog.status == "cancelled" and status == "on_air":
+    if prog.status == SESSION_CANCELLED and status == "on_air":
         raise Conflict(N_("The session is cancelled."))
     existing = session.get(LiveStatus, prog.id)
     if status == "scheduled":
@@ -192,7 +193,7 @@ def _first_to_delay(
             .where(
                 ProgrammeSession.event_id == event.id,
                 ProgrammeSession.stage_id == stage.id,
-                ProgrammeSession.status == "scheduled",
+                ProgrammeSession.status == SESSION_SCHEDULED,
             )
             .order_by(ProgrammeSession.starts_at)
         )
@@ -233,7 +234,7 @@ def announce_delay(
     at = at or utcnow()
     if session_id is not None:
         first = find_session(session, event, session_id)
-        if first is None or first.stage_id != stage.id or first.status != "scheduled":
+        if first is None or first.stage_id != stage.id or first.status != SESSION_SCHEDULED:
             raise Invalid({"session": [N_("Not a scheduled session of this stage.")]})
     else:
         first = _first_to_delay(session, event, stage, at)
@@ -247,7 +248,7 @@ def announce_delay(
             .where(
                 ProgrammeSession.event_id == event.id,
                 ProgrammeSession.stage_id == stage.id,
-                ProgrammeSession.status == "scheduled",
+                ProgrammeSession.status == SESSION_SCHEDULED,
                 ProgrammeSession.starts_at >= first.starts_at,
             )
             .order_by(ProgrammeSession.starts_at)
@@ -261,7 +262,7 @@ def announce_delay(
         .where(
             ProgrammeSession.event_id == event.id,
             ProgrammeSession.stage_id == stage.id,
-            ProgrammeSession.status == "scheduled",
+            ProgrammeSession.status == SESSION_SCHEDULED,
             ProgrammeSession.id.not_in([prog.id for prog in moved]),
             ProgrammeSession.starts_at < last.ends_at + shift,
             ProgrammeSession.ends_at > last.starts_at + shift,

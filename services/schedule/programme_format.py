@@ -32,7 +32,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.fields import AwareDateTime, Date, Text
 from shared.links import WebUrl
-from shared.messages.schedule import REGISTRATION_MODES, SESSION_STATUSES
+from shared.messages.schedule import REGISTRATION_MODES, SESSION_SCHEDULED, SESSION_STATUSES
 
 FORMAT = "todo-programme/1"
 _SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="lower-case letters, digits and '-'")
@@ -97,7 +97,7 @@ class SessionDocument(Schema):
     streamed = fields.Boolean(load_default=False)
     livestream_url = WebUrl(allow_none=True)
     registration = fields.Nested(RegistrationDocument, load_default=lambda: {"mode": "none"})
-    status = Text(load_default="scheduled", validate=validate.OneOf(SESSION_STATUSES))
+    status = Text(load_default=SESSION_SCHEDULED, validate=validate.OneOf(SESSION_STATUSES))
     assumption = Text(load_default="", allow_none=True)
 
     @validates_schema

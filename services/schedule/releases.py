@@ -21,7 +21,7 @@ from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Rel
 from shared.db import utcnow
 from shared.errors import NothingChanged
 from shared.links import contact_link, web_url_or_empty
-from shared.messages.schedule import ReleasePublishedSchema
+from shared.messages.schedule import SESSION_CANCELLED, ReleasePublishedSchema
 from shared.outbox import add_message
 
 RELEASE_MESSAGE = "schedule.release.published"
@@ -155,7 +155,7 @@ def compute_changes(
             name for name in MOVE_FIELDS if name in differing and (name != "stage" or stage_moved)
         ]
         if "status" in differing:
-            kind = "cancelled" if info["status"] == "cancelled" else "restored"
+            kind = "cancelled" if info["status"] == SESSION_CANCELLED else "restored"
         elif moved:
             kind = "moved"
         elif differing:
@@ -174,7 +174,7 @@ def _draft_sessions(session: Session, event: Event, previous: dict | None) -> li
         present = {info["id"] for info in current} | {info["guid"] for info in current}
         for old in previous["sessions"]:
             if old["id"] not in present and old["guid"] not in present:
-                current.append(old | {"status": "cancelled"})
+                current.append(old | {"status": SESSION_CANCELLED})
     return sorted(current, key=_sort_key)
 
 

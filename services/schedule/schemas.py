@@ -6,7 +6,12 @@ from marshmallow import Schema, fields, validate
 
 from shared.fields import AwareDateTime, Date, Id, Text
 from shared.links import WebUrl
-from shared.messages.schedule import REGISTRATION_MODES, SESSION_STATUSES, ChangeSchema
+from shared.messages.schedule import (
+    REGISTRATION_MODES,
+    SESSION_SCHEDULED,
+    SESSION_STATUSES,
+    ChangeSchema,
+)
 
 _SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="lower-case letters, digits and '-'")
 _GUID = validate.Regexp(
@@ -94,7 +99,7 @@ class DraftSessionSchema(Schema):
     streamed = fields.Boolean(load_default=False)
     livestream_url = WebUrl()
     registration = fields.Nested(RegistrationSchema, load_default=lambda: {"mode": "none"})
-    status = Text(load_default="scheduled", validate=validate.OneOf(SESSION_STATUSES))
+    status = Text(load_default=SESSION_SCHEDULED, validate=validate.OneOf(SESSION_STATUSES))
     assumption = Text(load_default="", validate=validate.Length(max=2000))
 
 

@@ -5,7 +5,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from shared.messages import message_type
 
 REGISTRATION_MODES = ("required", "none", "external")
-SESSION_STATUSES = ("scheduled", "cancelled")
+# A session of the programme is scheduled or cancelled (and then stays in it, marked).
+SESSION_SCHEDULED = "scheduled"
+SESSION_CANCELLED = "cancelled"
+SESSION_STATUSES = (SESSION_SCHEDULED, SESSION_CANCELLED)
 CHANGE_KINDS = ("new", "moved", "changed", "cancelled", "restored")
 REVOCATION_REASONS = ("logout", "password_changed", "removed")
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from services.notify.models.base import Base
 from services.notify.models.event import Event
 from shared.db import UTCDateTime
+from shared.messages.schedule import SESSION_CANCELLED
 
 
 class ProgrammeSession(Base):
@@ -43,7 +44,7 @@ class ProgrammeSession(Base):
 
     @property
     def cancelled(self) -> bool:
-        return self.status == "cancelled"
+        return self.status == SESSION_CANCELLED
 
     @property
     def location(self) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from services.registration.models.base import Base
 from services.registration.models.event import Event
 from shared.db import UTCDateTime
+from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 
 
 class ProgrammeSession(Base):
@@ -26,13 +27,13 @@ class ProgrammeSession(Base):
     registration_mode: Mapped[str] = mapped_column(String(20))
     # The seats offered; the seat rows may outnumber it after a lowering (nobody loses a seat).
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[str] = mapped_column(String(20), default=SESSION_SCHEDULED)
 
     event: Mapped[Event] = relationship(lazy="joined")
 
     @property
     def is_cancelled(self) -> bool:
-        return self.status == "cancelled"
+        return self.status == SESSION_CANCELLED
 
     def display_title(self, locale: str) -> str:
         return self.title_en if locale == "en" and self.title_en else self.title

@@ -30,6 +30,7 @@ from shared.db import utcnow
 from shared.errors import DomainError
 from shared.fields import parse_id
 from shared.i18n import Message
+from shared.messages.schedule import SESSION_SCHEDULED
 from shared.pages import LOCALES, current_language, render_message_page, translate
 from shared.web import db_session, field_errors
 
@@ -59,7 +60,7 @@ def _open_sessions(event: Event, now: datetime) -> list[ProgrammeSession]:
             .where(
                 ProgrammeSession.event_id == event.id,
                 ProgrammeSession.registration_mode == REGISTRABLE_MODE,
-                ProgrammeSession.status == "scheduled",
+                ProgrammeSession.status == SESSION_SCHEDULED,
                 ProgrammeSession.capacity.is_not(None),
                 ProgrammeSession.starts_at > now,
             )

@@ -13,11 +13,13 @@ from flask_babel import lazy_gettext
 from services.registration import reports
 from services.registration.checkin import check_in
 from services.registration.models import Event
+from services.registration.models.ticket import CONFIRMED, HELD, WAITLISTED
 from services.registration.pages import pages
 from services.registration.pages.common import form_field, links, load_event, settings
 from services.registration.settings import MAX_NO_SHOW_MINUTES
 from shared.errors import DomainError
 from shared.fields import parse_id
+from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, translate
 from shared.pages.organisers import organiser_login_required
 from shared.web import db_session, field_errors
@@ -25,12 +27,12 @@ from shared.web import db_session, field_errors
 PAGE_SIZE = 100
 # The lists of one session the dashboard links to: query of `reports.session_tickets`.
 TICKET_LISTS = {
-    "attendees": ({"status": "confirmed", "checked_in": None}, lazy_gettext("Attendees")),
+    "attendees": ({"status": CONFIRMED, "checked_in": None}, lazy_gettext("Attendees")),
     "held": (
-        {"status": "held", "checked_in": None},
+        {"status": HELD, "checked_in": None},
         lazy_gettext("Waiting for email confirmation"),
     ),
-    "waitlist": ({"status": "waitlisted", "checked_in": None}, lazy_gettext("Waiting list")),
+    "waitlist": ({"status": WAITLISTED, "checked_in": None}, lazy_gettext("Waiting list")),
     "checked-in": ({"status": None, "checked_in": True}, lazy_gettext("Checked in")),
 }
 CONFIRM_EMAIL_CHOICES = {"default": None, "on": True, "off": False}
@@ -137,7 +139,7 @@ def _check_in_page(found: Event, status: int = 200, **context):
     doors = [
         (str(row["session"]), f"{row['starts_at'].astimezone(tz):%d.%m. %H:%M} {row['title']}")
         for row in reports.session_counts(db_session(), found.slug)
-        if row["registration_mode"] == "required" and row["status"] != "cancelled"
+        if row["registration_mode"] == "required" and row["status"] != SESSION_CANCELLED
     ]
     return render_template(
         "pages/organiser/check_in.html",

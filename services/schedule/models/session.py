@@ -25,6 +25,7 @@ from services.schedule.models.speaker import Speaker
 from services.schedule.models.stage import Stage
 from services.schedule.models.track import Track
 from shared.db import IDS_NEVER_REUSED, UTCDateTime
+from shared.messages.schedule import SESSION_SCHEDULED
 
 session_tracks = Table(
     "session_tracks",
@@ -74,7 +75,7 @@ class ProgrammeSession(Base):
     # Where to register when the mode is external: a URL or an email address.
     registration_external: Mapped[str] = mapped_column(String(500), default="")
     # scheduled | cancelled
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[str] = mapped_column(String(20), default=SESSION_SCHEDULED)
     # What the author of an imported file had to guess; not shown to attendees.
     assumption: Mapped[str] = mapped_column(Text, default="")
 

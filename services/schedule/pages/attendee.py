@@ -23,6 +23,7 @@ from services.schedule.pages.programme import (
 )
 from services.schedule.releases import events_with_latest_release
 from shared.links import web_url_or_empty
+from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised, service_url
 from shared.web import db_session
 
@@ -122,7 +123,7 @@ def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
         description.append(f"Livestream: {info['livestream_url']}")
     vevent.add("description", "\n\n".join(part for part in description if part))
     vevent.add("url", page_url)
-    vevent.add("status", "CANCELLED" if info["status"] == "cancelled" else "CONFIRMED")
+    vevent.add("status", "CANCELLED" if info["status"] == SESSION_CANCELLED else "CONFIRMED")
     calendar.add_component(vevent)
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import format_date, lazy_gettext
 
 from services.schedule.api.published import export_store
+from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised
 
 # Formats the bundled and imported programmes use; others are shown as they are written.
@@ -144,10 +145,10 @@ def session_view(info: dict[str, Any], live_ids: set[int]) -> dict[str, Any]:
         "speakers": info["speakers"],
         "streamed": info["streamed"],
         "livestream_url": info["livestream_url"],
-        "cancelled": info["status"] == "cancelled",
-        "live": info["id"] in live_ids and info["status"] != "cancelled",
+        "cancelled": info["status"] == SESSION_CANCELLED,
+        "live": info["id"] in live_ids and info["status"] != SESSION_CANCELLED,
         "registration_mode": registration["mode"],
-        "registrable": registration["mode"] == "required" and info["status"] != "cancelled",
+        "registrable": registration["mode"] == "required" and info["status"] != SESSION_CANCELLED,
         "capacity": registration["capacity"],
         "external": registration["external"],
     }

@@ -26,6 +26,7 @@ from services.schedule.pages import pages
 from services.schedule.pages.programme import day_of, ends, published_programme, starts
 from shared.fields import MOMENT_MESSAGE, computable_moment
 from shared.headers import allow_framing
+from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 from shared.pages import localised
 from shared.web import db_session
 
@@ -71,7 +72,7 @@ def _slot(info: dict[str, Any], delays: dict[int, int]) -> dict[str, Any]:
         "ends": ends(info),
         "speakers": [speaker["name"] for speaker in info["speakers"]],
         "delay": delays.get(info["id"], 0),
-        "cancelled": info["status"] == "cancelled",
+        "cancelled": info["status"] == SESSION_CANCELLED,
     }
 
 
@@ -100,7 +101,7 @@ def screen_state(slug: str, stage_guid: str, at: datetime | None) -> dict[str, A
     later = [
         info
         for info in on_stage
-        if info["status"] == "scheduled"
+        if info["status"] == SESSION_SCHEDULED
         and info["id"] not in shown
         and starts(info) > moment
         and day_of(info) == today
@@ -109,7 +110,7 @@ def screen_state(slug: str, stage_guid: str, at: datetime | None) -> dict[str, A
     cancelled = [
         info
         for info in on_stage
-        if info["status"] == "cancelled" and day_of(info) == today and ends(info) > moment
+        if info["status"] == SESSION_CANCELLED and day_of(info) == today and ends(info) > moment
     ]
     return {
         "event": data["event"],
