@@ -9,11 +9,10 @@ from __future__ import annotations
 import pytest
 
 from harness.infra import (
-    create_pg_database,
+    copy_of_migrated_database,
     create_vhost,
     delete_vhost,
     drop_pg_database,
-    migrated_database,
 )
 from shared.config import Config
 
@@ -45,11 +44,7 @@ def make_database(tmp_path):
     created = []
 
     def make(service: str, backend: str = "postgresql"):
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp_path / f'{service}-{len(created)}.db'}"
-        else:
-            url = create_pg_database(f"t_{service}")
-        db = migrated_database(service, url)
+        db = copy_of_migrated_database(service, backend, tmp_path)
         created.append((db, backend))
         return db
 
