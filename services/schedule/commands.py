@@ -15,6 +15,7 @@ from services.schedule.releases import find_release, latest_release, publish_rel
 from shared.config import Config
 from shared.db import Database
 from shared.errors import DomainError, NothingChanged
+from shared.i18n import N_, translations_for
 
 BUNDLED_PROGRAMME = Path(__file__).parent / "data" / "todo2024.json"
 BUNDLED_EVENT = "todo2024"
@@ -147,11 +148,11 @@ def load_bundled_programme(config: Config) -> None:
                 click.echo(f"schedule: {BUNDLED_EVENT} programme is up to date")
                 return
             try:
-                release = publish_release(
-                    session,
-                    summary.event,
-                    "Programm aus der mitgelieferten Datei. / Programme from the bundled file.",
+                # Shown with the release as it is stored: in the event's language.
+                comment = N_("Programme from the bundled file.").translated(
+                    translations_for(summary.event.locale)
                 )
+                release = publish_release(session, summary.event, comment)
             except NothingChanged:
                 click.echo(f"schedule: {BUNDLED_EVENT} programme is up to date")
                 return

@@ -26,7 +26,7 @@ from services.schedule.models import (
 from services.schedule.releases import publish_release
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid
-from shared.i18n import N_
+from shared.i18n import N_, translations_for
 from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 from shared.outbox import add_message
 
@@ -275,12 +275,9 @@ def announce_delay(
         prog.starts_at += shift
         prog.ends_at += shift
     session.flush()
-    release = publish_release(
-        session,
-        event,
-        f"Verspätung auf {stage.name}: +{minutes} Minuten. / "
-        f"Delay on {stage.name}: +{minutes} minutes.",
-    )
+    # The comment is stored with the release and shown as it is: in the event's language.
+    comment = N_("Delay on %(stage)s: +%(minutes)s minutes.", stage=stage.name, minutes=minutes)
+    release = publish_release(session, event, comment.translated(translations_for(event.locale)))
     session.add(
         StageDelay(
             stage_id=stage.id, minutes=minutes, first_session_id=first.id, release_id=release.id

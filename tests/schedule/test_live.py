@@ -209,7 +209,9 @@ def test_delay_moves_the_rest_of_the_day_and_publishes(
         by_guid["bridges"]["id"]: "moved",
         by_guid["care"]["id"]: "moved",
     }
-    assert "+15" in programme["release"]["comment"]
+    # In the event's language (German), as it is stored with the release.
+    comment = programme["release"]["comment"]
+    assert comment.startswith("Verspätung auf ") and comment.endswith(": +15 Minuten."), comment
     with schedule_db.transaction() as session:
         kinds = [
             r.routing_key for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
