@@ -11,6 +11,8 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from services.schedule.models import OutboxMessage
+from shared.errors import Invalid
+from shared.i18n import N_
 from shared.outbox import add_message
 from shared.web import create_service_app, db_session
 
@@ -156,3 +158,53 @@ def test_outbox_row_count_unchanged_by_reads(client, schedule_db):
     client.get("/api/v1/openapi.json")
     with schedule_db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.fixture
+def refusing_client(make_config, schedule_db):
+    """An app whose one route refuses like a domain function, with a parameter holding the
+    characters that broke the old "Deutsch / English" split."""
+    app = create_service_app(
+        "schedule", make_config(schedule_db=schedule_db), title="T", blueprints=[]
+    )
+
+    @app.get("/refuse")
+    def refuse():
+        problem = N_("Overlaps in time with %(session)s.", session="Arbeit / Zukunft 100 %")
+        raise Invalid({"sessions": {"3": [problem]}})
+
+    return app.test_client()
+
+
+@pytest.mark.parametrize(
+    ("headers", "message", "problem"),
+    [
+        (
+            {},
+            "Die Eingaben sind ungültig.",
+            "Überschneidet sich zeitlich mit Arbeit / Zukunft 100 %.",
+        ),
+        (
+            {"Accept-Language": "en"},
+            "The input is invalid.",
+            "Overlaps in time with Arbeit / Zukunft 100 %.",
+        ),
+    ],
+)
+def test_a_domain_error_is_json_in_the_request_language(refusing_client, headers, message, problem):
+    response = refusing_client.get("/refuse", headers=headers)
+    assert response.status_code == 422
+    assert response.json == {
+        "code": 422,
+        "message": message,
+        "errors": {"sessions": {"3": [problem]}},
+    }
+
+
+def test_a_domain_error_is_a_readable_page_for_a_browser(refusing_client):
+    response = refusing_client.get("/refuse", headers={"Accept": "text/html"})
+    assert response.status_code == 422
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "Die Eingaben sind ungültig." in page
+    assert "Überschneidet sich zeitlich mit Arbeit / Zukunft 100 %." in page
