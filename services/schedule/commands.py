@@ -87,10 +87,7 @@ def publish_command(config: Config, event: str, comment: str) -> None:
     db = _database(config)
     try:
         with db.transaction() as session:
-            found = find_event(session, event)
-            if found is None:
-                raise click.ClickException(f"unknown event {event!r}")
-            release = publish_release(session, found, comment)
+            release = publish_release(session, find_event(session, event), comment)
             changes = release.changes
     except NothingChanged as nothing:
         click.echo(nothing.message)
@@ -117,8 +114,6 @@ def export_programme_command(config: Config, event: str, file, number: int | Non
     try:
         with db.transaction() as session:
             found = find_event(session, event)
-            if found is None:
-                raise click.ClickException(f"unknown event {event!r}")
             release = (
                 latest_release(session, found)
                 if number is None
@@ -127,6 +122,8 @@ def export_programme_command(config: Config, event: str, file, number: int | Non
             if release is None:
                 raise click.ClickException(f"{event}: no such release")
             document = document_from_release(release.data)
+    except DomainError as error:
+        raise _fail(error) from error
     finally:
         db.dispose()
     json.dump(document, file, ensure_ascii=False, indent=2)

@@ -24,7 +24,7 @@ from services.schedule.models import (
     Stage,
     Track,
 )
-from shared.errors import Conflict, Invalid
+from shared.errors import UNKNOWN, Conflict, Invalid, NotFound
 from shared.i18n import N_, Message
 from shared.links import is_web_url, link_errors
 from shared.messages.schedule import SESSION_SCHEDULED
@@ -35,32 +35,16 @@ MAX_SESSIONS_PER_EVENT = 5000
 # No ':' or '/' in the parts, so that an address cannot pass for a link of another scheme.
 _EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[^@\s:/]+$")
 
-SESSION_FIELDS = (
-    "guid",
-    "title",
-    "title_en",
-    "abstract",
-    "abstract_en",
-    "type",
-    "language",
-    "stage",
-    "tracks",
-    "speakers",
-    "starts_at",
-    "ends_at",
-    "streamed",
-    "livestream_url",
-    "registration",
-    "status",
-    "assumption",
-)
-
 
 # -- events -------------------------------------------------------------------------------------
 
 
-def find_event(session: Session, slug: str) -> Event | None:
-    return session.scalar(select(Event).where(Event.slug == slug))
+def find_event(session: Session, slug: str) -> Event:
+    """The event called `slug`; NotFound (404) if there is none."""
+    event = session.scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        raise NotFound(N_("There is no event %(slug)r.", slug=slug), {"event": [UNKNOWN]})
+    return event
 
 
 def event_timezone(event: Event) -> ZoneInfo:
@@ -92,7 +76,7 @@ def create_event(session: Session, values: dict[str, Any]) -> Event:
     errors = event_errors(values)
     if errors:
         raise Invalid(errors)
-    if find_event(session, values["slug"]) is not None:
+    if session.scalar(select(Event.id).where(Event.slug == values["slug"])) is not None:
         raise Conflict(N_("The event %(slug)r exists already.", slug=values["slug"]))
     event = Event(**{name: values[name] for name in EVENT_FIELDS})
     session.add(event)

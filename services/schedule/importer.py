@@ -33,7 +33,7 @@ from services.schedule.draft import (
 from services.schedule.frab import FrabFormatError, parse_frab
 from services.schedule.models import Event, ProgrammeSession, Speaker, Stage, Track
 from services.schedule.programme_format import load_programme_document
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from shared.i18n import N_
 from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 
@@ -77,7 +77,10 @@ def import_programme(
     if errors:
         raise Invalid({"event": errors})
     digest = document_digest(document)
-    event = find_event(session, event_values["slug"])
+    try:
+        event = find_event(session, event_values["slug"])
+    except NotFound:
+        event = None
     if event is not None and skip_if_unchanged and event.source_digest == digest:
         return ImportSummary(event=event, skipped=True)
     with session.no_autoflush:

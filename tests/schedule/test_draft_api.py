@@ -392,3 +392,10 @@ def test_malformed_authorization_is_refused(client, event, authorization):
         f"{EVENT}/stages", json={"name": "x"}, headers={"Authorization": authorization}
     )
     assert response.status_code == 401
+
+
+def test_an_unknown_event_is_a_404_naming_the_event(client, organiser_headers):
+    for path in ("/api/v1/events/nope/stages", "/api/v1/events/nope/releases"):
+        response = client.get(path, headers=organiser_headers)
+        assert response.status_code == 404, path
+        assert "event" in response.json["errors"], path

@@ -16,7 +16,7 @@ from services.schedule.models import OutboxMessage, ProgrammeSession, Release
 from services.schedule.programme_format import document_from_release
 from services.schedule.releases import latest_release, publish_release
 from shared.cli import main as todo
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from tests.support.schedule import session_item
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -104,7 +104,8 @@ def test_cli_errors_are_clear_and_change_nothing(run_todo, schedule_db, document
     garbage.write_text("<schedule><nonsense/></schedule>")
     assert run_todo("import-programme", "woche", str(garbage)).exit_code == 1
     with schedule_db.transaction() as session:
-        assert find_event(session, "woche") is None
+        with pytest.raises(NotFound):
+            find_event(session, "woche")
         assert session.scalar(select(func.count()).select_from(ProgrammeSession)) == 0
 
 

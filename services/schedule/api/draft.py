@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 
 from services.schedule import draft
 from services.schedule.api.common import (
-    load_event,
     not_found,
     organiser,
     sees_the_draft,
@@ -63,7 +62,7 @@ class EventView(MethodView):
     def get(self, event: str):
         """An event's details: as published, or the draft's with an organiser token."""
         if sees_the_draft():
-            return load_event(event)
+            return draft.find_event(db_session(), event)
         return published_event(event)
 
     @organiser
@@ -71,7 +70,7 @@ class EventView(MethodView):
     @blp.response(200, EventSchema)
     def patch(self, body: dict, event: str):
         """Change an event's title, dates, address…"""
-        return draft.update_event(db_session(), load_event(event), body)
+        return draft.update_event(db_session(), draft.find_event(db_session(), event), body)
 
 
 @blp.route("/<event>/stages")
@@ -80,18 +79,18 @@ class Stages(MethodView):
     @blp.response(200, StageSchema(many=True))
     def get(self, event: str):
         """The draft's stages."""
-        return draft.list_stages(db_session(), load_event(event))
+        return draft.list_stages(db_session(), draft.find_event(db_session(), event))
 
     @organiser
     @blp.arguments(StageSchema)
     @blp.response(201, StageSchema)
     def post(self, body: dict, event: str):
         """Add a stage or venue."""
-        return draft.create_stage(db_session(), load_event(event), body)
+        return draft.create_stage(db_session(), draft.find_event(db_session(), event), body)
 
 
 def _stage(event: str, guid: str):
-    found = draft.find_stage(db_session(), load_event(event), guid)
+    found = draft.find_stage(db_session(), draft.find_event(db_session(), event), guid)
     if found is None:
         not_found(N_("Stage not found."))
     return found
@@ -125,7 +124,7 @@ class Tracks(MethodView):
     def get(self, event: str):
         """The published programme's tracks, or the draft's with an organiser token."""
         if sees_the_draft():
-            return draft.list_tracks(db_session(), load_event(event))
+            return draft.list_tracks(db_session(), draft.find_event(db_session(), event))
         return published_tracks(event)
 
     @organiser
@@ -133,11 +132,11 @@ class Tracks(MethodView):
     @blp.response(201, TrackSchema)
     def post(self, body: dict, event: str):
         """Add a track."""
-        return draft.create_track(db_session(), load_event(event), body)
+        return draft.create_track(db_session(), draft.find_event(db_session(), event), body)
 
 
 def _track(event: str, slug: str):
-    found = draft.find_track(db_session(), load_event(event), slug)
+    found = draft.find_track(db_session(), draft.find_event(db_session(), event), slug)
     if found is None:
         not_found(N_("Track not found."))
     return found
@@ -165,18 +164,18 @@ class Speakers(MethodView):
     @blp.response(200, SpeakerSchema(many=True))
     def get(self, event: str):
         """The draft's speakers."""
-        return draft.list_speakers(db_session(), load_event(event))
+        return draft.list_speakers(db_session(), draft.find_event(db_session(), event))
 
     @organiser
     @blp.arguments(SpeakerSchema)
     @blp.response(201, SpeakerSchema)
     def post(self, body: dict, event: str):
         """Add a speaker."""
-        return draft.create_speaker(db_session(), load_event(event), body)
+        return draft.create_speaker(db_session(), draft.find_event(db_session(), event), body)
 
 
 def _speaker(event: str, speaker_id: int):
-    found = draft.find_speaker(db_session(), load_event(event), speaker_id)
+    found = draft.find_speaker(db_session(), draft.find_event(db_session(), event), speaker_id)
     if found is None:
         not_found(N_("Speaker not found."))
     return found
@@ -204,7 +203,7 @@ class Sessions(MethodView):
     @blp.response(200, DraftSessionSchema(many=True))
     def get(self, event: str):
         """The draft's sessions, in time order."""
-        found = load_event(event)
+        found = draft.find_event(db_session(), event)
         return [session_payload(p, found) for p in draft.list_sessions(db_session(), found)]
 
     @organiser
@@ -212,7 +211,7 @@ class Sessions(MethodView):
     @blp.response(201, DraftSessionSchema)
     def post(self, body: dict, event: str):
         """Add a session (422 if it ends before it starts, overlaps on its stage, …)."""
-        found = load_event(event)
+        found = draft.find_event(db_session(), event)
         return session_payload(draft.create_session(db_session(), found, body), found)
 
 
@@ -229,7 +228,7 @@ class SessionView(MethodView):
     @blp.response(200, DraftSessionSchema)
     def get(self, event: str, session_id: int):
         """One draft session."""
-        found = load_event(event)
+        found = draft.find_event(db_session(), event)
         return session_payload(_session(found, session_id), found)
 
     @organiser
@@ -237,7 +236,7 @@ class SessionView(MethodView):
     @blp.response(200, DraftSessionSchema)
     def patch(self, body: dict, event: str, session_id: int):
         """Change a session; set status "cancelled" to cancel it."""
-        found = load_event(event)
+        found = draft.find_event(db_session(), event)
         prog = draft.update_session(db_session(), _session(found, session_id), body)
         return session_payload(prog, found)
 
@@ -245,5 +244,5 @@ class SessionView(MethodView):
     @blp.response(204)
     def delete(self, event: str, session_id: int):
         """Remove a session from the draft; if published, the next release shows it cancelled."""
-        found = load_event(event)
+        found = draft.find_event(db_session(), event)
         draft.delete_session(db_session(), _session(found, session_id))

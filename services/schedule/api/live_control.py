@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.schedule import draft
-from services.schedule.api.common import load_event, not_found, organiser
+from services.schedule.api.common import not_found, organiser
 from services.schedule.api.programme import release_summary
 from services.schedule.live import announce_delay, set_live_status
 from services.schedule.schemas import DelayResultSchema, DelaySchema, LiveStatusSchema
@@ -28,7 +28,7 @@ class SessionLive(MethodView):
     @blp.response(200, LiveStatusSchema)
     def put(self, body: dict, event: str, session_id: int):
         """Mark a session on air or ended ("scheduled" clears the mark)."""
-        found = load_event(event)
+        found = draft.find_event(db_session(), event)
         prog = draft.find_session(db_session(), found, session_id)
         if prog is None:
             not_found(N_("Session not found."))
@@ -44,7 +44,7 @@ class StageDelays(MethodView):
     def post(self, body: dict, event: str, guid: str):
         """Announce "+N minutes" on a stage: moves the current (or given) session and the rest
         of that day on the stage, and publishes a new release right away."""
-        found = load_event(event)
+        found = draft.find_event(db_session(), event)
         stage = draft.find_stage(db_session(), found, guid)
         if stage is None:
             not_found(N_("Stage not found."))

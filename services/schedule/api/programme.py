@@ -6,13 +6,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from services.schedule.api.common import load_event, organiser
+from services.schedule.api.common import organiser
 from services.schedule.api.published import (
     NOTHING_PUBLISHED,
     PUBLIC_HEADERS,
     published_event,
     stored_response,
 )
+from services.schedule.draft import find_event
 from services.schedule.live import live_overview
 from services.schedule.models import Release
 from services.schedule.releases import (
@@ -74,7 +75,7 @@ class Releases(MethodView):
     @blp.response(200, ReleaseSummarySchema(many=True))
     def get(self, event: str):
         """All releases, newest first, with their changelogs (404 while there are none)."""
-        releases = list_releases(db_session(), load_event(event))
+        releases = list_releases(db_session(), find_event(db_session(), event))
         if not releases:
             abort(404, message=NOTHING_PUBLISHED)
         return [release_summary(release) for release in releases], 200, PUBLIC_HEADERS
@@ -84,7 +85,7 @@ class Releases(MethodView):
     @blp.response(201, ReleaseSummarySchema)
     def post(self, body: dict, event: str):
         """Publish the draft as the next release (409 if nothing changed since the last)."""
-        release = publish_release(db_session(), load_event(event), body["comment"])
+        release = publish_release(db_session(), find_event(db_session(), event), body["comment"])
         return release_summary(release)
 
 
@@ -102,7 +103,7 @@ class Live(MethodView):
     @blp.response(200, LiveSchema)
     def get(self, query: dict, event: str):
         """Per stage: the session on air now (or at `at`) and the next one, with stream links."""
-        overview = live_overview(db_session(), load_event(event), query["at"])
+        overview = live_overview(db_session(), find_event(db_session(), event), query["at"])
         if overview is None:
             abort(404, message=N_("Nothing published yet."))
         return overview, 200, PUBLIC_HEADERS | {"Cache-Control": "no-cache"}

@@ -38,8 +38,7 @@ def _programme_or_404(slug: str) -> dict:
 
 
 def live_session_ids(slug: str) -> set[int]:
-    event = find_event(db_session(), slug)
-    overview = live_overview(db_session(), event) if event is not None else None
+    overview = live_overview(db_session(), find_event(db_session(), slug))
     if overview is None:
         return set()
     return {stage["now"]["id"] for stage in overview["stages"] if stage["now"]}

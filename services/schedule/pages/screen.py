@@ -82,9 +82,9 @@ def screen_state(slug: str, stage_guid: str, at: datetime | None) -> dict[str, A
     # The stored release first: on SQLite, its own connection would wait for the request's
     # session, which holds the write lock from its first query on.
     data = published_programme(slug)
-    event = find_event(db_session(), slug)
-    if event is None or data is None:
+    if data is None:
         abort(404, _("There is no published programme for this event yet."))
+    event = find_event(db_session(), slug)
     stage = find_stage(db_session(), event, stage_guid)
     if stage is None:
         abort(404, _("There is no such stage."))
