@@ -190,13 +190,15 @@ def strong_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
 
 
-def publish_release(
-    session: Session, event: Event, comment: str = "", *, now: datetime | None = None
-) -> Release:
-    """Freeze the draft into release N+1; raises NothingChanged if it equals release N."""
-    # Serialise publishers of one event: the number and the diff depend on the last release.
-    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
-    previous_release = latest_release(session, event)
+def _next_release_data(
+    session: Session,
+    event: Event,
+    previous_release: Release | None,
+    comment: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The draft as the release after `previous_release`, in canonical message form with its
+    changelog; raises NothingChanged if it equals `previous_release`."""
     previous = previous_release.data if previous_release else None
     number = previous_release.number + 1 if previous_release else 1
     schema = ReleasePublishedSchema()
@@ -218,9 +220,44 @@ def publish_release(
         if previous["event"] == data["event"] and previous["sessions"] == data["sessions"]:
             raise NothingChanged(previous_release.number)
         data["changes"] = compute_changes(previous["sessions"], data["sessions"])
+    return data
+
+
+def changelog_preview(session: Session, event: Event) -> tuple[list[dict[str, Any]], bool]:
+    """What publishing the draft now would announce, nothing written: each change with the
+    session as it would be published (`session`) and as the latest release shows it (`before`,
+    None if new); and whether anything changed at all."""
+    previous_release = latest_release(session, event)
+    try:
+        data = _next_release_data(session, event, previous_release)
+    except NothingChanged:
+        return [], False
+    before = (
+        {info["id"]: info for info in previous_release.data["sessions"]} if previous_release else {}
+    )
+    after = {info["id"]: info for info in data["sessions"]}
+    return [
+        {
+            "kind": change["kind"],
+            "session": after[change["session"]],
+            "before": before.get(change["session"]),
+            "fields": change["fields_changed"],
+        }
+        for change in data["changes"]
+    ], True
+
+
+def publish_release(
+    session: Session, event: Event, comment: str = "", *, now: datetime | None = None
+) -> Release:
+    """Freeze the draft into release N+1; raises NothingChanged if it equals release N."""
+    # Serialise publishers of one event: the number and the diff depend on the last release.
+    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    previous_release = latest_release(session, event)
+    data = _next_release_data(session, event, previous_release, comment, now)
     release = Release(
         event_id=event.id,
-        number=number,
+        number=data["release"]["number"],
         comment=data["release"]["comment"],
         published_at=datetime.fromisoformat(data["release"]["published_at"]),
         data_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),

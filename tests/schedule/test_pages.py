@@ -16,6 +16,7 @@ from services.schedule.draft import (
     find_stage,
     list_sessions,
     list_stages,
+    session_values,
     update_session,
 )
 from services.schedule.live import announce_delay, set_live_status
@@ -367,6 +368,79 @@ def test_session_form_errors_are_shown_next_to_the_field_and_nothing_is_lost(
     with schedule_db.transaction() as session:
         event = find_event(session, published_event)
         assert find_session(session, event, care).title == "Session care"
+
+
+def test_an_organiser_page_of_an_unknown_event_is_a_readable_404(logged_in):
+    for path in ("/nope/organiser/", "/nope/organiser/sessions/new", "/nope/organiser/publish"):
+        page = logged_in.get(path, headers=HTML)
+        assert page.status_code == 404, path
+        assert "Diese Veranstaltung gibt es nicht" in text_of(page), path
+
+
+def stored_session_values(schedule_db, slug: str, prog_id: int) -> dict:
+    with schedule_db.transaction() as session:
+        return session_values(find_session(session, find_event(session, slug), prog_id))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("title_en", "x" * 301), ("title", ""), ("capacity", "100001"), ("registration", "maybe")],
+)
+def test_the_session_form_refuses_what_the_api_refuses_naming_the_field(
+    logged_in, schedule_db, published_event, organiser_headers, field, value
+):
+    client = logged_in
+    care = session_id(schedule_db, published_event, "care")
+    url = f"/{published_event}/organiser/sessions/{care}"
+    page = client.get(url)
+    form = {
+        "title": "Session care",
+        "day": "2024-04-29",
+        "start": "15:30",
+        "end": "16:30",
+        "stage": MAIN_STAGE,
+        "type": "talk",
+        "status": "scheduled",
+        "registration": "required",
+        "capacity": "20",
+        "csrf_token": csrf_token(page),
+    } | {field: value}
+    before = stored_session_values(schedule_db, published_event, care)
+    response = client.post(url, data=form)
+    assert response.status_code == 422
+    assert f'id="error-{field}-1"' in response.text
+    assert f'href="#field-{field}"' in response.text  # the error summary names it too
+    assert stored_session_values(schedule_db, published_event, care) == before
+
+    api_body = {"title_en": value} if field == "title_en" else {"title": value}
+    if field in ("capacity", "registration"):
+        api_body = {
+            "registration": {"mode": "required", "capacity": int(value)}
+            if field == "capacity"
+            else {"mode": value}
+        }
+    refused = client.patch(
+        f"/api/v1/events/{published_event}/sessions/{care}",
+        json=api_body,
+        headers=organiser_headers,
+    )
+    assert refused.status_code == 422
+
+
+def test_the_venue_form_refuses_what_the_api_refuses_naming_the_field(
+    logged_in, schedule_db, published_event
+):
+    client = logged_in
+    page = client.get(f"/{published_event}/organiser/stages")
+    response = client.post(
+        f"/{published_event}/organiser/stages",
+        data={"name": "PEAG", "address": "a" * 301, "csrf_token": csrf_token(page)},
+    )
+    assert response.status_code == 422
+    assert 'id="error-address-1"' in response.text
+    with schedule_db.transaction() as session:
+        names = [stage.name for stage in list_stages(session, find_event(session, published_event))]
+    assert "PEAG" not in names
 
 
 def test_organiser_adds_a_venue_and_a_session(logged_in, schedule_db, published_event):

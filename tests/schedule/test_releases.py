@@ -16,7 +16,7 @@ from services.schedule.draft import (
     update_session,
 )
 from services.schedule.models import OutboxMessage, Release
-from services.schedule.releases import publish_release
+from services.schedule.releases import changelog_preview, publish_release
 from shared.errors import NothingChanged
 from shared.messages import parse_envelope
 from tests.support.schedule import SIDE_STAGE, berlin
@@ -159,6 +159,27 @@ def test_a_release_that_changes_nothing_is_refused(any_schedule_db, document, im
     with any_schedule_db.transaction() as session:
         assert len(session.scalars(select(Release)).all()) == 1
         assert len(session.scalars(select(OutboxMessage)).all()) == 1
+
+
+def test_the_changelog_preview_tells_what_publishing_would_announce_and_writes_nothing(
+    schedule_db, published_event
+):
+    with schedule_db.transaction() as session:
+        event = find_event(session, published_event)
+        assert changelog_preview(session, event) == ([], False)
+        care = draft_by_guid(session, event)["care"]
+        update_session(
+            session,
+            care,
+            {"starts_at": berlin("2024-04-30 09:00"), "ends_at": berlin("2024-04-30 10:00")},
+        )
+        changes, changed = changelog_preview(session, event)
+        assert changed
+        assert [(c["kind"], c["session"]["guid"]) for c in changes] == [("moved", "care")]
+        assert changes[0]["before"]["starts_at"] == "2024-04-29T15:30:00+02:00"
+        assert changes[0]["session"]["starts_at"] == "2024-04-30T09:00:00+02:00"
+        assert session.query(Release).count() == 1
+        assert session.query(OutboxMessage).count() == 1
 
 
 def test_every_release_goes_to_the_outbox_with_a_valid_message(schedule_db, published_event):

@@ -1,5 +1,6 @@
 """Organiser pages: login, the draft's sessions and stages, publishing with a changelog preview,
-and live control. Each form is parsed here and handed to one domain function."""
+and live control. Each form goes through the schema of its API operation and is handed to the
+same domain function, so a page refuses what the API refuses, naming the field."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from services.schedule import draft
 from services.schedule.limits import refuse_too_many_attempts
@@ -18,9 +19,16 @@ from services.schedule.models import Event, OrganiserAccount
 from services.schedule.organisers import end_session
 from services.schedule.pages import pages
 from services.schedule.pages.programme import SESSION_TYPES
-from services.schedule.releases import latest_release, publish_release
-from shared.errors import DomainError, NothingChanged
+from services.schedule.releases import changelog_preview, latest_release, publish_release
+from services.schedule.schemas import (
+    DraftSessionChangeSchema,
+    DraftSessionSchema,
+    StageChangeSchema,
+    StageSchema,
+)
+from shared.errors import DomainError, NotFound
 from shared.fields import MOMENT_MESSAGE, computable_date
+from shared.messages.schedule import SESSION_SCHEDULED
 from shared.pages import translate
 from shared.pages.organisers import (
     check_organiser_password,
@@ -32,6 +40,12 @@ from shared.pages.organisers import (
 from shared.web import db_session, field_errors
 
 DELAY_CHOICES = (5, 10, 15)
+# The schemas of the API operations that the forms stand for (POST, and PATCH with what the
+# form shows).
+NEW_SESSION = DraftSessionSchema()
+SESSION_CHANGE = DraftSessionChangeSchema(partial=True)
+NEW_STAGE = StageSchema()
+STAGE_CHANGE = StageChangeSchema(partial=True)
 CHANGE_KINDS = {
     "new": lazy_gettext("new"),
     "moved": lazy_gettext("moved"),
@@ -44,8 +58,8 @@ REGISTRATION_MODES = {
     "required": lazy_gettext("Registration required (seats)"),
     "external": lazy_gettext("Registration with the host"),
 }
-# Domain error keys -> the form field that shows them.
-_FIELD_OF = {"starts_at": "start", "ends_at": "end", "capacity": "capacity", "external": "external"}
+# Schema and domain error keys -> the form field that shows them.
+_FIELD_OF = {"starts_at": "start", "ends_at": "end", "mode": "registration", "_schema": "_form"}
 
 
 def form_field(path: tuple[str, ...]) -> str:
@@ -54,10 +68,10 @@ def form_field(path: tuple[str, ...]) -> str:
 
 
 def load_event(slug: str) -> Event:
-    event = draft.find_event(db_session(), slug)
-    if event is None:
+    try:
+        return draft.find_event(db_session(), slug)
+    except NotFound:
         abort(404, _("There is no such event."))
-    return event
 
 
 # -- login --------------------------------------------------------------------------------------
@@ -128,14 +142,23 @@ def _session_form_values(prog, event: Event) -> dict[str, str]:
     }
 
 
-def parse_session_form(form, event: Event) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The session form as `create_session`/`update_session` values, or field errors."""
+def load_form(schema: Schema, data: dict[str, Any], unread: tuple[str, ...] = ()):
+    """`data` loaded by the API's `schema`, or errors by form field. `unread` are fields the
+    form could not even read (their errors are shown already): the schema skips them."""
+    try:
+        return schema.load(data, partial=schema.partial or unread), {}
+    except ValidationError as exc:
+        return {}, field_errors(exc.messages, form_field)
+
+
+def _text(form, name: str) -> str:
+    return form.get(name, "").strip()
+
+
+def session_moments(form, event: Event) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The form's day, start and end as the API's `starts_at`/`ends_at` (ISO 8601 with the
+    event's offset), or errors at the day or time the form could not read."""
     errors: dict[str, list[str]] = {}
-    title = form.get("title", "").strip()
-    if not title:
-        errors["title"] = [_("Please give a title.")]
-    elif len(title) > 300:
-        errors["title"] = [_("At most 300 characters.")]
     try:
         day = computable_date(date.fromisoformat(form.get("day", "")))
     except ValueError:
@@ -150,40 +173,42 @@ def parse_session_form(form, event: Event) -> tuple[dict[str, Any], dict[str, li
             moments[name] = time.fromisoformat(form.get(name, ""))
         except ValueError:
             errors[name] = [_("Please give the time as HH:MM.")]
-    mode = form.get("registration", "none")
-    if mode not in REGISTRATION_MODES:
-        errors["registration"] = [_("Please choose one of the options.")]
-    capacity = None
-    if form.get("capacity", "").strip():
-        try:
-            capacity = int(form["capacity"])
-            if not 0 <= capacity <= 100_000:
-                raise ValueError
-        except ValueError:
-            errors["capacity"] = [_("Please give a whole number of seats (or leave it empty).")]
-    status = form.get("status", "scheduled")
-    if status not in ("scheduled", "cancelled"):
-        errors["status"] = [_("Please choose one of the options.")]
     if errors:
         return {}, errors
     tz = draft.event_timezone(event)
-    values = {
-        "title": title,
-        "title_en": form.get("title_en", "").strip()[:300],
-        "abstract": form.get("abstract", "").strip()[:20_000],
-        "type": (form.get("type", "").strip() or "talk")[:50],
-        "stage": form.get("stage", ""),
-        "starts_at": datetime.combine(day, moments["start"], tz),
-        "ends_at": datetime.combine(day, moments["end"], tz),
-        "registration": {
-            "mode": mode,
-            "capacity": capacity,
-            "external": form.get("external", "").strip()[:500] or None,
+    return {
+        "starts_at": datetime.combine(day, moments["start"], tz).isoformat(),
+        "ends_at": datetime.combine(day, moments["end"], tz).isoformat(),
+    }, {}
+
+
+def parse_session_form(
+    form, event: Event, schema: Schema
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The session form as `create_session`/`update_session` values, loaded by the `schema` of
+    the API operation that does the same, or errors by form field."""
+    moments, moment_errors = session_moments(form, event)
+    values, errors = load_form(
+        schema,
+        {
+            "title": _text(form, "title"),
+            "title_en": _text(form, "title_en"),
+            "abstract": _text(form, "abstract"),
+            "type": _text(form, "type") or "talk",
+            "stage": form.get("stage", ""),
+            **moments,
+            "registration": {
+                "mode": form.get("registration", "none"),
+                "capacity": _text(form, "capacity") or None,
+                "external": _text(form, "external") or None,
+            },
+            "streamed": form.get("streamed") == "on",
+            "status": form.get("status", SESSION_SCHEDULED),
         },
-        "streamed": form.get("streamed") == "on",
-        "status": status,
-    }
-    return values, {}
+        unread=() if moments else ("starts_at", "ends_at"),
+    )
+    errors = errors | moment_errors
+    return ({}, errors) if errors else (values, {})
 
 
 def _render_session_form(event: Event, values: dict, errors: dict, prog=None, status: int = 200):
@@ -207,7 +232,7 @@ def new_session(event: str):
     found = load_event(event)
     if request.method == "GET":
         return _render_session_form(found, {"day": found.starts_on.isoformat()}, {})
-    values, errors = parse_session_form(request.form, found)
+    values, errors = parse_session_form(request.form, found, NEW_SESSION)
     if not errors:
         try:
             prog = draft.create_session(db_session(), found, values)
@@ -233,7 +258,7 @@ def edit_session(event: str, session_id: int):
     prog = _draft_session(found, session_id)
     if request.method == "GET":
         return _render_session_form(found, _session_form_values(prog, found), {}, prog)
-    values, errors = parse_session_form(request.form, found)
+    values, errors = parse_session_form(request.form, found, SESSION_CHANGE)
     if not errors:
         try:
             draft.update_session(db_session(), prog, values)
@@ -251,26 +276,18 @@ def edit_session(event: str, session_id: int):
 # -- stages -------------------------------------------------------------------------------------
 
 
-def parse_stage_form(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    errors: dict[str, list[str]] = {}
-    name = form.get("name", "").strip()
-    if not name or len(name) > 200:
-        errors["name"] = [_("Please give a name (at most 200 characters).")]
-    capacity = None
-    if form.get("capacity", "").strip():
-        try:
-            capacity = int(form["capacity"])
-            if not 0 <= capacity <= 100_000:
-                raise ValueError
-        except ValueError:
-            errors["capacity"] = [_("Please give a whole number of seats (or leave it empty).")]
-    values = {
-        "name": name,
-        "address": form.get("address", "").strip()[:300],
-        "capacity": capacity,
-        "stream_url": form.get("stream_url", "").strip()[:500],
-    }
-    return values, errors
+def parse_stage_form(form, schema: Schema) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The stage form as `create_stage`/`update_stage` values, loaded by the `schema` of the
+    API operation that does the same, or errors by form field."""
+    return load_form(
+        schema,
+        {
+            "name": _text(form, "name"),
+            "address": _text(form, "address"),
+            "capacity": _text(form, "capacity") or None,
+            "stream_url": _text(form, "stream_url"),
+        },
+    )
 
 
 @pages.route("/<event>/organiser/stages", methods=["GET", "POST"])
@@ -279,7 +296,7 @@ def stages(event: str):
     found = load_event(event)
     values, errors, status = {}, {}, 200
     if request.method == "POST":
-        values, errors = parse_stage_form(request.form)
+        values, errors = parse_stage_form(request.form, NEW_STAGE)
         if not errors:
             try:
                 stage = draft.create_stage(db_session(), found, values)
@@ -316,7 +333,7 @@ def edit_stage(event: str, guid: str):
     }
     errors, status = {}, 200
     if request.method == "POST":
-        changes, errors = parse_stage_form(request.form)
+        changes, errors = parse_stage_form(request.form, STAGE_CHANGE)
         if not errors:
             try:
                 draft.update_stage(db_session(), stage, changes)
@@ -341,32 +358,6 @@ def edit_stage(event: str, guid: str):
 # -- publishing ---------------------------------------------------------------------------------
 
 
-def changelog_preview(event: Event) -> tuple[list[dict[str, Any]], bool]:
-    """What publishing now would announce, worked out by publishing inside a savepoint that is
-    then rolled back; (changes, whether anything changed at all)."""
-    previous = latest_release(db_session(), event)
-    old = {info["id"]: info for info in previous.data["sessions"]} if previous else {}
-    savepoint = db_session().begin_nested()
-    try:
-        release = publish_release(db_session(), event)
-        data = release.data
-    except NothingChanged:
-        return [], False
-    finally:
-        savepoint.rollback()
-    new = {info["id"]: info for info in data["sessions"]}
-    return [
-        {
-            "kind": change["kind"],
-            "kind_label": str(CHANGE_KINDS.get(change["kind"], change["kind"])),
-            "session": new[change["session"]],
-            "before": old.get(change["session"]),
-            "fields": change["fields_changed"],
-        }
-        for change in data["changes"]
-    ], True
-
-
 @pages.route("/<event>/organiser/publish", methods=["GET", "POST"])
 @organiser_login_required
 def publish(event: str):
@@ -381,11 +372,11 @@ def publish(event: str):
             flash(_("Release %(number)s is published.", number=release.number), "success")
         return redirect(url_for(".dashboard", event=event), 303)
     found = load_event(event)
-    changes, changed = changelog_preview(found)
+    changes, changed = changelog_preview(db_session(), found)
     return render_template(
         "pages/organiser/publish.html",
         event=found,
-        changes=changes,
+        changes=[change | {"kind_label": CHANGE_KINDS[change["kind"]]} for change in changes],
         changed=changed,
         first=latest_release(db_session(), found) is None,
         nav_current="organiser",
