@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from services.notify import calendars
 from services.notify.models import Attendee, Event, Feed, ProgrammeSession, Ticket
 from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
+from shared.messages.registration import TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED
 
-PERSONAL_STATUSES = ("confirmed", "held", "waitlisted")
+PERSONAL_STATUSES = (TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED)
 
 _PERSONAL_NAME = {"de": "{event} – meine Sessions", "en": "{event} – my sessions"}
 
@@ -181,7 +182,9 @@ def render_personal_feeds(
                 locale=attendee.locale,
                 refresh=context.refresh,
                 timezone=event.timezone if event is not None else "Europe/Berlin",
-                tentative=frozenset(sid for sid, status in held.items() if status != "confirmed"),
+                tentative=frozenset(
+                    sid for sid, status in held.items() if status != TICKET_CONFIRMED
+                ),
             )
         current = None
         for feed in feeds_of[attendee.id]:

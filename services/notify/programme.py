@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.notify.feeds import FeedContext, render_event_feeds, render_personal_feeds
 from services.notify.mails import Mailer, Recipient, session_details, single_line
 from services.notify.models import Attendee, Event, ProgrammeSession, Ticket
+from shared.messages.registration import TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED
 from shared.messages.schedule import SESSION_CANCELLED
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ SIGNIFICANT_FIELDS = {
     "status": "status",
 }
 # Ticket holders who hear about changes of their session.
-CONCERNED_STATUSES = ("confirmed", "held", "waitlisted")
+CONCERNED_STATUSES = (TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED)
 
 
 def session_values(info: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def _queue_change_mails(
             },
             programme_session=programme_session,
             # Only confirmed attendees got an invitation; the others have nothing to update.
-            invitation_method=method if ticket.status == "confirmed" else None,
+            invitation_method=method if ticket.status == TICKET_CONFIRMED else None,
             cause_message_id=cause_message_id,
             known_new=True,
         )

@@ -18,6 +18,7 @@ from services.notify.programme import attendee_context
 from services.notify.retention import scrub_finished_mail
 from services.notify.settings import NotifySettings
 from shared.db import Database, utcnow
+from shared.messages.registration import TICKET_CONFIRMED
 from shared.messages.schedule import SESSION_SCHEDULED
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def queue_due_reminders(
             select(Ticket, ProgrammeSession)
             .join(ProgrammeSession, ProgrammeSession.id == Ticket.session_id)
             .where(
-                Ticket.status == "confirmed",
+                Ticket.status == TICKET_CONFIRMED,
                 ProgrammeSession.status == SESSION_SCHEDULED,
                 ProgrammeSession.starts_at > now + next_offset,
                 ProgrammeSession.starts_at <= now + offset,

@@ -7,7 +7,12 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.messages import message_type
 
-TICKET_STATUSES = ("confirmed", "waitlisted", "held", "cancelled")
+# A ticket's status, as the messages carry it and registration's and notify's tables keep it.
+TICKET_CONFIRMED = "confirmed"
+TICKET_WAITLISTED = "waitlisted"
+TICKET_HELD = "held"
+TICKET_CANCELLED = "cancelled"
+TICKET_STATUSES = (TICKET_CONFIRMED, TICKET_WAITLISTED, TICKET_HELD, TICKET_CANCELLED)
 CANCEL_REASONS = ("attendee", "session_cancelled", "hold_expired", "no_show", "organiser")
 
 

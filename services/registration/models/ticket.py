@@ -9,11 +9,18 @@ from services.registration.models.attendee import Attendee
 from services.registration.models.base import Base
 from services.registration.models.programme_session import ProgrammeSession
 from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
+from shared.messages.registration import (
+    TICKET_CANCELLED,
+    TICKET_CONFIRMED,
+    TICKET_HELD,
+    TICKET_WAITLISTED,
+)
 
-CONFIRMED = "confirmed"
-WAITLISTED = "waitlisted"
-HELD = "held"
-CANCELLED = "cancelled"
+# The ticket statuses of the registration messages, by the names this service's code uses.
+CONFIRMED = TICKET_CONFIRMED
+WAITLISTED = TICKET_WAITLISTED
+HELD = TICKET_HELD
+CANCELLED = TICKET_CANCELLED
 # Statuses that occupy a seat row.
 SEATED = (CONFIRMED, HELD)
 
