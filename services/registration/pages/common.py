@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from services.registration.booking import find_event
 from services.registration.models import Event, ProgrammeSession
 from services.registration.settings import Links, RegistrationSettings
-from shared.errors import DomainError
+from shared.errors import NotFound
 from shared.web import db_session
 
 
@@ -34,7 +34,7 @@ def form_field(path: tuple[str, ...]) -> str:
 def load_event(slug: str) -> Event:
     try:
         return find_event(db_session(), slug)
-    except DomainError:
+    except NotFound:
         abort(404, _("There is no such event."))
 
 
