@@ -22,7 +22,7 @@ run: $(STAMP)
 ## make test: the whole suite against the real PostgreSQL and RabbitMQ
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 4 -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 4 --dist loadscope -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/pytest -m serial $(PYTEST_ARGS)
 
 ## make bench: the benchmarks on PostgreSQL, one table; JSON in bench/results/

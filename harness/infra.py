@@ -8,6 +8,7 @@ beside a running `make run` without seeing each other's data or messages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -103,6 +105,26 @@ def _sqlite_template(service: str) -> Path:
         migrated_database(service, f"sqlite:///{building}").dispose()
         os.replace(building, path)
     return path
+
+
+@contextlib.contextmanager
+def database_factory(directory: Path) -> Iterator[Callable[..., Database]]:
+    """make(service, backend="postgresql"|"sqlite") -> a new migrated Database, as many as
+    wanted; every one is dropped at the end."""
+    created: list[tuple[Database, str]] = []
+
+    def make(service: str, backend: str = "postgresql") -> Database:
+        db = copy_of_migrated_database(service, backend, directory)
+        created.append((db, backend))
+        return db
+
+    try:
+        yield make
+    finally:
+        for db, backend in created:
+            db.dispose()
+            if backend == "postgresql":
+                drop_pg_database(db.url)
 
 
 def copy_of_migrated_database(service: str, backend: str, directory: Path) -> Database:

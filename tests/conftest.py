@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.infra import (
-    copy_of_migrated_database,
-    create_vhost,
-    delete_vhost,
-    drop_pg_database,
-)
+from harness.infra import create_vhost, database_factory, delete_vhost
 from shared.config import Config
 
 
@@ -41,18 +36,8 @@ def amqp_url(amqp_vhost) -> str:
 @pytest.fixture
 def make_database(tmp_path):
     """make_database(service, backend="postgresql"|"sqlite") -> a migrated Database."""
-    created = []
-
-    def make(service: str, backend: str = "postgresql"):
-        db = copy_of_migrated_database(service, backend, tmp_path)
-        created.append((db, backend))
-        return db
-
-    yield make
-    for db, backend in created:
-        db.dispose()
-        if backend == "postgresql":
-            drop_pg_database(db.url)
+    with database_factory(tmp_path) as make:
+        yield make
 
 
 @pytest.fixture
