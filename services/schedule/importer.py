@@ -30,7 +30,7 @@ from services.schedule.draft import (
     speaker_guid,
     time_errors,
 )
-from services.schedule.frab import FrabFormatError, parse_frab
+from services.schedule.frab.reading import FrabFormatError, parse_frab
 from services.schedule.models import Event, ProgrammeSession, Speaker, Stage, Track
 from services.schedule.programme_format import load_programme_document
 from shared.errors import Invalid, NotFound
@@ -63,7 +63,7 @@ def import_programme(
     *,
     skip_if_unchanged: bool = False,
 ) -> ImportSummary:
-    """Import a loaded document (`load_programme_document`, `frab.parse_frab`) into the draft
+    """Import a loaded document (`load_programme_document`, `parse_frab`) into the draft
     of event `slug` (default: the document's own slug).
 
     Creates the event when it does not exist. With `skip_if_unchanged`, a document identical to

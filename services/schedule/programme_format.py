@@ -1,7 +1,7 @@
 """Our own programme file format (`todo-programme/1`), read by `todo import-programme`.
 
-The frab importers (`services.schedule.frab`) turn schedule.xml / schedule.json into this same
-document, so the importer into the draft has one input shape. Example (abridged)::
+The frab reader (`services.schedule.frab.reading`) turns schedule.xml / schedule.json into this
+same document, so the importer into the draft has one input shape. Example (abridged)::
 
     {
       "format": "todo-programme/1",

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.schedule import frab
 from services.schedule.draft import event_timezone, list_sessions
+from services.schedule.frab.export import render_schedule_json, render_schedule_xml
 from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
 from shared.db import utcnow
 from shared.errors import NothingChanged
@@ -181,8 +181,8 @@ def _draft_sessions(session: Session, event: Event, previous: dict | None) -> li
 def render_exports(data: dict[str, Any]) -> dict[str, bytes]:
     return {
         "programme.json": json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
-        "schedule.xml": frab.render_schedule_xml(data),
-        "schedule.json": frab.render_schedule_json(data),
+        "schedule.xml": render_schedule_xml(data),
+        "schedule.json": render_schedule_json(data),
     }
 
 

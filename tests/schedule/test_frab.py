@@ -13,21 +13,16 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from services.schedule import frab
-from services.schedule.frab import (
-    CANCELLED_PREFIX,
-    FrabFormatError,
-    parse_frab,
-    render_schedule_json,
-    render_schedule_xml,
-)
+from services.schedule.commands import BUNDLED_PROGRAMME
+from services.schedule.frab.conventions import CANCELLED_PREFIX, GUID_NAMESPACE
+from services.schedule.frab.export import render_schedule_json, render_schedule_xml
+from services.schedule.frab.reading import FrabFormatError, parse_frab
 from services.schedule.programme_format import load_programme_document
 from shared.messages.schedule import ReleasePublishedSchema
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE / "schemas"
 FIXTURES = HERE / "fixtures"
-BUNDLED = Path(frab.__file__).parent / "data" / "todo2024.json"
 FORMATS = {"schedule.xml": render_schedule_xml, "schedule.json": render_schedule_json}
 
 
@@ -119,7 +114,7 @@ def json_validator():
 
 @pytest.fixture
 def bundled_programme():
-    return load_programme_document(json.loads(BUNDLED.read_text()))
+    return load_programme_document(json.loads(BUNDLED_PROGRAMME.read_text()))
 
 
 @pytest.fixture
@@ -520,8 +515,8 @@ def test_without_capacity_no_registration_and_stable_derived_guids():
     first, second = _parse_json(document), _parse_json(document)
     session, stage = first["sessions"][0], first["stages"][0]
     assert session["registration"]["mode"] == "none"
-    assert session["guid"] == str(uuid.uuid5(frab.GUID_NAMESPACE, "mini2025/event/7"))
-    assert stage["guid"] == str(uuid.uuid5(frab.GUID_NAMESPACE, "mini2025/room/Saal"))
+    assert session["guid"] == str(uuid.uuid5(GUID_NAMESPACE, "mini2025/event/7"))
+    assert stage["guid"] == str(uuid.uuid5(GUID_NAMESPACE, "mini2025/room/Saal"))
     assert (session["guid"], stage["guid"]) == (
         second["sessions"][0]["guid"],
         second["stages"][0]["guid"],

@@ -18,7 +18,7 @@ from sqlalchemy import String, select
 
 from services.registration.models import Attendee, Ticket
 from services.schedule.app import create_app as create_schedule_app
-from services.schedule.frab import render_schedule_json, render_schedule_xml
+from services.schedule.frab.export import render_schedule_json, render_schedule_xml
 from services.schedule.importer import import_programme, read_programme_file
 from services.schedule.models import ApiToken as ScheduleToken
 from services.schedule.models import Base as ScheduleBase

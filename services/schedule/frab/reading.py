@@ -1,32 +1,9 @@
-"""frab / C3VOC `schedule.xml` and `schedule.json`: rendering releases, importing files.
-
-The formats (https://c3voc.de/wiki/schedule) are what Giggity, EventFahrplan, C3VOC's streaming
-website and info-beamer read, and what pretalx and frab export. Ours validate against the XSD and
-the JSON schema of github.com/voc/schedule (copies in `tests/schedule/schemas/`).
-
-The formats have no place for some of our data, so we carry it in fields every reader shows
-and read it back when importing (our own files and anyone else's):
-
-- English title -> `subtitle`; English abstract -> `description`. Files from other tools use
-  these for a German subtitle / long description, so they are only read this way from files our
-  generator wrote; otherwise they are appended to the abstract.
-- Cancelled sessions stay in the files; their title starts with `CANCELLED_PREFIX`.
-- Several tracks -> one `track` string, names joined with `TRACK_SEPARATOR`.
-- Registration -> a link titled "Anmeldung … / Registration …" (see `_registration_link`); seat
-  capacity -> also the room's `capacity` (schedule.json only: the XML room has no such field).
-- Livestream -> a link titled `LIVESTREAM_TITLE`; in schedule.json also `do_not_stream`.
-- Speakers' organisation and role -> extra keys of the schedule.json person (XML: name only).
-
-Days follow frab: a day runs from `DAY_CHANGE` (04:00) local time to 03:59 the next morning, so a
-session at 01:00 belongs to the evening before. All times are in the event's time zone with
-their UTC offset; durations are real elapsed time (they stay right across DST changes).
-"""
+"""A frab schedule.xml / schedule.json (pretalx, frab, ours) read as a programme document."""
 
 from __future__ import annotations
 
 import json
 import re
-import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -35,439 +12,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import ValidationError
 
+from services.schedule.frab.conventions import (
+    CANCELLED_PREFIX,
+    COLOR,
+    DAY_CHANGE,
+    GENERATOR,
+    GUID_NAMESPACE,
+    LIVESTREAM_TITLE,
+    REGISTRATION_EXTERNAL_TITLE,
+    REGISTRATION_NONE_TITLE,
+    TRACK_SEPARATOR,
+    slugify,
+)
 from services.schedule.programme_format import FORMAT, load_programme_document
-from shared.links import contact_link, is_web_url, link_problem, web_url_or_empty
+from shared.links import link_problem
 
-GENERATOR = "todo-platform"
-SCHEMA_URL = "https://c3voc.de/schedule/schema.json"
-DAY_CHANGE = time(4, 0)
-CANCELLED_PREFIX = "ABGESAGT / CANCELLED: "
-TRACK_SEPARATOR = " / "
-LIVESTREAM_TITLE = "Livestream"
 DEFAULT_TIMEZONE = "Europe/Berlin"
-# Namespace of the UUID5s we derive where a file or a record has no usable guid.
-GUID_NAMESPACE = uuid.UUID("6f1c8a56-2a4e-5d0b-9a57-1c0de7f0da7a")
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-_JSON_SLUG = re.compile(r"^[a-z0-9_-]+[a-z0-9]$")
-_XML_TRACK_SLUG = re.compile(r"^[a-z][a-z0-9-]+$")
-_TIMEZONE_NAME = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
 _OUR_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DURATION = re.compile(r"^(\d+):([0-5]?\d)(?::([0-5]?\d))?$")
+# The title `export._registration_link` writes for a required registration.
 _REQUIRED = re.compile(
     r"^Anmeldung erforderlich(?: \((\d+) Plätze\))? / Registration required(?: \(\d+ seats\))?$"
 )
-_EXTERNAL_TITLE = "Anmeldung extern / External registration"
-_NONE_TITLE = "Eintritt frei, ohne Anmeldung / Free entry, no registration"
-_GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 class FrabFormatError(ValueError):
     """A file that is not a usable frab schedule.xml / schedule.json; the message says why."""
-
-
-# --- rendering ---------------------------------------------------------------------------------
-
-
-def render_schedule_xml(release_data: dict) -> bytes:
-    """The frab/C3VOC schedule.xml of a release (the `data` of `schedule.release.published`)."""
-    schedule = _Schedule(release_data)
-    root = ET.Element("schedule")
-    ET.SubElement(root, "generator", name=GENERATOR, version=schedule.version)
-    _text(root, "version", schedule.version)
-    conference = ET.SubElement(root, "conference")
-    _text(conference, "acronym", schedule.acronym)
-    _text(conference, "title", schedule.event["title"])
-    _text(conference, "start", schedule.event["starts_on"].isoformat())
-    _text(conference, "end", schedule.event["ends_on"].isoformat())
-    _text(conference, "days", str(len(schedule.days)))
-    _text(conference, "timeslot_duration", "00:05")
-    if schedule.event["url"]:
-        _text(conference, "base_url", schedule.event["url"])
-        _text(conference, "url", schedule.event["url"])
-    _text(conference, "time_zone_name", schedule.timezone_name)
-    for track in schedule.tracks:
-        attributes = {"name": track["name"]}
-        if _COLOR.match(track["color"] or ""):
-            attributes["color"] = track["color"]
-        if _XML_TRACK_SLUG.match(track["slug"]):
-            attributes["slug"] = track["slug"]
-        ET.SubElement(conference, "track", attributes)
-    for day in schedule.days:
-        day_element = ET.SubElement(
-            root,
-            "day",
-            index=str(day.index),
-            date=day.date.isoformat(),
-            start=day.start.isoformat(),
-            end=day.end.isoformat(),
-        )
-        for stage, sessions in day.rooms:
-            room = ET.SubElement(
-                day_element, "room", name=schedule.room_name(stage), guid=schedule.room_guid(stage)
-            )
-            for session in sessions:
-                _xml_event(room, schedule, session)
-    ET.indent(root)
-    # Serialising to str and encoding once is twice as fast as ElementTree's byte writer.
-    body = ET.tostring(root, encoding="unicode")
-    return f"<?xml version='1.0' encoding='utf-8'?>\n{body}\n".encode()
-
-
-def _xml_event(room: ET.Element, schedule: _Schedule, session: dict) -> None:
-    event = schedule.event_fields(session)
-    element = ET.SubElement(room, "event", guid=event["guid"], id=str(event["id"]))
-    for name in ("date", "start", "duration", "room", "slug"):
-        _text(element, name, event[name])
-    if is_web_url(event["url"]):
-        _text(element, "url", event["url"])
-    for name in ("title", "subtitle", "track", "type", "language", "abstract", "description"):
-        _text(element, name, event[name] or "")
-    persons = ET.SubElement(element, "persons")
-    for person in event["persons"]:
-        _text(persons, "person", person["name"], guid=person["guid"])
-    links = ET.SubElement(element, "links")
-    for link in event["links"]:
-        _text(links, "link", link["title"], href=link["url"], type=link["type"])
-
-
-def render_schedule_json(release_data: dict) -> bytes:
-    """The frab/C3VOC schedule.json (version 1 layout) of a release."""
-    schedule = _Schedule(release_data)
-    conference = {
-        "acronym": schedule.acronym,
-        "title": schedule.event["title"],
-        "start": schedule.event["starts_on"].isoformat(),
-        "end": schedule.event["ends_on"].isoformat(),
-        "daysCount": len(schedule.days),
-        "timeslot_duration": "00:05",
-    }
-    if _TIMEZONE_NAME.match(schedule.timezone_name):
-        conference["time_zone_name"] = schedule.timezone_name
-    if schedule.event["url"]:
-        conference["url"] = schedule.event["url"]
-    conference["rooms"] = [_json_room(schedule, stage) for stage in schedule.stages]
-    conference["tracks"] = [_json_track(track) for track in schedule.tracks]
-    conference["days"] = [
-        {
-            "index": day.index,
-            "date": day.date.isoformat(),
-            "day_start": day.start.isoformat(),
-            "day_end": day.end.isoformat(),
-            "rooms": {
-                schedule.room_name(stage): [_json_event(schedule, s) for s in sessions]
-                for stage, sessions in day.rooms
-            },
-        }
-        for day in schedule.days
-    ]
-    document = {
-        "$schema": SCHEMA_URL,
-        "generator": {"name": GENERATOR, "version": schedule.version},
-        "schedule": {"version": schedule.version, "conference": conference},
-    }
-    if schedule.event["url"]:
-        document["schedule"]["url"] = schedule.event["url"]
-    # Compact, like pretalx: the indenting encoder is pure Python and several times slower.
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-
-
-def _json_room(schedule: _Schedule, stage: dict) -> dict:
-    room = {"name": schedule.room_name(stage), "guid": schedule.room_guid(stage)}
-    slug = _slugify(stage["name"])
-    if _JSON_SLUG.match(slug):
-        room["slug"] = slug
-    room["description"] = stage["address"] or None
-    room["capacity"] = stage["capacity"]
-    return room
-
-
-def _json_track(track: dict) -> dict:
-    result = {"name": track["name"]}
-    if _JSON_SLUG.match(track["slug"]):
-        result["slug"] = track["slug"]
-    if _COLOR.match(track["color"] or ""):
-        result["color"] = track["color"]
-    return result
-
-
-def _json_event(schedule: _Schedule, session: dict) -> dict:
-    event = schedule.event_fields(session)
-    persons = []
-    for person in event["persons"]:
-        entry = {"guid": person["guid"], "name": person["name"], "public_name": person["name"]}
-        entry.update({key: person[key] for key in ("organisation", "role") if person[key]})
-        persons.append(entry)
-    return {
-        "guid": event["guid"],
-        "id": event["id"],
-        "date": event["date"],
-        "start": event["start"],
-        "end": event["end"],
-        "duration": event["duration"],
-        "room": event["room"],
-        "slug": event["slug"],
-        "url": event["url"],
-        "title": event["title"],
-        "subtitle": event["subtitle"],
-        "track": event["track"],
-        "type": event["type"],
-        "language": event["language"],
-        "abstract": event["abstract"],
-        "description": event["description"],
-        "do_not_stream": not session["streamed"],
-        "persons": persons,
-        "links": event["links"],
-    }
-
-
-class _Day:
-    def __init__(self, index: int, day: date, zone: ZoneInfo):
-        self.index = index
-        self.date = day
-        self.start = datetime.combine(day, DAY_CHANGE, zone)
-        next_start = datetime.combine(day + timedelta(days=1), DAY_CHANGE, zone)
-        self.end = next_start - timedelta(minutes=1)
-        self.rooms: list[tuple[dict, list[dict]]] = []
-
-
-class _Schedule:
-    """A release arranged the frab way: stages, tracks, days -> rooms -> sessions, all sorted."""
-
-    def __init__(self, release_data: dict):
-        data = _loaded_release(release_data)
-        self.event = data["event"]
-        self.version = str(data["release"]["number"])
-        self.timezone_name = self.event["timezone"]
-        self.zone = ZoneInfo(self.timezone_name)
-        self.acronym = _acronym(self.event["slug"])
-        sessions = sorted(
-            data["sessions"],
-            key=lambda s: (s["starts_at"], s["ends_at"], s["stage"]["name"], s["id"]),
-        )
-        for session in sessions:
-            session["tracks"].sort(key=lambda track: (track["name"].casefold(), track["slug"]))
-            session["starts_at"] = session["starts_at"].astimezone(self.zone)
-            session["ends_at"] = session["ends_at"].astimezone(self.zone)
-
-        stages: dict[str, dict] = {}
-        for session in sessions:
-            stages.setdefault(session["stage"]["guid"], session["stage"])
-        counts = Counter(session["stage"]["guid"] for session in sessions)
-        # The busiest stage (the main stage) comes first, as schedule apps show rooms in order.
-        self.stages = sorted(
-            stages.values(), key=lambda s: (-counts[s["guid"]], s["name"], s["guid"])
-        )
-        self._room_names = _unique_names(self.stages)
-
-        tracks: dict[str, dict] = {}
-        for session in sessions:
-            for track in session["tracks"]:
-                tracks.setdefault(track["slug"], track)
-        self.tracks = sorted(tracks.values(), key=lambda t: (t["name"].casefold(), t["slug"]))
-
-        by_day: dict[date, list[dict]] = {}
-        for session in sessions:
-            by_day.setdefault(_frab_date(session["starts_at"]), []).append(session)
-        first = min([self.event["starts_on"], *by_day])
-        last = max([self.event["ends_on"], *by_day])
-        self.days = []
-        for offset in range((last - first).days + 1):
-            day = _Day(offset + 1, first + timedelta(days=offset), self.zone)
-            day_sessions = by_day.get(day.date, [])
-            for stage in self.stages:
-                on_stage = [s for s in day_sessions if s["stage"]["guid"] == stage["guid"]]
-                if on_stage:
-                    day.rooms.append((stage, on_stage))
-            self.days.append(day)
-
-    def room_name(self, stage: dict) -> str:
-        return self._room_names[stage["guid"]]
-
-    def room_guid(self, stage: dict) -> str:
-        return _as_uuid(stage["guid"], f"{self.event['slug']}/stage")
-
-    def event_fields(self, session: dict) -> dict:
-        """What schedule.xml and schedule.json have in common for one session."""
-        starts_at, ends_at = session["starts_at"], session["ends_at"]
-        title = session["title"]
-        if session["status"] == "cancelled":
-            title = CANCELLED_PREFIX + title
-        slug = "-".join(
-            (self.acronym, str(session["id"]), _slugify(session["title"])[:60] or "session")
-        )
-        links = []
-        registration = _registration_link(session, self._session_url(session))
-        if registration:
-            links.append(registration)
-        stream_url = session["livestream_url"] or session["stage"]["stream_url"]
-        if session["streamed"] and stream_url:
-            links.append({"title": LIVESTREAM_TITLE, "url": stream_url, "type": "media"})
-        return {
-            "guid": _as_uuid(session["guid"], f"{self.event['slug']}/session"),
-            "id": session["id"],
-            "date": starts_at.isoformat(),
-            "start": starts_at.strftime("%H:%M"),
-            "end": ends_at.isoformat(),
-            "duration": _format_duration(ends_at.astimezone(UTC) - starts_at.astimezone(UTC)),
-            "room": self.room_name(session["stage"]),
-            "slug": slug.strip("-"),
-            "url": self._session_url(session),
-            "title": title,
-            "subtitle": session["title_en"] or "",
-            "track": TRACK_SEPARATOR.join(t["name"] for t in session["tracks"]) or None,
-            "type": session["type"],
-            "language": session["language"],
-            "abstract": session["abstract"] or "",
-            "description": session["abstract_en"] or "",
-            "persons": [
-                {
-                    "guid": _as_uuid(
-                        speaker["guid"] or speaker["name"], f"{self.event['slug']}/speaker"
-                    ),
-                    "name": speaker["name"],
-                    "organisation": speaker["organisation"],
-                    "role": speaker["role"],
-                }
-                for speaker in session["speakers"]
-            ],
-            "links": links,
-        }
-
-    def _session_url(self, session: dict) -> str:
-        if session["url"]:
-            return session["url"]
-        if self.event["url"]:
-            return f"{self.event['url'].rstrip('/')}/#session-{session['id']}"
-        return f"urn:uuid:{_as_uuid(session['guid'], self.event['slug'] + '/session')}"
-
-
-def _loaded_release(release_data: dict) -> dict:
-    """The parts of a `schedule.release.published` message (JSON form) the exports use.
-
-    The message was validated against `ReleasePublishedSchema` when it was published; loading it
-    through marshmallow again costs most of the rendering time of a large programme, so only
-    dates are parsed here and the schema's defaults filled in.
-    """
-    event = dict(release_data["event"])
-    event["starts_on"] = date.fromisoformat(event["starts_on"])
-    event["ends_on"] = date.fromisoformat(event["ends_on"])
-    # Addresses stored before links were checked never become links in the files.
-    event["url"] = web_url_or_empty(event.get("url"))
-    sessions = []
-    for raw in release_data["sessions"]:
-        stage = raw["stage"]
-        sessions.append(
-            {
-                **raw,
-                "starts_at": datetime.fromisoformat(raw["starts_at"]),
-                "ends_at": datetime.fromisoformat(raw["ends_at"]),
-                "stage": {
-                    **stage,
-                    "address": stage.get("address") or "",
-                    "capacity": stage.get("capacity"),
-                    "stream_url": web_url_or_empty(stage.get("stream_url")),
-                },
-                "tracks": [
-                    {**track, "color": track.get("color") or ""} for track in raw.get("tracks", [])
-                ],
-                "speakers": [
-                    {
-                        "guid": speaker.get("guid"),
-                        "name": speaker["name"],
-                        "organisation": speaker.get("organisation") or "",
-                        "role": speaker.get("role") or "",
-                    }
-                    for speaker in raw.get("speakers", [])
-                ],
-                "registration": {
-                    "mode": raw["registration"]["mode"],
-                    "capacity": raw["registration"].get("capacity"),
-                    "external": raw["registration"].get("external"),
-                },
-                "title_en": raw.get("title_en") or "",
-                "abstract": raw.get("abstract") or "",
-                "abstract_en": raw.get("abstract_en") or "",
-                "type": raw.get("type") or "talk",
-                "language": raw.get("language") or "de",
-                "streamed": bool(raw.get("streamed")),
-                "livestream_url": web_url_or_empty(raw.get("livestream_url")),
-                "url": web_url_or_empty(raw.get("url")),
-            }
-        )
-    return {"event": event, "release": release_data["release"], "sessions": sessions}
-
-
-def _registration_link(session: dict, session_url: str) -> dict | None:
-    registration = session["registration"]
-    if registration["mode"] == "external":
-        target = contact_link(registration["external"])
-        return {"title": _EXTERNAL_TITLE, "url": target, "type": "web"} if target else None
-    if registration["mode"] == "none":
-        return {"title": _NONE_TITLE, "url": session_url, "type": "web"}
-    capacity = registration["capacity"]
-    if capacity is None:
-        capacity = session["stage"]["capacity"]
-    title = "Anmeldung erforderlich / Registration required"
-    if capacity is not None:
-        title = (
-            f"Anmeldung erforderlich ({capacity} Plätze) / Registration required ({capacity} seats)"
-        )
-    return {"title": title, "url": session_url, "type": "web"}
-
-
-def _frab_date(moment: datetime) -> date:
-    """The frab day a local time belongs to: before DAY_CHANGE it is still the day before."""
-    if moment.time() < DAY_CHANGE:
-        return moment.date() - timedelta(days=1)
-    return moment.date()
-
-
-def _format_duration(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _acronym(slug: str) -> str:
-    """Our slug as a frab acronym: the JSON schema allows '-' only in a '-2024-name' suffix."""
-    acronym = slug.replace("-", "_")
-    return acronym if len(acronym) >= 4 else acronym.ljust(4, "_")
-
-
-def _unique_names(stages: list[dict]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    used: set[str] = set()
-    for stage in stages:
-        name, number = stage["name"], 1
-        while name in used:
-            number += 1
-            name = f"{stage['name']} ({number})"
-        used.add(name)
-        names[stage["guid"]] = name
-    return names
-
-
-def _as_uuid(value: str, scope: str) -> str:
-    """`value` if it is a UUID, else a stable UUID5 of it (frab guids must be UUIDs)."""
-    if _UUID.match(value):
-        return value.lower()
-    return str(uuid.uuid5(GUID_NAMESPACE, f"{scope}/{value}"))
-
-
-def _slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower().translate(_GERMAN_LETTERS))
-    text = text.encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-
-
-def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attributes)
-    element.text = text
-    return element
-
-
-# --- importing ---------------------------------------------------------------------------------
 
 
 def parse_frab(content: bytes, filename: str) -> dict:
@@ -559,7 +130,7 @@ class _Reader:
     def add_track(self, name: str, slug: str | None, color: str | None) -> str:
         if name in self.track_names:
             return self.track_names[name]
-        slug = slug if slug and _OUR_SLUG.match(slug) else _slugify(name)[:63] or "track"
+        slug = slug if slug and _OUR_SLUG.match(slug) else slugify(name)[:63] or "track"
         base, number = slug, 1
         while slug in self.tracks:
             number += 1
@@ -567,7 +138,7 @@ class _Reader:
         self.tracks[slug] = {
             "slug": slug,
             "name": name[:100],
-            "color": color if color and _COLOR.match(color) else "",
+            "color": color if color and COLOR.match(color) else "",
         }
         self.track_names[name] = slug
         return slug
@@ -768,10 +339,10 @@ def _registration_from(links: list[dict], room: dict) -> dict:
         if required:
             capacity = int(required.group(1)) if required.group(1) else None
             return {"mode": "required", "capacity": capacity, "external": None}
-        if link["title"] == _EXTERNAL_TITLE and link["url"]:
+        if link["title"] == REGISTRATION_EXTERNAL_TITLE and link["url"]:
             target = link["url"].removeprefix("mailto:")
             return {"mode": "external", "capacity": None, "external": target}
-        if link["title"] == _NONE_TITLE:
+        if link["title"] == REGISTRATION_NONE_TITLE:
             return {"mode": "none", "capacity": None, "external": None}
     if room["capacity"] is not None:
         return {"mode": "required", "capacity": None, "external": None}
