@@ -23,6 +23,7 @@ from services.schedule.frab.conventions import (
     slugify,
 )
 from shared.links import contact_link, is_web_url, web_url_or_empty
+from shared.messages.schedule import SESSION_CANCELLED
 
 SCHEMA_URL = "https://c3voc.de/schedule/schema.json"
 
@@ -254,7 +255,7 @@ class _Schedule:
         """What schedule.xml and schedule.json have in common for one session."""
         starts_at, ends_at = session["starts_at"], session["ends_at"]
         title = session["title"]
-        if session["status"] == "cancelled":
+        if session["status"] == SESSION_CANCELLED:
             title = CANCELLED_PREFIX + title
         slug = "-".join(
             (self.acronym, str(session["id"]), slugify(session["title"])[:60] or "session")

@@ -26,6 +26,7 @@ from services.schedule.frab.conventions import (
 )
 from services.schedule.programme_format import FORMAT, load_programme_document
 from shared.links import link_problem
+from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 
@@ -170,9 +171,9 @@ class _Reader:
         title = fields.get("title")
         if not isinstance(title, str) or not title.strip():
             raise self.fail(where, "no title")
-        status = "scheduled"
+        status = SESSION_SCHEDULED
         if title.startswith(CANCELLED_PREFIX):
-            title, status = title[len(CANCELLED_PREFIX) :], "cancelled"
+            title, status = title[len(CANCELLED_PREFIX) :], SESSION_CANCELLED
         starts_at = self._start(fields, day_date, where)
         ends_at = self._end(fields, starts_at, where)
 
