@@ -127,7 +127,7 @@ def test_same_programme_gives_same_bytes_and_a_change_a_new_etag(
     ],
 )
 def test_unknown_feeds_answer_404_with_a_reason(published, client, url, words):
-    response = client.get(url)
+    response = client.get(url, headers={"Accept-Language": "en"})
     assert response.status_code == 404
     assert words in response.get_json()["message"]
 
