@@ -263,30 +263,30 @@ def list_sessions(session: Session, event: Event) -> list[ProgrammeSession]:
     )
 
 
-def session_values(prog: ProgrammeSession) -> dict[str, Any]:
+def session_values(programme_session: ProgrammeSession) -> dict[str, Any]:
     """A draft session in the input shape of `create_session` (speakers as ids)."""
     return {
-        "guid": prog.guid,
-        "title": prog.title,
-        "title_en": prog.title_en,
-        "abstract": prog.abstract,
-        "abstract_en": prog.abstract_en,
-        "type": prog.type,
-        "language": prog.language,
-        "stage": prog.stage.guid,
-        "tracks": [track.slug for track in prog.tracks],
-        "speakers": [speaker.id for speaker in prog.speakers],
-        "starts_at": prog.starts_at,
-        "ends_at": prog.ends_at,
-        "streamed": prog.streamed,
-        "livestream_url": prog.livestream_url,
+        "guid": programme_session.guid,
+        "title": programme_session.title,
+        "title_en": programme_session.title_en,
+        "abstract": programme_session.abstract,
+        "abstract_en": programme_session.abstract_en,
+        "type": programme_session.type,
+        "language": programme_session.language,
+        "stage": programme_session.stage.guid,
+        "tracks": [track.slug for track in programme_session.tracks],
+        "speakers": [speaker.id for speaker in programme_session.speakers],
+        "starts_at": programme_session.starts_at,
+        "ends_at": programme_session.ends_at,
+        "streamed": programme_session.streamed,
+        "livestream_url": programme_session.livestream_url,
         "registration": {
-            "mode": prog.registration_mode,
-            "capacity": prog.registration_capacity,
-            "external": prog.registration_external or None,
+            "mode": programme_session.registration_mode,
+            "capacity": programme_session.registration_capacity,
+            "external": programme_session.registration_external or None,
         },
-        "status": prog.status,
-        "assumption": prog.assumption,
+        "status": programme_session.status,
+        "assumption": programme_session.assumption,
     }
 
 
@@ -399,7 +399,7 @@ def _resolve_session(
 
 
 def apply_session(
-    prog: ProgrammeSession,
+    programme_session: ProgrammeSession,
     values: dict[str, Any],
     stage: Stage,
     tracks: list[Track],
@@ -407,25 +407,29 @@ def apply_session(
 ) -> None:
     registration = values["registration"]
     mode = registration.get("mode", "none")
-    prog.guid = values["guid"]
-    prog.title = values["title"]
-    prog.title_en = values["title_en"] or ""
-    prog.abstract = values["abstract"] or ""
-    prog.abstract_en = values["abstract_en"] or ""
-    prog.type = values["type"]
-    prog.language = values["language"]
-    prog.stage = stage
-    prog.tracks = tracks
-    prog.speakers = speakers
-    prog.starts_at = values["starts_at"]
-    prog.ends_at = values["ends_at"]
-    prog.streamed = values["streamed"]
-    prog.livestream_url = values["livestream_url"] or ""
-    prog.registration_mode = mode
-    prog.registration_capacity = registration.get("capacity") if mode == "required" else None
-    prog.registration_external = (registration.get("external") or "") if mode == "external" else ""
-    prog.status = values["status"]
-    prog.assumption = values["assumption"] or ""
+    programme_session.guid = values["guid"]
+    programme_session.title = values["title"]
+    programme_session.title_en = values["title_en"] or ""
+    programme_session.abstract = values["abstract"] or ""
+    programme_session.abstract_en = values["abstract_en"] or ""
+    programme_session.type = values["type"]
+    programme_session.language = values["language"]
+    programme_session.stage = stage
+    programme_session.tracks = tracks
+    programme_session.speakers = speakers
+    programme_session.starts_at = values["starts_at"]
+    programme_session.ends_at = values["ends_at"]
+    programme_session.streamed = values["streamed"]
+    programme_session.livestream_url = values["livestream_url"] or ""
+    programme_session.registration_mode = mode
+    programme_session.registration_capacity = (
+        registration.get("capacity") if mode == "required" else None
+    )
+    programme_session.registration_external = (
+        (registration.get("external") or "") if mode == "external" else ""
+    )
+    programme_session.status = values["status"]
+    programme_session.assumption = values["assumption"] or ""
 
 
 def create_session(session: Session, event: Event, values: dict[str, Any]) -> ProgrammeSession:
@@ -440,26 +444,26 @@ def create_session(session: Session, event: Event, values: dict[str, Any]) -> Pr
         raise Invalid({"_schema": [N_("At most %(max)s sessions.", max=MAX_SESSIONS_PER_EVENT)]})
     with session.no_autoflush:
         stage, tracks, speakers = _resolve_session(session, event, values, None)
-    prog = ProgrammeSession(event_id=event.id)
-    apply_session(prog, values, stage, tracks, speakers)
-    session.add(prog)
+    programme_session = ProgrammeSession(event_id=event.id)
+    apply_session(programme_session, values, stage, tracks, speakers)
+    session.add(programme_session)
     session.flush()
-    return prog
+    return programme_session
 
 
 def update_session(
-    session: Session, prog: ProgrammeSession, changes: dict[str, Any]
+    session: Session, programme_session: ProgrammeSession, changes: dict[str, Any]
 ) -> ProgrammeSession:
-    event = session.get(Event, prog.event_id)
-    values = session_values(prog) | changes
+    event = session.get(Event, programme_session.event_id)
+    values = session_values(programme_session) | changes
     with session.no_autoflush:
-        stage, tracks, speakers = _resolve_session(session, event, values, prog.id)
-    apply_session(prog, values, stage, tracks, speakers)
+        stage, tracks, speakers = _resolve_session(session, event, values, programme_session.id)
+    apply_session(programme_session, values, stage, tracks, speakers)
     session.flush()
-    return prog
+    return programme_session
 
 
-def delete_session(session: Session, prog: ProgrammeSession) -> None:
+def delete_session(session: Session, programme_session: ProgrammeSession) -> None:
     """Remove a session from the draft; if it was published, the next release shows it cancelled."""
-    session.delete(prog)
+    session.delete(programme_session)
     session.flush()

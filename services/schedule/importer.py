@@ -173,10 +173,10 @@ def _upsert_sessions(
         if problems:
             errors[str(index)] = problems
             continue
-        prog = existing.get(item["guid"])
-        if prog is None:
-            prog = ProgrammeSession(event_id=event.id)
-            session.add(prog)
+        programme_session = existing.get(item["guid"])
+        if programme_session is None:
+            programme_session = ProgrammeSession(event_id=event.id)
+            session.add(programme_session)
             created += 1
         else:
             updated += 1
@@ -185,7 +185,7 @@ def _upsert_sessions(
             for s in item["speakers"]
         ]
         apply_session(
-            prog,
+            programme_session,
             item,
             stage,
             [tracks[slug] for slug in dict.fromkeys(item["tracks"])],
@@ -194,9 +194,9 @@ def _upsert_sessions(
     if errors:
         raise Invalid({"sessions": errors})
     cancelled = 0
-    for guid, prog in existing.items():
-        if guid not in seen and prog.status != SESSION_CANCELLED:
-            prog.status = SESSION_CANCELLED
+    for guid, programme_session in existing.items():
+        if guid not in seen and programme_session.status != SESSION_CANCELLED:
+            programme_session.status = SESSION_CANCELLED
             cancelled += 1
     return ImportSummary(event=event, created=created, updated=updated, cancelled=cancelled)
 
@@ -209,14 +209,14 @@ def _check_no_overlaps(session: Session, event: Event, index_of: dict[str, int])
     )
     errors: dict[str, Any] = {}
     previous: ProgrammeSession | None = None
-    for prog in scheduled:
-        if previous is not None and previous.stage_id == prog.stage_id:
-            if prog.starts_at < previous.ends_at:
-                key = str(index_of.get(prog.guid, prog.guid))
+    for programme_session in scheduled:
+        if previous is not None and previous.stage_id == programme_session.stage_id:
+            if programme_session.starts_at < previous.ends_at:
+                key = str(index_of.get(programme_session.guid, programme_session.guid))
                 errors[key] = {"starts_at": [overlap_message(previous, event_timezone(event))]}
-            if prog.ends_at <= previous.ends_at:
+            if programme_session.ends_at <= previous.ends_at:
                 continue  # keep the longer one as the reference for what follows
-        previous = prog
+        previous = programme_session
     if errors:
         raise Invalid({"sessions": errors})
 

@@ -140,14 +140,16 @@ def live_overview(
     return {"event": event.slug, "at": at.isoformat(), "release": latest.number, "stages": result}
 
 
-def set_live_status(session: Session, event: Event, prog: ProgrammeSession, status: str) -> None:
+def set_live_status(
+    session: Session, event: Event, programme_session: ProgrammeSession, status: str
+) -> None:
     """Mark a session on air, ended, or back to scheduled (clears the mark).
 
     Going on air ends whatever else was on air on that stage: one stream per stage.
     """
-    if prog.status == SESSION_CANCELLED and status == "on_air":
+    if programme_session.status == SESSION_CANCELLED and status == "on_air":
         raise Conflict(N_("The session is cancelled."))
-    existing = session.get(LiveStatus, prog.id)
+    existing = session.get(LiveStatus, programme_session.id)
     if status == "scheduled":
         if existing is not None:
             session.delete(existing)
@@ -157,16 +159,18 @@ def set_live_status(session: Session, event: Event, prog: ProgrammeSession, stat
                 select(LiveStatus)
                 .join(ProgrammeSession, ProgrammeSession.id == LiveStatus.session_id)
                 .where(
-                    ProgrammeSession.stage_id == prog.stage_id,
+                    ProgrammeSession.stage_id == programme_session.stage_id,
                     LiveStatus.status == "on_air",
-                    LiveStatus.session_id != prog.id,
+                    LiveStatus.session_id != programme_session.id,
                 )
             )
             for other in others:
                 other.status = "ended"
                 other.changed_at = utcnow()
         if existing is None:
-            session.add(LiveStatus(session_id=prog.id, status=status, changed_at=utcnow()))
+            session.add(
+                LiveStatus(session_id=programme_session.id, status=status, changed_at=utcnow())
+            )
         else:
             existing.status = status
             existing.changed_at = utcnow()
@@ -174,7 +178,12 @@ def set_live_status(session: Session, event: Event, prog: ProgrammeSession, stat
         session,
         OutboxMessage,
         LIVE_MESSAGE,
-        {"event": event.slug, "stage": prog.stage.guid, "session": prog.id, "status": status},
+        {
+            "event": event.slug,
+            "stage": programme_session.stage.guid,
+            "session": programme_session.id,
+            "status": status,
+        },
         aggregate=f"event:{event.slug}",
     )
     session.flush()
@@ -198,8 +207,15 @@ def _first_to_delay(
             .order_by(ProgrammeSession.starts_at)
         )
     )
-    marks = _live_marks(session, [prog.id for prog in on_stage])
-    on_air = next((prog for prog in on_stage if marks.get(prog.id) == "on_air"), None)
+    marks = _live_marks(session, [programme_session.id for programme_session in on_stage])
+    on_air = next(
+        (
+            programme_session
+            for programme_session in on_stage
+            if marks.get(programme_session.id) == "on_air"
+        ),
+        None,
+    )
     if on_air is not None:
         return on_air
     running = next((p for p in on_stage if p.starts_at <= at < p.ends_at), None)
@@ -242,8 +258,8 @@ def announce_delay(
             raise Conflict(N_("Nothing left today on this stage."))
     day = _local_day(first.starts_at, event)
     moved = [
-        prog
-        for prog in session.scalars(
+        programme_session
+        for programme_session in session.scalars(
             select(ProgrammeSession)
             .where(
                 ProgrammeSession.event_id == event.id,
@@ -253,7 +269,7 @@ def announce_delay(
             )
             .order_by(ProgrammeSession.starts_at)
         )
-        if _local_day(prog.starts_at, event) == day
+        if _local_day(programme_session.starts_at, event) == day
     ]
     shift = timedelta(minutes=minutes)
     last = moved[-1]
@@ -263,7 +279,7 @@ def announce_delay(
             ProgrammeSession.event_id == event.id,
             ProgrammeSession.stage_id == stage.id,
             ProgrammeSession.status == SESSION_SCHEDULED,
-            ProgrammeSession.id.not_in([prog.id for prog in moved]),
+            ProgrammeSession.id.not_in([programme_session.id for programme_session in moved]),
             ProgrammeSession.starts_at < last.ends_at + shift,
             ProgrammeSession.ends_at > last.starts_at + shift,
         )
@@ -271,9 +287,9 @@ def announce_delay(
     )
     if later is not None:
         raise Invalid({"minutes": [overlap_message(later, event_timezone(event))]})
-    for prog in moved:
-        prog.starts_at += shift
-        prog.ends_at += shift
+    for programme_session in moved:
+        programme_session.starts_at += shift
+        programme_session.ends_at += shift
     session.flush()
     # The comment is stored with the release and shown as it is: in the event's language.
     comment = N_("Delay on %(stage)s: +%(minutes)s minutes.", stage=stage.name, minutes=minutes)

@@ -47,27 +47,27 @@ def event_info(event: Event) -> dict[str, Any]:
     }
 
 
-def session_info(prog: ProgrammeSession, event: Event) -> dict[str, Any]:
+def session_info(programme_session: ProgrammeSession, event: Event) -> dict[str, Any]:
     """A draft session as it appears in a release (times in the event's time zone)."""
     tz = event_timezone(event)
-    stage = prog.stage
-    mode = prog.registration_mode
+    stage = programme_session.stage
+    mode = programme_session.registration_mode
     capacity = None
     if mode == "required":
-        capacity = prog.registration_capacity
+        capacity = programme_session.registration_capacity
         if capacity is None:
             capacity = stage.capacity
     return {
-        "id": prog.id,
-        "guid": prog.guid,
-        "title": prog.title,
-        "title_en": prog.title_en,
-        "abstract": prog.abstract,
-        "abstract_en": prog.abstract_en,
-        "type": prog.type,
-        "language": prog.language,
-        "starts_at": prog.starts_at.astimezone(tz).isoformat(),
-        "ends_at": prog.ends_at.astimezone(tz).isoformat(),
+        "id": programme_session.id,
+        "guid": programme_session.guid,
+        "title": programme_session.title,
+        "title_en": programme_session.title_en,
+        "abstract": programme_session.abstract,
+        "abstract_en": programme_session.abstract_en,
+        "type": programme_session.type,
+        "language": programme_session.language,
+        "starts_at": programme_session.starts_at.astimezone(tz).isoformat(),
+        "ends_at": programme_session.ends_at.astimezone(tz).isoformat(),
         "stage": {
             "guid": stage.guid,
             "name": stage.name,
@@ -77,24 +77,24 @@ def session_info(prog: ProgrammeSession, event: Event) -> dict[str, Any]:
         },
         "tracks": [
             {"slug": t.slug, "name": t.name, "color": t.color}
-            for t in sorted(prog.tracks, key=lambda t: t.slug)
+            for t in sorted(programme_session.tracks, key=lambda t: t.slug)
         ],
         "speakers": [
             {"guid": s.guid, "name": s.name, "organisation": s.organisation, "role": s.role}
-            for s in prog.speakers
+            for s in programme_session.speakers
         ],
-        "streamed": prog.streamed,
+        "streamed": programme_session.streamed,
         # Links stored before they were checked are left out of what the services publish.
-        "livestream_url": web_url_or_empty(prog.livestream_url)
-        or (web_url_or_empty(stage.stream_url) if prog.streamed else ""),
+        "livestream_url": web_url_or_empty(programme_session.livestream_url)
+        or (web_url_or_empty(stage.stream_url) if programme_session.streamed else ""),
         "registration": {
             "mode": mode,
             "capacity": capacity,
-            "external": prog.registration_external
-            if contact_link(prog.registration_external)
+            "external": programme_session.registration_external
+            if contact_link(programme_session.registration_external)
             else None,
         },
-        "status": prog.status,
+        "status": programme_session.status,
         "url": "",
     }
 
@@ -167,7 +167,10 @@ def compute_changes(
 
 
 def _draft_sessions(session: Session, event: Event, previous: dict | None) -> list[dict[str, Any]]:
-    current = [session_info(prog, event) for prog in list_sessions(session, event)]
+    current = [
+        session_info(programme_session, event)
+        for programme_session in list_sessions(session, event)
+    ]
     if previous is not None:
         # Sessions deleted from the draft stay in the programme, cancelled, so nobody who
         # booked or subscribed to them is left without word.

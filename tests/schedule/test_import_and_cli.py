@@ -162,8 +162,8 @@ def test_bundled_reload_keeps_organisers_edits(schedule_db, make_config):
     config = make_config(schedule_db=schedule_db)
     load_bundled_programme(config)
     with schedule_db.transaction() as session:
-        prog = list_sessions(session, find_event(session, "todo2024"))[0]
-        prog.title = "Von Hand geändert"
+        programme_session = list_sessions(session, find_event(session, "todo2024"))[0]
+        programme_session.title = "Von Hand geändert"
     load_bundled_programme(config)
     with schedule_db.transaction() as session:
         assert (

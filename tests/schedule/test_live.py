@@ -172,10 +172,10 @@ def test_on_air_mark_wins_over_the_clock_and_ended_is_never_now(
 def test_a_cancelled_session_cannot_go_on_air(schedule_db, published_event):
     with schedule_db.transaction() as session:
         event = find_event(session, published_event)
-        prog = next(p for p in event_sessions(session, event) if p.guid == "care")
-        prog.status = "cancelled"
+        programme_session = next(p for p in event_sessions(session, event) if p.guid == "care")
+        programme_session.status = "cancelled"
         with pytest.raises(Conflict):
-            set_live_status(session, event, prog, "on_air")
+            set_live_status(session, event, programme_session, "on_air")
 
 
 def event_sessions(session, event):

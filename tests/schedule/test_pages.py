@@ -120,9 +120,9 @@ def test_accept_language_chooses_when_nothing_else_does(schedule_app, published_
 def test_cancelled_and_live_sessions_are_marked(client, schedule_db, published_event):
     with schedule_db.transaction() as session:
         event = find_event(session, published_event)
-        progs = {p.guid: p for p in list_sessions(session, event)}
-        update_session(session, progs["care"], {"status": "cancelled"})
-        set_live_status(session, event, progs["opening"], "on_air")
+        programme_sessions = {p.guid: p for p in list_sessions(session, event)}
+        update_session(session, programme_sessions["care"], {"status": "cancelled"})
+        set_live_status(session, event, programme_sessions["opening"], "on_air")
         publish_release(session, event)
     page = client.get(f"/{published_event}/")
     card = re.search(
@@ -377,9 +377,11 @@ def test_an_organiser_page_of_an_unknown_event_is_a_readable_404(logged_in):
         assert "Diese Veranstaltung gibt es nicht" in text_of(page), path
 
 
-def stored_session_values(schedule_db, slug: str, prog_id: int) -> dict:
+def stored_session_values(schedule_db, slug: str, programme_session_id: int) -> dict:
     with schedule_db.transaction() as session:
-        return session_values(find_session(session, find_event(session, slug), prog_id))
+        return session_values(
+            find_session(session, find_event(session, slug), programme_session_id)
+        )
 
 
 @pytest.mark.parametrize(
@@ -495,8 +497,8 @@ def test_live_control_marks_on_air_and_announces_a_delay(logged_in, schedule_db,
     assert delayed.status_code == 303
     with schedule_db.transaction() as session:
         event = find_event(session, published_event)
-        prog = find_session(session, event, opening)
-        assert prog.starts_at == berlin("2024-04-29 13:10")
+        programme_session = find_session(session, event, opening)
+        assert programme_session.starts_at == berlin("2024-04-29 13:10")
     refused = client.post(
         f"/{published_event}/organiser/live/stages/{MAIN_STAGE}/delay",
         data={"minutes": "7", "csrf_token": csrf_token(page)},
@@ -527,8 +529,8 @@ def test_screen_shows_now_next_and_later_at_a_given_moment(client, published_eve
 def test_screen_state_shows_delays_and_cancellations(client, schedule_db, published_event):
     with schedule_db.transaction() as session:
         event = find_event(session, published_event)
-        progs = {p.guid: p for p in list_sessions(session, event)}
-        update_session(session, progs["care"], {"status": "cancelled"})
+        programme_sessions = {p.guid: p for p in list_sessions(session, event)}
+        update_session(session, programme_sessions["care"], {"status": "cancelled"})
         publish_release(session, event)
         announce_delay(
             session,

@@ -23,7 +23,10 @@ from tests.support.schedule import SIDE_STAGE, berlin
 
 
 def draft_by_guid(session, event) -> dict:
-    return {prog.guid: prog for prog in list_sessions(session, event)}
+    return {
+        programme_session.guid: programme_session
+        for programme_session in list_sessions(session, event)
+    }
 
 
 def publish(db, slug: str, change=None, comment: str = "") -> dict:

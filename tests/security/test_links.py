@@ -389,9 +389,9 @@ def test_draft_links_stored_before_the_check_stay_out_of_releases_and_exports(
         event.url = STORED
         for stage in session.scalars(select(Stage)):
             stage.stream_url = STORED
-        for prog in session.scalars(select(ProgrammeSession)):
-            prog.livestream_url = STORED
-            prog.streamed = True
+        for programme_session in session.scalars(select(ProgrammeSession)):
+            programme_session.livestream_url = STORED
+            programme_session.streamed = True
         publish_release(session, event, "")
     app = create_schedule_app(make_config(schedule_db=schedule_db))
     client = app.test_client()

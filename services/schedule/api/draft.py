@@ -36,13 +36,13 @@ blp = Blueprint(
 )
 
 
-def session_payload(prog: ProgrammeSession, event: Event) -> dict:
+def session_payload(programme_session: ProgrammeSession, event: Event) -> dict:
     tz = draft.event_timezone(event)
-    values = draft.session_values(prog)
+    values = draft.session_values(programme_session)
     return values | {
-        "id": prog.id,
-        "starts_at": prog.starts_at.astimezone(tz),
-        "ends_at": prog.ends_at.astimezone(tz),
+        "id": programme_session.id,
+        "starts_at": programme_session.starts_at.astimezone(tz),
+        "ends_at": programme_session.ends_at.astimezone(tz),
     }
 
 
@@ -237,8 +237,8 @@ class SessionView(MethodView):
     def patch(self, body: dict, event: str, session_id: int):
         """Change a session; set status "cancelled" to cancel it."""
         found = draft.find_event(db_session(), event)
-        prog = draft.update_session(db_session(), _session(found, session_id), body)
-        return session_payload(prog, found)
+        programme_session = draft.update_session(db_session(), _session(found, session_id), body)
+        return session_payload(programme_session, found)
 
     @organiser
     @blp.response(204)

@@ -29,10 +29,10 @@ class SessionLive(MethodView):
     def put(self, body: dict, event: str, session_id: int):
         """Mark a session on air or ended ("scheduled" clears the mark)."""
         found = draft.find_event(db_session(), event)
-        prog = draft.find_session(db_session(), found, session_id)
-        if prog is None:
+        programme_session = draft.find_session(db_session(), found, session_id)
+        if programme_session is None:
             not_found(N_("Session not found."))
-        set_live_status(db_session(), found, prog, body["status"])
+        set_live_status(db_session(), found, programme_session, body["status"])
         return body
 
 
@@ -51,4 +51,7 @@ class StageDelays(MethodView):
         release, moved = announce_delay(
             db_session(), found, stage, body["minutes"], session_id=body["session"], at=body["at"]
         )
-        return {"release": release_summary(release), "moved": [prog.id for prog in moved]}
+        return {
+            "release": release_summary(release),
+            "moved": [programme_session.id for programme_session in moved],
+        }

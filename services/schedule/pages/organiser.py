@@ -122,23 +122,28 @@ def dashboard(event: str):
     )
 
 
-def _session_form_values(prog, event: Event) -> dict[str, str]:
+def _session_form_values(programme_session, event: Event) -> dict[str, str]:
     tz = draft.event_timezone(event)
-    starts, ends = prog.starts_at.astimezone(tz), prog.ends_at.astimezone(tz)
+    starts, ends = (
+        programme_session.starts_at.astimezone(tz),
+        programme_session.ends_at.astimezone(tz),
+    )
     return {
-        "title": prog.title,
-        "title_en": prog.title_en,
-        "abstract": prog.abstract,
-        "type": prog.type,
-        "stage": prog.stage.guid,
+        "title": programme_session.title,
+        "title_en": programme_session.title_en,
+        "abstract": programme_session.abstract,
+        "type": programme_session.type,
+        "stage": programme_session.stage.guid,
         "day": starts.date().isoformat(),
         "start": starts.strftime("%H:%M"),
         "end": ends.strftime("%H:%M"),
-        "registration": prog.registration_mode,
-        "capacity": "" if prog.registration_capacity is None else str(prog.registration_capacity),
-        "external": prog.registration_external,
-        "streamed": "on" if prog.streamed else "",
-        "status": prog.status,
+        "registration": programme_session.registration_mode,
+        "capacity": ""
+        if programme_session.registration_capacity is None
+        else str(programme_session.registration_capacity),
+        "external": programme_session.registration_external,
+        "streamed": "on" if programme_session.streamed else "",
+        "status": programme_session.status,
     }
 
 
@@ -211,12 +216,14 @@ def parse_session_form(
     return ({}, errors) if errors else (values, {})
 
 
-def _render_session_form(event: Event, values: dict, errors: dict, prog=None, status: int = 200):
+def _render_session_form(
+    event: Event, values: dict, errors: dict, programme_session=None, status: int = 200
+):
     stages = draft.list_stages(db_session(), event)
     return render_template(
         "pages/organiser/session_form.html",
         event=event,
-        prog=prog,
+        programme_session=programme_session,
         values=values,
         errors=errors,
         stage_options=[(stage.guid, stage.name) for stage in stages],
@@ -235,42 +242,52 @@ def new_session(event: str):
     values, errors = parse_session_form(request.form, found, NEW_SESSION)
     if not errors:
         try:
-            prog = draft.create_session(db_session(), found, values)
+            programme_session = draft.create_session(db_session(), found, values)
         except DomainError as error:
             errors = field_errors(error.errors, form_field) or {"_form": [translate(error.message)]}
         else:
-            flash(_("Session “%(title)s” added to the draft.", title=prog.title), "success")
+            flash(
+                _("Session “%(title)s” added to the draft.", title=programme_session.title),
+                "success",
+            )
             return redirect(url_for(".dashboard", event=event), 303)
     return _render_session_form(found, request.form.to_dict(), errors, status=422)
 
 
 def _draft_session(event: Event, session_id: int):
-    prog = draft.find_session(db_session(), event, session_id)
-    if prog is None:
+    programme_session = draft.find_session(db_session(), event, session_id)
+    if programme_session is None:
         abort(404, _("This session is not in the draft."))
-    return prog
+    return programme_session
 
 
 @pages.route("/<event>/organiser/sessions/<int:session_id>", methods=["GET", "POST"])
 @organiser_login_required
 def edit_session(event: str, session_id: int):
     found = load_event(event)
-    prog = _draft_session(found, session_id)
+    programme_session = _draft_session(found, session_id)
     if request.method == "GET":
-        return _render_session_form(found, _session_form_values(prog, found), {}, prog)
+        return _render_session_form(
+            found, _session_form_values(programme_session, found), {}, programme_session
+        )
     values, errors = parse_session_form(request.form, found, SESSION_CHANGE)
     if not errors:
         try:
-            draft.update_session(db_session(), prog, values)
+            draft.update_session(db_session(), programme_session, values)
         except DomainError as error:
             errors = field_errors(error.errors, form_field) or {"_form": [translate(error.message)]}
         else:
             flash(
-                _("Saved in the draft. Publish to make it public: “%(title)s”.", title=prog.title),
+                _(
+                    "Saved in the draft. Publish to make it public: “%(title)s”.",
+                    title=programme_session.title,
+                ),
                 "success",
             )
             return redirect(url_for(".dashboard", event=event), 303)
-    return _render_session_form(found, request.form.to_dict(), errors, prog, status=422)
+    return _render_session_form(
+        found, request.form.to_dict(), errors, programme_session, status=422
+    )
 
 
 # -- stages -------------------------------------------------------------------------------------
@@ -404,12 +421,12 @@ def live_control(event: str):
 @organiser_login_required
 def set_session_live(event: str, session_id: int):
     found = load_event(event)
-    prog = _draft_session(found, session_id)
+    programme_session = _draft_session(found, session_id)
     status = request.form.get("status", "")
     if status not in ("on_air", "ended", "scheduled"):
         abort(400, _("Unknown live status."))
     try:
-        set_live_status(db_session(), found, prog, status)
+        set_live_status(db_session(), found, programme_session, status)
     except DomainError as error:
         flash(translate(error.message), "error")
     return redirect(url_for(".live_control", event=event), 303)
