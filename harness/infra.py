@@ -160,6 +160,17 @@ def delete_vhost(vhost: str) -> None:
     subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
+@contextlib.contextmanager
+def private_vhost() -> Iterator[str]:
+    """The AMQP URL of a new vhost, deleted afterwards: for whole platforms, whose consumers
+    must see neither messages left by other tests nor other tests' consumers on their queues."""
+    vhost, url = create_vhost()
+    try:
+        yield url
+    finally:
+        delete_vhost(vhost)
+
+
 def wait_until(condition, timeout: float = 20.0, interval: float = 0.05, message: str = ""):
     """Poll `condition` until it returns a truthy value; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

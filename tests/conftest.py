@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.infra import create_vhost, database_factory, delete_vhost
+from harness.infra import create_vhost, database_factory, delete_vhost, private_vhost
 from shared.config import Config
 
 
@@ -31,6 +31,13 @@ def amqp_vhost():
 @pytest.fixture(scope="session")
 def amqp_url(amqp_vhost) -> str:
     return amqp_vhost[1]
+
+
+@pytest.fixture
+def private_amqp_url():
+    """A vhost of the test's own, for tests that start the platform's processes."""
+    with private_vhost() as url:
+        yield url
 
 
 @pytest.fixture

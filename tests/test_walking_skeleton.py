@@ -59,9 +59,9 @@ def get_text(url: str) -> str:
 
 
 @pytest.fixture
-def stack(make_database, amqp_url, tmp_path, request):
+def stack(make_database, private_amqp_url, tmp_path, request):
     databases = {s: make_database(s).url for s in ("schedule", "registration", "notify")}
-    stack = Stack(databases, amqp_url, tmp_path / "var")
+    stack = Stack(databases, private_amqp_url, tmp_path / "var")
     try:
         yield stack.start()
     except BaseException:

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from harness.infra import database_factory
+from harness.infra import database_factory, private_vhost
 from tests.support.pages import CHROMIUM, DESKTOP, PROGRAMME, require_chromium, running_platform
 
 
 @pytest.fixture(scope="module")
-def stack(amqp_url, tmp_path_factory):
+def stack(tmp_path_factory):
     """The platform with the browser-week programme published and an organiser account, shared
     by the tests of one module (starting it takes half a minute); they leave the programme
     as the others expect it. `make test` runs with `--dist loadscope`: a module's tests run
     in one worker, so the platform starts once per module."""
     tmp_path = tmp_path_factory.mktemp("platform")
     with (
+        private_vhost() as amqp_url,
         database_factory(tmp_path) as make_database,
         running_platform(make_database, amqp_url, tmp_path, PROGRAMME) as platform,
     ):

@@ -117,7 +117,7 @@ def mailbox():
 
 
 @pytest.fixture
-def mail_stack(make_database, amqp_url, tmp_path, mailbox):
+def mail_stack(make_database, private_amqp_url, tmp_path, mailbox):
     """The platform with SMTP_URL pointing at `mailbox`, the browser-week programme published
     (two sessions with few seats) and an organiser account."""
     programme = copy.deepcopy(PROGRAMME)
@@ -125,7 +125,7 @@ def mail_stack(make_database, amqp_url, tmp_path, mailbox):
         if info["guid"] in CAPACITIES:
             info["registration"] = {"mode": "required", "capacity": CAPACITIES[info["guid"]]}
     with running_platform(
-        make_database, amqp_url, tmp_path, programme, SMTP_URL=mailbox.url
+        make_database, private_amqp_url, tmp_path, programme, SMTP_URL=mailbox.url
     ) as platform:
         # Registration learns the programme from the release message.
         care = platform.session_ids()["care"]
