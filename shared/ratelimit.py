@@ -13,8 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Insert, Integer, String, Table, case, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BigInteger, Integer, String, TextClause, delete, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import TooManyRequests
 
@@ -95,27 +94,23 @@ _sweeper = _Sweeper()
 
 
 @functools.cache
-def _upsert(table: Table, dialect_name: str) -> Insert:
-    """Count one hit of a key, moving its window forward when a new one has begun. Built once
-    per table: SQLAlchemy caches its compiled form, where a statement built per request with
-    its rows as values is compiled again every time (about a millisecond)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    insert = dialect.insert(table)
-    stored, new = table.c, insert.excluded
-    # SET expressions see the row as it was.
-    return insert.on_conflict_do_update(
-        index_elements=[stored.key],
-        set_={
-            "previous_hits": case(
-                (stored.window == new.window, stored.previous_hits),
-                (stored.window == new.window - 1, stored.hits),
-                else_=0,
-            ),
-            "hits": case((stored.window == new.window, stored.hits + 1), else_=1),
-            "window": new.window,
-            "expires_at": new.expires_at,
-        },
-    ).returning(stored.key, stored.hits, stored.previous_hits)
+def _upsert(table: str, rows: int) -> TextClause:
+    """Count one hit of each of `rows` keys in one statement, moving a key's window forward when
+    a new one has begun (SET sees the row as it was). Written out once per table and number of
+    rows: SQLAlchemy compiles a multi-row INSERT construct again on every execution (about a
+    millisecond of CPU), a text statement once. Valid on PostgreSQL and SQLite alike."""
+    values = ", ".join(f"(:key{n}, :window{n}, 1, 0, :expires_at{n})" for n in range(rows))
+    return text(
+        f'INSERT INTO {table} ("key", "window", hits, previous_hits, expires_at) '
+        f"VALUES {values} "
+        'ON CONFLICT ("key") DO UPDATE SET '
+        f'previous_hits = CASE WHEN {table}."window" = excluded."window" '
+        f"THEN {table}.previous_hits "
+        f'WHEN {table}."window" = excluded."window" - 1 THEN {table}.hits ELSE 0 END, '
+        f'hits = CASE WHEN {table}."window" = excluded."window" THEN {table}.hits + 1 ELSE 1 END, '
+        '"window" = excluded."window", expires_at = excluded.expires_at '
+        'RETURNING "key", hits, previous_hits'
+    )
 
 
 def _autocommit(db: Database):
@@ -137,27 +132,23 @@ def count_hits(
         return None
     now = time.time()
     table = model.__table__
-    rows = {}
+    limits, parameters = {}, {}
     for limit, value in hits:
         key = hashlib.sha256(f"{limit.name}:{limit.period}:{value}".encode()).hexdigest()
+        limits[key] = limit
+    for row, (key, limit) in enumerate(limits.items()):
         window = int(now // limit.period)
-        rows[key] = {
-            "key": key,
-            "window": window,
-            "hits": 1,
-            "previous_hits": 0,
-            "expires_at": (window + 2) * limit.period,
-            "limit": limit,
+        parameters |= {
+            f"key{row}": key,
+            f"window{row}": window,
+            f"expires_at{row}": (window + 2) * limit.period,
         }
-    upsert = _upsert(table, db.engine.dialect.name)
+    upsert = _upsert(table.name, len(limits))
     with _autocommit(db) as connection:
-        counted = [
-            connection.execute(upsert, {k: v for k, v in row.items() if k != "limit"}).one()
-            for row in rows.values()
-        ]
+        counted = connection.execute(upsert, parameters).all()
         if _sweeper.due(f"{db.url}/{table.name}", now):
             connection.execute(delete(table).where(table.c.expires_at < int(now)))
-    waits = [rows[key]["limit"].wait(now, current, previous) for key, current, previous in counted]
+    waits = [limits[key].wait(now, current, previous) for key, current, previous in counted]
     return max((wait for wait in waits if wait is not None), default=None)
 
 
