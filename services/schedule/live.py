@@ -23,7 +23,7 @@ from services.schedule.models import (
     Stage,
     StageDelay,
 )
-from services.schedule.releases import publish_release
+from services.schedule.releases import publish_shift
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid
 from shared.i18n import N_, translations_for
@@ -240,10 +240,10 @@ def announce_delay(
     session_id: int | None = None,
     at: datetime | None = None,
 ) -> tuple[Release, list[ProgrammeSession]]:
-    """Move a stage's current (or given) session and the rest of its day by `minutes`.
-
-    Publishes a release right away, so registrations, calendars and attendees learn of it,
-    and a `schedule.live.updated` message for the street screen.
+    """Move a stage's current (or given) session and the rest of its day by `minutes`, in the
+    draft and in a release published right away with only those times changed (so
+    registrations, calendars and attendees learn of it, and pending draft edits stay
+    unpublished), and a `schedule.live.updated` message for the street screen.
     """
     if not 1 <= minutes <= MAX_DELAY_MINUTES:
         raise Invalid({"minutes": [N_("1 to %(max)s minutes.", max=MAX_DELAY_MINUTES)]})
@@ -293,7 +293,13 @@ def announce_delay(
     session.flush()
     # The comment is stored with the release and shown as it is: in the event's language.
     comment = N_("Delay on %(stage)s: +%(minutes)s minutes.", stage=stage.name, minutes=minutes)
-    release = publish_release(session, event, comment.translated(translations_for(event.locale)))
+    # Only the delay goes public: unpublished draft edits stay unpublished.
+    release = publish_shift(
+        session,
+        event,
+        {programme_session.id: shift for programme_session in moved},
+        comment.translated(translations_for(event.locale)),
+    )
     session.add(
         StageDelay(
             stage_id=stage.id, minutes=minutes, first_session_id=first.id, release_id=release.id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +19,8 @@ from services.schedule.draft import event_timezone, list_sessions
 from services.schedule.frab.export import render_schedule_json, render_schedule_xml
 from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
 from shared.db import utcnow
-from shared.errors import NothingChanged
+from shared.errors import Conflict, NothingChanged
+from shared.i18n import N_
 from shared.links import contact_link, web_url_or_empty
 from shared.messages.schedule import SESSION_CANCELLED, ReleasePublishedSchema
 from shared.outbox import add_message
@@ -254,10 +255,69 @@ def publish_release(
     session: Session, event: Event, comment: str = "", *, now: datetime | None = None
 ) -> Release:
     """Freeze the draft into release N+1; raises NothingChanged if it equals release N."""
-    # Serialise publishers of one event: the number and the diff depend on the last release.
-    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    _serialise_publishers(session, event)
+    data = _next_release_data(session, event, latest_release(session, event), comment, now)
+    return _store_release(session, event, data)
+
+
+def publish_shift(
+    session: Session,
+    event: Event,
+    shifts: dict[int, timedelta],
+    comment: str,
+    *,
+    now: datetime | None = None,
+) -> Release:
+    """Release N+1 = release N with only the given sessions' times shifted (a live delay):
+    whatever else the draft holds stays unpublished. Raises Conflict before a first release."""
+    _serialise_publishers(session, event)
     previous_release = latest_release(session, event)
-    data = _next_release_data(session, event, previous_release, comment, now)
+    if previous_release is None:
+        raise Conflict(N_("Publish the programme before announcing delays."))
+    previous = previous_release.data
+    tz = event_timezone(event)
+    sessions = []
+    for info in previous["sessions"]:
+        shift = shifts.get(info["id"])
+        if shift is not None:
+            info = {
+                **info,
+                "starts_at": (datetime.fromisoformat(info["starts_at"]) + shift)
+                .astimezone(tz)
+                .isoformat(),
+                "ends_at": (datetime.fromisoformat(info["ends_at"]) + shift)
+                .astimezone(tz)
+                .isoformat(),
+            }
+        sessions.append(info)
+    sessions.sort(key=_sort_key)
+    schema = ReleasePublishedSchema()
+    data = schema.dump(
+        schema.load(
+            {
+                "event": previous["event"],
+                "release": {
+                    "number": previous_release.number + 1,
+                    "comment": comment,
+                    "published_at": (now or utcnow()).isoformat(),
+                },
+                "sessions": sessions,
+                "changes": [],
+            }
+        )
+    )
+    if data["sessions"] == previous["sessions"]:
+        raise NothingChanged(previous_release.number)
+    data["changes"] = compute_changes(previous["sessions"], data["sessions"])
+    return _store_release(session, event, data)
+
+
+def _serialise_publishers(session: Session, event: Event) -> None:
+    # The number and the diff depend on the last release.
+    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+
+
+def _store_release(session: Session, event: Event, data: dict[str, Any]) -> Release:
     release = Release(
         event_id=event.id,
         number=data["release"]["number"],

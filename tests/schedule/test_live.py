@@ -7,7 +7,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from services.schedule.draft import find_event, find_session, find_stage, list_sessions
+from services.schedule.draft import (
+    find_event,
+    find_session,
+    find_stage,
+    list_sessions,
+    update_session,
+)
 from services.schedule.live import announce_delay, live_overview, set_live_status
 from services.schedule.models import OutboxMessage
 from services.schedule.releases import publish_release
@@ -231,6 +237,45 @@ def test_delay_moves_the_rest_of_the_day_and_publishes(
         "status": "delayed",
         "delay_minutes": 15,
     }
+
+
+def test_a_delay_publishes_only_the_times_it_shifts(schedule_db, document, import_document):
+    with schedule_db.transaction() as session:
+        event = import_document(session, document).event
+        publish_release(session, event)
+        sessions = {s.guid: s for s in event_sessions(session, event)}
+        # Draft edits nobody has published yet: a title, and a session's time.
+        update_session(session, sessions["opening"], {"title": "Geheimer neuer Titel"})
+        update_session(
+            session,
+            sessions["care"],
+            {
+                "starts_at": berlin("2024-04-29 17:00"),
+                "ends_at": berlin("2024-04-29 18:00"),
+            },
+        )
+        stage = find_stage(session, event, MAIN_STAGE)
+        release, _ = announce_delay(session, event, stage, 10, at=berlin("2024-04-29 14:40"))
+        published = {info["guid"]: info for info in release.data["sessions"]}
+        changed = {change["session"] for change in release.data["changes"]}
+        draft = {s.guid: s for s in event_sessions(session, event)}
+
+    assert published["opening"]["title"] != "Geheimer neuer Titel"
+    assert published["bridges"]["starts_at"] == "2024-04-29T14:40:00+02:00"
+    # Published at its published time plus the delay, not at the draft's 17:00.
+    assert published["care"]["starts_at"] == "2024-04-29T15:40:00+02:00"
+    assert changed == {published["bridges"]["id"], published["care"]["id"]}
+    # The draft keeps its own edits, shifted by the delay as well.
+    assert draft["opening"].title == "Geheimer neuer Titel"
+    assert draft["care"].starts_at == berlin("2024-04-29 17:10")
+
+
+def test_a_delay_before_any_release_is_refused(schedule_db, document, import_document):
+    with schedule_db.transaction() as session:
+        event = import_document(session, document).event
+        stage = find_stage(session, event, MAIN_STAGE)
+        with pytest.raises(Conflict):
+            announce_delay(session, event, stage, 10, at=berlin("2024-04-29 14:40"))
 
 
 def test_delay_across_the_dst_change_keeps_real_durations(any_schedule_db, import_document):
