@@ -8,15 +8,15 @@ the session's last change, not the time of rendering).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from services.notify.models import ProgrammeSession
+from shared.calendars import vtimezone
 from shared.i18n import N_, translations_for
 from shared.links import web_url_or_empty
 
@@ -87,15 +87,6 @@ def session_event(
     vevent.add("status", "CANCELLED" if session.cancelled else (status or "CONFIRMED"))
     vevent.add("transp", "OPAQUE")
     return vevent
-
-
-@functools.lru_cache(maxsize=32)
-def vtimezone(timezone: str, first_year: int, last_year: int) -> icalendar.Timezone:
-    """The VTIMEZONE of the sessions' years only (not 1970-2038); built once per process,
-    since working out the transitions costs more than the rest of an invitation."""
-    return icalendar.Timezone.from_tzinfo(
-        ZoneInfo(timezone), first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    )
 
 
 def _serialise(calendar: icalendar.Calendar, sessions: Iterable[ProgrammeSession]) -> bytes:

@@ -22,6 +22,7 @@ from services.schedule.pages.programme import (
     session_view,
 )
 from services.schedule.releases import events_with_latest_release
+from shared.calendars import vtimezone
 from shared.links import web_url_or_empty
 from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised, service_url
@@ -123,8 +124,9 @@ def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
     vevent.add("description", "\n\n".join(part for part in description if part))
     vevent.add("url", page_url)
     vevent.add("status", "CANCELLED" if info["status"] == SESSION_CANCELLED else "CONFIRMED")
+    starts_at = datetime.fromisoformat(info["starts_at"]).astimezone(zone)
+    calendar.add_component(vtimezone(data["event"]["timezone"], starts_at.year, starts_at.year))
     calendar.add_component(vevent)
-    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
