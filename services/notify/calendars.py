@@ -17,6 +17,7 @@ import icalendar
 
 from services.notify.models import ProgrammeSession
 from shared.calendars import vtimezone
+from shared.db import utcnow
 from shared.i18n import N_, translations_for
 from shared.links import web_url_or_empty
 
@@ -89,14 +90,21 @@ def session_event(
     return vevent
 
 
-def _serialise(calendar: icalendar.Calendar, sessions: Iterable[ProgrammeSession]) -> bytes:
-    sessions = list(sessions)
-    if sessions:
-        years = [s.starts_at.year for s in sessions]
-        zone = vtimezone(sessions[0].event.timezone, min(years), max(years))
-        # VTIMEZONE goes before the events that use it.
-        calendar.subcomponents.insert(0, zone)
+def _serialise(
+    calendar: icalendar.Calendar, sessions: Iterable[ProgrammeSession], timezone: str
+) -> bytes:
+    # An empty feed (a day without sessions) still has a component, as RFC 5545 wants: the
+    # time zone of this year.
+    years = [s.starts_at.year for s in sessions] or [utcnow().year]
+    # VTIMEZONE goes before the events that use it.
+    calendar.subcomponents.insert(0, vtimezone(timezone, min(years), max(years)))
     return calendar.to_ical()
+
+
+def organizer_address(email: str, name: str) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{email}")
+    address.params["cn"] = icalendar.vText(name)
+    return address
 
 
 def _calendar(method: str) -> icalendar.Calendar:
@@ -116,9 +124,12 @@ def feed(
     locale: str,
     refresh: timedelta,
     timezone: str,
+    organizer: tuple[str, str],
     tentative: frozenset[int] = frozenset(),
 ) -> bytes:
-    """A subscribable calendar; sessions in `tentative` (waitlisted ones) are TENTATIVE."""
+    """A subscribable calendar; sessions in `tentative` (waitlisted ones) are TENTATIVE;
+    `organizer` is the (email, name) every event names as its ORGANIZER (iTIP's PUBLISH wants
+    one, libical checks it)."""
     calendar = _calendar("PUBLISH")
     calendar.add("name", name)
     calendar.add("x-wr-calname", name)
@@ -127,16 +138,16 @@ def feed(
     calendar.add("x-published-ttl", icalendar.vDuration(refresh))
     ordered = sorted(sessions, key=lambda s: (s.starts_at, s.id))
     for session in ordered:
-        calendar.add_component(
-            session_event(
-                session,
-                host=host,
-                locale=locale,
-                dtstamp=session.modified_at,
-                status="TENTATIVE" if session.id in tentative else None,
-            )
+        vevent = session_event(
+            session,
+            host=host,
+            locale=locale,
+            dtstamp=session.modified_at,
+            status="TENTATIVE" if session.id in tentative else None,
         )
-    return _serialise(calendar, ordered)
+        vevent.add("organizer", organizer_address(*organizer))
+        calendar.add_component(vevent)
+    return _serialise(calendar, ordered, timezone)
 
 
 def invitation_frame(
@@ -161,11 +172,11 @@ def invitation_frame(
         dtstamp=dtstamp,
         status="CANCELLED" if method == "CANCEL" else None,
     )
-    organizer = icalendar.vCalAddress(f"mailto:{organizer_email}")
-    organizer.params["cn"] = icalendar.vText(organizer_name)
-    vevent.add("organizer", organizer)
+    vevent.add("organizer", organizer_address(organizer_email, organizer_name))
     calendar.add_component(vevent)
-    head, tail = _serialise(calendar, [session]).rsplit(b"END:VEVENT\r\n", 1)
+    head, tail = _serialise(calendar, [session], session.event.timezone).rsplit(
+        b"END:VEVENT\r\n", 1
+    )
     return head, b"END:VEVENT\r\n" + tail
 
 

@@ -23,10 +23,12 @@ _PERSONAL_NAME = {"de": "{event} – meine Sessions", "en": "{event} – my sess
 
 @dataclass(frozen=True)
 class FeedContext:
-    """What rendering needs besides the database: the host of UIDs and the refresh interval."""
+    """What rendering needs besides the database: the host of UIDs, the refresh interval and
+    the organiser's address (ORGANIZER, which iTIP wants in a PUBLISH calendar)."""
 
     host: str
     refresh: timedelta
+    organizer_email: str
 
 
 def strong_etag(body: bytes) -> str:
@@ -89,6 +91,7 @@ def render_event_feeds(
             locale=event.locale,
             refresh=context.refresh,
             timezone=event.timezone,
+            organizer=(context.organizer_email, event.title),
         )
 
     store_feed(
@@ -182,6 +185,10 @@ def render_personal_feeds(
                 locale=attendee.locale,
                 refresh=context.refresh,
                 timezone=event.timezone if event is not None else "Europe/Berlin",
+                organizer=(
+                    context.organizer_email,
+                    event.title if event is not None else attendee.event_slug,
+                ),
                 tentative=frozenset(
                     sid for sid, status in held.items() if status != TICKET_CONFIRMED
                 ),

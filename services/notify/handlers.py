@@ -36,7 +36,9 @@ def dependencies(config: Config, settings: NotifySettings | None = None) -> Depe
     return Dependencies(
         mailer=Mailer(config),
         feeds=FeedContext(
-            host=calendar_host(config.public_base_url), refresh=settings.feed_refresh
+            host=calendar_host(config.public_base_url),
+            refresh=settings.feed_refresh,
+            organizer_email=config.organizer_email,
         ),
     )
 

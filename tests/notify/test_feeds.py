@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+import icalendar
 import pytest
 import vobject
 from ical.calendar_stream import IcsCalendarStream
@@ -149,9 +151,25 @@ def test_public_feeds_hold_no_personal_data(published, deliver, ticket_data, cli
             b"feedtoken",
             b"TKT-",
             b"ATTENDEE",
-            b"mailto",
         ):
             assert secret not in body, (url, secret)
+        # The only address is the organiser's public one, as ORGANIZER (iTIP's PUBLISH).
+        unfolded = body.decode().replace("\r\n ", "")
+        addresses = set(re.findall(r"^(\w+)[^\r\n]*mailto:([^\r\n]+)", unfolded, re.MULTILINE))
+        assert addresses <= {("ORGANIZER", "programm@todo-dortmund.de")}, url
+
+
+def test_every_feed_has_a_component_and_every_event_an_organizer(published, client):
+    # RFC 5545 wants at least one component, iTIP's PUBLISH an ORGANIZER in every event.
+    empty_day = icalendar.Calendar.from_ical(
+        client.get("/todo2024/calendar/days/2024-05-01.ics").data
+    )
+    assert not empty_day.walk("VEVENT") and empty_day.walk("VTIMEZONE")
+    programme = icalendar.Calendar.from_ical(client.get("/todo2024/calendar.ics").data)
+    assert all(
+        str(vevent["organizer"]) == "mailto:programm@todo-dortmund.de"
+        for vevent in programme.walk("VEVENT")
+    )
 
 
 def test_revoked_personal_feed_answers_404(published, deliver, ticket_data, client):
