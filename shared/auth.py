@@ -5,9 +5,10 @@ Only the SHA-256 of a token is stored; the token itself is printed once. A token
 NAME` ends it in every service.
 
 An API operation for organisers says so in one line, as its outermost decorator:
-`organiser = organiser_required(ApiToken)` once per service, then `@organiser` on each method.
-The same decorator checks the token and marks the operation in the OpenAPI document, so the
-document and the check cannot disagree.
+`organiser = organiser_required(ApiToken)` once per service, then
+`@organiser("programme.publish")` on each method, naming the permission it needs
+(`shared.permissions`). The same decorator checks the token and the permission and marks the
+operation in the OpenAPI document, so the document and the check cannot disagree.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ from werkzeug.exceptions import Unauthorized
 
 from shared.db import UTCDateTime, utcnow
 from shared.i18n import N_, Message
+from shared.permissions import (
+    PERMISSION_EXTENSION,
+    Principal,
+    declare,
+    known_permission,
+    require,
+)
 from shared.web import db_session
 
 TOKEN_PREFIX = "todo_"
@@ -112,26 +120,40 @@ def _unauthorized(message: Message) -> Unauthorized:
     return error
 
 
+def bearer_principal(token_model: type[ApiTokenMixin]) -> Principal:
+    """The organiser whose token the request carries (Authorization: Bearer TOKEN); 401 if it
+    is missing, unknown, revoked or expired."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized(N_("Organiser token required."))
+    row = find_token(db_session(), token_model, token.strip())
+    refusal = token_refusal(row)
+    if refusal is not None:
+        raise _unauthorized(refusal)
+    g.organiser = row.name
+    return Principal(row.name)
+
+
 def organiser_required(token_model: type[ApiTokenMixin]):
-    """Decorator for API operations that only organisers may call (Authorization: Bearer
-    TOKEN), documented as such. Outermost on the method, so the token is checked before the
-    request's arguments are."""
-    documented = Blueprint.doc(security=ORGANISER_SECURITY)
+    """`organiser = organiser_required(ApiToken)`, then `@organiser("programme.publish")` on
+    each API operation that only organisers may call, outermost on the method: the token is
+    checked (401), then the permission on the URL's event (403), before the request's
+    arguments; the OpenAPI document shows the security and the permission."""
 
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise _unauthorized(N_("Organiser token required."))
-            row = find_token(db_session(), token_model, token.strip())
-            refusal = token_refusal(row)
-            if refusal is not None:
-                raise _unauthorized(refusal)
-            g.organiser = row.name
-            return view(*args, **kwargs)
+    def organiser(permission: str):
+        documented = Blueprint.doc(
+            security=ORGANISER_SECURITY, **{PERMISSION_EXTENSION: known_permission(permission)}
+        )
 
-        return documented(wrapper)
+        def decorator(view):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                require(bearer_principal(token_model), permission, kwargs.get("event"))
+                return view(*args, **kwargs)
 
-    return decorator
+            return declare(documented(wrapper), permission)
+
+        return decorator
+
+    return organiser

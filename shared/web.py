@@ -32,6 +32,7 @@ from shared.headers import init_security_headers, protocol_headers
 from shared.i18n import N_
 from shared.logging import correlation_id, new_correlation_id
 from shared.pages import init_pages, render_message_page, translate, wants_html
+from shared.permissions import PERMISSION_EXTENSION, public
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,11 @@ class JsonErrorApi(Api):
 
     def handle_http_exception(self, error: HTTPException):
         return http_error_response(error)
+
+    @public
+    def _openapi_json(self):
+        """The OpenAPI document (flask-smorest's own route), declared public like any other."""
+        return super()._openapi_json()
 
 
 def http_error_response(error: HTTPException):
@@ -180,11 +186,13 @@ health = Blueprint("health", __name__)
 
 
 @health.get("/healthz")
+@public
 def healthz():
     return {"status": "alive"}
 
 
 @health.get("/readyz")
+@public
 def readyz():
     config: Config = current_app.extensions["todo_config"]
     db: Database = current_app.extensions["todo_db"]
@@ -262,7 +270,13 @@ def create_service_app(
 
     api = JsonErrorApi(app)
     api.spec.components.security_scheme(
-        "organiser", {"type": "http", "scheme": "bearer", "description": "todo create-token"}
+        "organiser",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "todo create-token; each operation names the permission it needs "
+            f"in {PERMISSION_EXTENSION}",
+        },
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -26,6 +26,7 @@ from shared.config import Config
 from shared.headers import protocol_headers
 from shared.i18n import TRANSLATIONS_DIR, translated
 from shared.links import contact_link, web_url_or_empty
+from shared.permissions import public
 
 LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -47,11 +48,13 @@ shared_pages = Blueprint(
 
 
 @shared_pages.get("/privacy")
+@public
 def privacy():
     return render_template("privacy.html")
 
 
 @shared_pages.get("/imprint")
+@public
 def imprint():
     return render_template("imprint.html")
 

@@ -3,7 +3,7 @@ and sessions that end everywhere at once.
 
 Accounts live in the schedule service's database (`todo create-organiser NAME`); the schedule
 service serves `/login` and `/logout`. Every service trusts the signed session cookie, so an
-organiser signs in once; pages that need one use `@organiser_login_required`.
+organiser signs in once; pages that need one use `@organiser_login_required(PERMISSION)`.
 
 The cookie carries the account, a random session id and the time of the login. Logging out,
 a new password and removing the account are revocations: the schedule service records them in
@@ -29,6 +29,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.db import UTCDateTime, utcnow
 from shared.messages import Envelope
+from shared.permissions import Principal, declare, known_permission, require
 
 MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = timedelta(hours=12)
@@ -265,15 +266,23 @@ def login_url(next_url: str) -> str:
     return f"{base}/login?{urlencode({'next': next_url})}"
 
 
-def organiser_login_required(view):
-    """For organiser pages on any service: without a valid login, to the login page and back."""
+def organiser_login_required(permission: str):
+    """`@organiser_login_required("attendees.read")` right under the route of an organiser page
+    on any service, naming the permission it needs (`shared.permissions`): without a valid
+    login, to the login page and back; without the permission on the URL's event, a readable
+    403 page."""
+    known_permission(permission)
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        name = current_organiser()
-        if not name:
-            return redirect(login_url(request.url), 303)
-        g.organiser = name
-        return view(*args, **kwargs)
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            name = current_organiser()
+            if not name:
+                return redirect(login_url(request.url), 303)
+            g.organiser = name
+            require(Principal(name), permission, kwargs.get("event"))
+            return view(*args, **kwargs)
 
-    return wrapper
+        return declare(wrapper, permission)
+
+    return decorator

@@ -17,6 +17,7 @@ from werkzeug.http import http_date
 from services.notify.models import Event, Feed
 from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
 from shared.i18n import N_, Message
+from shared.permissions import public
 from shared.web import ErrorSchema, conditional_response, not_modified
 
 # A flask-smorest blueprint only so that the OpenAPI document describes the feeds (and the fuzzing
@@ -225,6 +226,7 @@ def feed_route(route: FeedRoute, summary: str):
 
 
 @feed_route(PROGRAMME_FEED, "The whole programme")
+@public
 def programme_feed(event: str):
     stored = _cached(PROGRAMME_FEED, event, "")
     if stored is None:
@@ -233,6 +235,7 @@ def programme_feed(event: str):
 
 
 @feed_route(TRACK_FEED, "One track")
+@public
 def track_feed(event: str, track: str):
     stored = _cached(TRACK_FEED, event, track)
     if stored is None:
@@ -241,6 +244,7 @@ def track_feed(event: str, track: str):
 
 
 @feed_route(DAY_FEED, "One day (YYYY-MM-DD)")
+@public
 def day_feed(event: str, day: str):
     stored = _cached(DAY_FEED, event, day) if _DAY_RE.match(day) else None
     if stored is None:
@@ -252,6 +256,7 @@ def day_feed(event: str, day: str):
 
 
 @feed_route(PERSONAL_FEED, "Your own tickets (link from the emails)")
+@public
 def personal_feed(event: str, token: str):
     stored = _cached(PERSONAL_FEED, event, token)
     if stored is None:

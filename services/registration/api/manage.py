@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from services.registration import manage
 from services.registration.api.context import links, settings
 from services.registration.schemas import BookingSchema, ErasedSchema, LocaleSchema
+from shared.permissions import public
 from shared.web import db_session
 
 blp = Blueprint(
@@ -24,11 +25,13 @@ def _booking(attendee):
 
 @blp.route("/<token>")
 class Booking(MethodView):
+    @public
     @blp.response(200, BookingSchema)
     def get(self, token: str):
         """The booking: tickets with status, waiting-list position and check-in code."""
         return _booking(manage.attendee_by_manage_token(db_session(), token))
 
+    @public
     @blp.arguments(LocaleSchema)
     @blp.response(200, BookingSchema)
     def patch(self, args: dict, token: str):
@@ -37,6 +40,7 @@ class Booking(MethodView):
         manage.set_locale(db_session(), attendee, args["locale"], links())
         return _booking(attendee)
 
+    @public
     @blp.response(200, ErasedSchema)
     def delete(self, token: str):
         """Erase the attendee (GDPR): places freed, personal data gone, numbers kept."""
@@ -47,6 +51,7 @@ class Booking(MethodView):
 
 @blp.route("/<token>/tickets/<int:ticket_id>/cancel")
 class CancelTicket(MethodView):
+    @public
     @blp.response(200, BookingSchema)
     def post(self, token: str, ticket_id: int):
         """Cancel one ticket; the seat goes at once to the first person waiting."""
@@ -57,6 +62,7 @@ class CancelTicket(MethodView):
 
 @blp.route("/<token>/cancel")
 class CancelAll(MethodView):
+    @public
     @blp.response(200, BookingSchema)
     def post(self, token: str):
         """Cancel every ticket of the booking."""
@@ -67,6 +73,7 @@ class CancelAll(MethodView):
 
 @blp.route("/<token>/feed-token")
 class FeedToken(MethodView):
+    @public
     @blp.response(200, BookingSchema)
     def post(self, token: str):
         """Replace the personal calendar feed link; the old one stops working."""
@@ -77,6 +84,7 @@ class FeedToken(MethodView):
 
 @blp.route("/<token>/data")
 class PersonalData(MethodView):
+    @public
     @blp.response(200)
     def get(self, token: str):
         """Everything stored about the attendee (GDPR access), as JSON."""

@@ -36,7 +36,7 @@ organiser = organiser_required(ApiToken)
 
 @blp.route("/checkins")
 class CheckIns(MethodView):
-    @organiser
+    @organiser("checkin")
     @blp.arguments(CheckInRequestSchema)
     @blp.response(200, CheckInResponseSchema)
     @blp.alt_response(404, description="unknown ticket code")
@@ -59,7 +59,7 @@ class CheckIns(MethodView):
 
 @blp.route("/counts")
 class Counts(MethodView):
-    @organiser
+    @organiser("statistics.read")
     @blp.response(200, SessionCountsSchema(many=True))
     def get(self, event: str):
         """Per session: capacity, confirmed, held, waiting, cancelled, checked in."""
@@ -68,7 +68,7 @@ class Counts(MethodView):
 
 @blp.route("/sessions/<int:session_id>/tickets")
 class SessionTickets(MethodView):
-    @organiser
+    @organiser("attendees.read")
     @blp.arguments(TicketListQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, TicketListSchema)
     def get(self, args: dict, event: str, session_id: int):
@@ -85,7 +85,7 @@ class SessionTickets(MethodView):
 
 @blp.route("/attendees.csv")
 class AttendeesCsv(MethodView):
-    @organiser
+    @organiser("attendees.read")
     @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, content_type="text/csv")
     def get(self, args: dict, event: str):
@@ -105,13 +105,13 @@ class AttendeesCsv(MethodView):
 
 @blp.route("/settings")
 class EventSettings(MethodView):
-    @organiser
+    @organiser("registration.settings")
     @blp.response(200, EventSettingsSchema)
     def get(self, event: str):
         """The event's registration settings."""
         return find_event(db_session(), event)
 
-    @organiser
+    @organiser("registration.settings")
     @blp.arguments(EventSettingsSchema)
     @blp.response(200, EventSettingsSchema)
     def put(self, args: dict, event: str):

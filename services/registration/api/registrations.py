@@ -24,6 +24,7 @@ from services.registration.schemas import (
 )
 from shared.i18n import N_
 from shared.pages import translate
+from shared.permissions import public
 from shared.web import db_session
 
 blp = Blueprint(
@@ -37,6 +38,7 @@ MAX_IDEMPOTENCY_KEY = 200
 class Registrations(MethodView):
     decorators = [rate_limited]
 
+    @public
     @blp.arguments(RegistrationRequestSchema)
     @blp.response(201, RegistrationResponseSchema)
     @blp.alt_response(422, description="invalid input; the errors name the field or session")
@@ -94,6 +96,7 @@ class Registrations(MethodView):
 class ManageLink(MethodView):
     decorators = [rate_limited]
 
+    @public
     @blp.arguments(ManageLinkRequestSchema)
     @blp.response(202, ManageLinkResponseSchema)
     @blp.alt_response(429, description="too many requests from this address or for this email")
@@ -109,6 +112,7 @@ class ManageLink(MethodView):
 
 @blp.route("/events/<event>/sessions/<int:session_id>/availability")
 class SessionAvailability(MethodView):
+    @public
     @blp.response(200, AvailabilitySchema)
     def get(self, event: str, session_id: int):
         """Seats of a session: capacity, confirmed, waitlisted, available."""

@@ -32,6 +32,7 @@ from shared.fields import parse_id
 from shared.i18n import Message
 from shared.messages.schedule import SESSION_SCHEDULED
 from shared.pages import LOCALES, current_language, render_message_page, translate
+from shared.permissions import public
 from shared.web import db_session, field_errors
 
 # Bots fill every field; people never see this one (hidden from eyes and screen readers).
@@ -132,6 +133,7 @@ def _form_page(event: Event, chosen: list[int], checked: set[int], values, error
 
 
 @pages.get("/<event>/register")
+@public
 def register_form(event: str):
     found = load_event(event)
     chosen = chosen_session_ids(request.args.getlist("sessions"))
@@ -179,6 +181,7 @@ def _received_page(event: Event):
 
 
 @pages.post("/<event>/register")
+@public
 @rate_limited
 def register_submit(event: str):
     found = load_event(event)
@@ -266,6 +269,7 @@ def _lang_args() -> dict:
 
 
 @pages.get("/<event>/registered/<receipt>")
+@public
 def registration_receipt(event: str, receipt: str):
     """What one registration booked, for an hour. The receipt is signed, not secret: it names
     tickets and statuses as they were booked, never codes, links or who registered, so it

@@ -24,6 +24,7 @@ from services.registration.pages.common import links, load_event, local_times, s
 from services.registration.schemas import ManageLinkRequestSchema
 from shared.errors import DomainError
 from shared.pages import LANG_COOKIE, LOCALES, csrf, current_language, render_message_page, webcal
+from shared.permissions import public
 from shared.web import db_session
 
 
@@ -111,12 +112,14 @@ def _manage_link_page(event, values: dict, errors: dict, status: int = 200):
 
 
 @pages.get("/<event>/manage")
+@public
 def manage_link_form(event: str):
     """Where someone who lost the mail asks for their link again."""
     return _manage_link_page(load_event(event), {}, {})
 
 
 @pages.post("/<event>/manage")
+@public
 @rate_limited
 def manage_link_submit(event: str):
     found = load_event(event)
@@ -144,6 +147,7 @@ def manage_link_submit(event: str):
 
 
 @pages.get("/<event>/manage/<token>")
+@public
 @_with_attendee
 def manage_page(attendee: Attendee, event: str, token: str):
     return _booking_page(attendee)
@@ -183,6 +187,7 @@ def _confirm_step(attendee: Attendee, *, question: str, detail: str, action: str
 
 
 @pages.get("/<event>/manage/<token>/tickets/<int:ticket_id>/cancel")
+@public
 @_with_attendee
 def cancel_ticket_confirm(attendee: Attendee, event: str, token: str, ticket_id: int):
     ticket = _owned_ticket(attendee, ticket_id)
@@ -203,6 +208,7 @@ def cancel_ticket_confirm(attendee: Attendee, event: str, token: str, ticket_id:
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/tickets/<int:ticket_id>/cancel")
+@public
 @_with_attendee
 def cancel_ticket_page(attendee: Attendee, event: str, token: str, ticket_id: int):
     ticket = _owned_ticket(attendee, ticket_id)
@@ -216,6 +222,7 @@ def cancel_ticket_page(attendee: Attendee, event: str, token: str, ticket_id: in
 
 
 @pages.get("/<event>/manage/<token>/cancel")
+@public
 @_with_attendee
 def cancel_all_confirm(attendee: Attendee, event: str, token: str):
     with attendee_language(attendee):
@@ -230,6 +237,7 @@ def cancel_all_confirm(attendee: Attendee, event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/cancel")
+@public
 @_with_attendee
 def cancel_all_page(attendee: Attendee, event: str, token: str):
     cancelled = manage.cancel_all(db_session(), attendee, links(), settings())
@@ -241,6 +249,7 @@ def cancel_all_page(attendee: Attendee, event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/locale")
+@public
 @_with_attendee
 def locale_page(attendee: Attendee, event: str, token: str):
     locale = request.form.get("locale", "")
@@ -251,6 +260,7 @@ def locale_page(attendee: Attendee, event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/feed-token")
+@public
 @_with_attendee
 def feed_token_page(attendee: Attendee, event: str, token: str):
     manage.revoke_feed_token(db_session(), attendee, links())
@@ -260,6 +270,7 @@ def feed_token_page(attendee: Attendee, event: str, token: str):
 
 
 @pages.get("/<event>/manage/<token>/data.json")
+@public
 @_with_attendee
 def data_page(attendee: Attendee, event: str, token: str):
     data = manage.personal_data(db_session(), attendee, links())
@@ -271,6 +282,7 @@ def data_page(attendee: Attendee, event: str, token: str):
 
 
 @pages.get("/<event>/manage/<token>/erase")
+@public
 @_with_attendee
 def erase_confirm(attendee: Attendee, event: str, token: str):
     with attendee_language(attendee):
@@ -288,6 +300,7 @@ def erase_confirm(attendee: Attendee, event: str, token: str):
 
 @csrf.exempt
 @pages.post("/<event>/manage/<token>/erase")
+@public
 @_with_attendee
 def erase_page(attendee: Attendee, event: str, token: str):
     with attendee_language(attendee):
@@ -300,6 +313,7 @@ def erase_page(attendee: Attendee, event: str, token: str):
 
 
 @pages.get("/<event>/confirm/<token>")
+@public
 def confirm_page(event: str, token: str):
     attendee_id = links().attendee_of_confirm_token(token)
     attendee = db_session().get(Attendee, attendee_id) if attendee_id is not None else None

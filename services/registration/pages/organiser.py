@@ -43,7 +43,7 @@ def _tz(event: Event) -> ZoneInfo:
 
 
 @pages.get("/<event>/organiser/registrations")
-@organiser_login_required
+@organiser_login_required("statistics.read")
 def organiser_dashboard(event: str):
     found = load_event(event)
     counts = reports.session_counts(db_session(), event)
@@ -63,7 +63,7 @@ def organiser_dashboard(event: str):
 
 
 @pages.get("/<event>/organiser/registrations/sessions/<int:session_id>")
-@organiser_login_required
+@organiser_login_required("attendees.read")
 def organiser_session(event: str, session_id: int):
     found = load_event(event)
     kind = request.args.get("list", "attendees")
@@ -94,7 +94,7 @@ def organiser_session(event: str, session_id: int):
 
 
 @pages.get("/<event>/organiser/registrations/attendees.csv")
-@organiser_login_required
+@organiser_login_required("attendees.read")
 def organiser_export(event: str):
     load_event(event)
     raw_session = request.args.get("session", "")
@@ -115,7 +115,7 @@ def organiser_export(event: str):
 
 
 @pages.post("/<event>/organiser/registrations/settings")
-@organiser_login_required
+@organiser_login_required("registration.settings")
 def organiser_settings(event: str):
     found = load_event(event)
     choice = request.form.get("confirm_email", "")
@@ -159,14 +159,14 @@ def _check_in_page(found: Event, status: int = 200, **context):
 
 
 @pages.get("/<event>/organiser/check-in")
-@organiser_login_required
+@organiser_login_required("checkin")
 def organiser_check_in(event: str):
     found = load_event(event)
     return _check_in_page(found, values={"session": request.args.get("session", "")})
 
 
 @pages.post("/<event>/organiser/check-in")
-@organiser_login_required
+@organiser_login_required("checkin")
 def organiser_check_in_submit(event: str):
     found = load_event(event)
     # Scanners type the code and press Enter; spaces around it are theirs, not the code's.

@@ -26,6 +26,7 @@ from services.schedule.schemas import (
     TrackSchema,
 )
 from shared.i18n import N_
+from shared.permissions import public
 from shared.web import db_session
 
 blp = Blueprint(
@@ -48,7 +49,7 @@ def session_payload(programme_session: ProgrammeSession, event: Event) -> dict:
 
 @blp.route("")
 class Events(MethodView):
-    @organiser
+    @organiser("events.create")
     @blp.arguments(EventSchema)
     @blp.response(201, EventSchema)
     def post(self, body: dict):
@@ -58,14 +59,15 @@ class Events(MethodView):
 
 @blp.route("/<event>")
 class EventView(MethodView):
+    @public
     @blp.response(200, EventSchema)
     def get(self, event: str):
-        """An event's details: as published, or the draft's with an organiser token."""
-        if sees_the_draft():
+        """An event's details: as published, or the draft's with a token that may edit it."""
+        if sees_the_draft(event):
             return draft.find_event(db_session(), event)
         return published_event(event)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(EventChangeSchema(partial=True))
     @blp.response(200, EventSchema)
     def patch(self, body: dict, event: str):
@@ -75,13 +77,13 @@ class EventView(MethodView):
 
 @blp.route("/<event>/stages")
 class Stages(MethodView):
-    @organiser
+    @organiser("programme.edit")
     @blp.response(200, StageSchema(many=True))
     def get(self, event: str):
         """The draft's stages."""
         return draft.list_stages(db_session(), draft.find_event(db_session(), event))
 
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(StageSchema)
     @blp.response(201, StageSchema)
     def post(self, body: dict, event: str):
@@ -98,20 +100,20 @@ def _stage(event: str, guid: str):
 
 @blp.route("/<event>/stages/<guid>")
 class StageView(MethodView):
-    @organiser
+    @organiser("programme.edit")
     @blp.response(200, StageSchema)
     def get(self, event: str, guid: str):
         """One stage."""
         return _stage(event, guid)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(StageChangeSchema(partial=True))
     @blp.response(200, StageSchema)
     def patch(self, body: dict, event: str, guid: str):
         """Change a stage (its guid stays)."""
         return draft.update_stage(db_session(), _stage(event, guid), body)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.response(204)
     def delete(self, event: str, guid: str):
         """Delete a stage no session uses (409 otherwise)."""
@@ -120,14 +122,15 @@ class StageView(MethodView):
 
 @blp.route("/<event>/tracks")
 class Tracks(MethodView):
+    @public
     @blp.response(200, TrackSchema(many=True))
     def get(self, event: str):
-        """The published programme's tracks, or the draft's with an organiser token."""
-        if sees_the_draft():
+        """The published programme's tracks, or the draft's with a token that may edit it."""
+        if sees_the_draft(event):
             return draft.list_tracks(db_session(), draft.find_event(db_session(), event))
         return published_tracks(event)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(TrackSchema)
     @blp.response(201, TrackSchema)
     def post(self, body: dict, event: str):
@@ -144,14 +147,14 @@ def _track(event: str, slug: str):
 
 @blp.route("/<event>/tracks/<slug>")
 class TrackView(MethodView):
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(TrackChangeSchema(partial=True))
     @blp.response(200, TrackSchema)
     def patch(self, body: dict, event: str, slug: str):
         """Rename or recolour a track (its slug stays)."""
         return draft.update_track(db_session(), _track(event, slug), body)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.response(204)
     def delete(self, event: str, slug: str):
         """Delete a track; its sessions lose it."""
@@ -160,13 +163,13 @@ class TrackView(MethodView):
 
 @blp.route("/<event>/speakers")
 class Speakers(MethodView):
-    @organiser
+    @organiser("programme.edit")
     @blp.response(200, SpeakerSchema(many=True))
     def get(self, event: str):
         """The draft's speakers."""
         return draft.list_speakers(db_session(), draft.find_event(db_session(), event))
 
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(SpeakerSchema)
     @blp.response(201, SpeakerSchema)
     def post(self, body: dict, event: str):
@@ -183,14 +186,14 @@ def _speaker(event: str, speaker_id: int):
 
 @blp.route("/<event>/speakers/<int:speaker_id>")
 class SpeakerView(MethodView):
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(SpeakerChangeSchema(partial=True))
     @blp.response(200, SpeakerSchema)
     def patch(self, body: dict, event: str, speaker_id: int):
         """Change a speaker."""
         return draft.update_speaker(db_session(), _speaker(event, speaker_id), body)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.response(204)
     def delete(self, event: str, speaker_id: int):
         """Delete a speaker; the sessions lose them."""
@@ -199,14 +202,14 @@ class SpeakerView(MethodView):
 
 @blp.route("/<event>/sessions")
 class Sessions(MethodView):
-    @organiser
+    @organiser("programme.edit")
     @blp.response(200, DraftSessionSchema(many=True))
     def get(self, event: str):
         """The draft's sessions, in time order."""
         found = draft.find_event(db_session(), event)
         return [session_payload(p, found) for p in draft.list_sessions(db_session(), found)]
 
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(DraftSessionSchema)
     @blp.response(201, DraftSessionSchema)
     def post(self, body: dict, event: str):
@@ -224,14 +227,14 @@ def _session(event: Event, session_id: int) -> ProgrammeSession:
 
 @blp.route("/<event>/sessions/<int:session_id>")
 class SessionView(MethodView):
-    @organiser
+    @organiser("programme.edit")
     @blp.response(200, DraftSessionSchema)
     def get(self, event: str, session_id: int):
         """One draft session."""
         found = draft.find_event(db_session(), event)
         return session_payload(_session(found, session_id), found)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.arguments(DraftSessionChangeSchema(partial=True))
     @blp.response(200, DraftSessionSchema)
     def patch(self, body: dict, event: str, session_id: int):
@@ -240,7 +243,7 @@ class SessionView(MethodView):
         programme_session = draft.update_session(db_session(), _session(found, session_id), body)
         return session_payload(programme_session, found)
 
-    @organiser
+    @organiser("programme.edit")
     @blp.response(204)
     def delete(self, event: str, session_id: int):
         """Remove a session from the draft; if published, the next release shows it cancelled."""

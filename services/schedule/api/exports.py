@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.schedule.api.published import stored_response
+from shared.permissions import public
 
 blp = Blueprint(
     "exports",
@@ -17,6 +18,7 @@ blp = Blueprint(
 
 @blp.route("/<event>/schedule.xml")
 class ScheduleXml(MethodView):
+    @public
     @blp.doc(
         responses={"200": {"description": "frab schedule.xml", "content": {"application/xml": {}}}}
     )
@@ -27,6 +29,7 @@ class ScheduleXml(MethodView):
 
 @blp.route("/<event>/schedule.json")
 class ScheduleJson(MethodView):
+    @public
     @blp.doc(
         responses={
             "200": {"description": "frab schedule.json", "content": {"application/json": {}}}

@@ -23,7 +23,7 @@ blp = Blueprint(
 
 @blp.route("/<event>/sessions/<int:session_id>/live")
 class SessionLive(MethodView):
-    @organiser
+    @organiser("live.control")
     @blp.arguments(LiveStatusSchema)
     @blp.response(200, LiveStatusSchema)
     def put(self, body: dict, event: str, session_id: int):
@@ -38,7 +38,7 @@ class SessionLive(MethodView):
 
 @blp.route("/<event>/stages/<guid>/delays")
 class StageDelays(MethodView):
-    @organiser
+    @organiser("live.control")
     @blp.arguments(DelaySchema)
     @blp.response(201, DelayResultSchema)
     def post(self, body: dict, event: str, guid: str):

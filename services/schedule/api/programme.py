@@ -30,6 +30,7 @@ from services.schedule.schemas import (
 )
 from shared.i18n import N_
 from shared.messages.schedule import ReleasePublishedSchema
+from shared.permissions import public
 from shared.web import db_session
 
 blp = Blueprint(
@@ -51,6 +52,7 @@ def release_summary(release: Release) -> dict:
 
 @blp.route("")
 class Events(MethodView):
+    @public
     @blp.response(200, EventListItemSchema(many=True))
     def get(self):
         """Published events (editions) as their latest release shows them, with its number."""
@@ -64,6 +66,7 @@ class Events(MethodView):
 
 @blp.route("/<event>/programme")
 class Programme(MethodView):
+    @public
     @blp.response(200, ReleasePublishedSchema)
     def get(self, event: str):
         """The latest release: event, release, every session (cancelled ones marked), changes."""
@@ -72,6 +75,7 @@ class Programme(MethodView):
 
 @blp.route("/<event>/releases")
 class Releases(MethodView):
+    @public
     @blp.response(200, ReleaseSummarySchema(many=True))
     def get(self, event: str):
         """All releases, newest first, with their changelogs (404 while there are none)."""
@@ -80,7 +84,7 @@ class Releases(MethodView):
             abort(404, message=NOTHING_PUBLISHED)
         return [release_summary(release) for release in releases], 200, PUBLIC_HEADERS
 
-    @organiser
+    @organiser("programme.publish")
     @blp.arguments(PublishSchema)
     @blp.response(201, ReleaseSummarySchema)
     def post(self, body: dict, event: str):
@@ -91,6 +95,7 @@ class Releases(MethodView):
 
 @blp.route("/<event>/releases/<int:number>")
 class ReleaseByNumber(MethodView):
+    @public
     @blp.response(200, ReleasePublishedSchema)
     def get(self, event: str, number: int):
         """One release as it was published, with its changelog."""
@@ -99,6 +104,7 @@ class ReleaseByNumber(MethodView):
 
 @blp.route("/<event>/live")
 class Live(MethodView):
+    @public
     @blp.arguments(LiveQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, LiveSchema)
     def get(self, query: dict, event: str):

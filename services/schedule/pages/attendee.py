@@ -26,6 +26,7 @@ from shared.calendars import vtimezone
 from shared.links import web_url_or_empty
 from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised, service_url
+from shared.permissions import public
 from shared.web import db_session
 
 PRODID = "-//to:DO event-week platform//schedule//DE"
@@ -56,6 +57,7 @@ def availability_url(slug: str) -> str:
 
 
 @pages.get("/")
+@public
 def events():
     listed = [
         (event, number) for event, number in events_with_latest_release(db_session()) if number
@@ -65,6 +67,7 @@ def events():
 
 @pages.get("/<event>/")
 @pages.get("/<event>/programme")
+@public
 def programme(event: str):
     data = _programme_or_404(event)
     filters = Filters.from_args(request.args)
@@ -83,6 +86,7 @@ def programme(event: str):
 
 
 @pages.get("/<event>/sessions/<int:session_id>")
+@public
 def session_page(event: str, session_id: int):
     data = _programme_or_404(event)
     info = find_published_session(data, session_id)
@@ -131,6 +135,7 @@ def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
 
 
 @pages.get("/<event>/sessions/<int:session_id>.ics")
+@public
 def session_ics(event: str, session_id: int):
     data = _programme_or_404(event)
     info = find_published_session(data, session_id)

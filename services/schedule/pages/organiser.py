@@ -37,6 +37,7 @@ from shared.pages.organisers import (
     sign_in,
     sign_out,
 )
+from shared.permissions import public
 from shared.web import db_session, field_errors
 
 DELAY_CHOICES = (5, 10, 15)
@@ -78,6 +79,7 @@ def load_event(slug: str) -> Event:
 
 
 @pages.route("/login", methods=["GET", "POST"])
+@public
 def login():
     next_url = safe_next_url(request.values.get("next"), url_for(".events"))
     if request.method == "POST":
@@ -96,6 +98,7 @@ def login():
 
 
 @pages.post("/logout")
+@public
 def logout():
     ended = sign_out()
     if ended is not None:
@@ -108,7 +111,7 @@ def logout():
 
 
 @pages.get("/<event>/organiser/")
-@organiser_login_required
+@organiser_login_required("programme.edit")
 def dashboard(event: str):
     found = load_event(event)
     release = latest_release(db_session(), found)
@@ -234,7 +237,7 @@ def _render_session_form(
 
 
 @pages.route("/<event>/organiser/sessions/new", methods=["GET", "POST"])
-@organiser_login_required
+@organiser_login_required("programme.edit")
 def new_session(event: str):
     found = load_event(event)
     if request.method == "GET":
@@ -262,7 +265,7 @@ def _draft_session(event: Event, session_id: int):
 
 
 @pages.route("/<event>/organiser/sessions/<int:session_id>", methods=["GET", "POST"])
-@organiser_login_required
+@organiser_login_required("programme.edit")
 def edit_session(event: str, session_id: int):
     found = load_event(event)
     programme_session = _draft_session(found, session_id)
@@ -308,7 +311,7 @@ def parse_stage_form(form, schema: Schema) -> tuple[dict[str, Any], dict[str, li
 
 
 @pages.route("/<event>/organiser/stages", methods=["GET", "POST"])
-@organiser_login_required
+@organiser_login_required("programme.edit")
 def stages(event: str):
     found = load_event(event)
     values, errors, status = {}, {}, 200
@@ -336,7 +339,7 @@ def stages(event: str):
 
 
 @pages.route("/<event>/organiser/stages/<guid>", methods=["GET", "POST"])
-@organiser_login_required
+@organiser_login_required("programme.edit")
 def edit_stage(event: str, guid: str):
     found = load_event(event)
     stage = draft.find_stage(db_session(), found, guid)
@@ -376,7 +379,7 @@ def edit_stage(event: str, guid: str):
 
 
 @pages.route("/<event>/organiser/publish", methods=["GET", "POST"])
-@organiser_login_required
+@organiser_login_required("programme.publish")
 def publish(event: str):
     if request.method == "POST":
         found = load_event(event)
@@ -404,7 +407,7 @@ def publish(event: str):
 
 
 @pages.get("/<event>/organiser/live")
-@organiser_login_required
+@organiser_login_required("live.control")
 def live_control(event: str):
     found = load_event(event)
     overview = live_overview(db_session(), found)
@@ -418,7 +421,7 @@ def live_control(event: str):
 
 
 @pages.post("/<event>/organiser/live/sessions/<int:session_id>")
-@organiser_login_required
+@organiser_login_required("live.control")
 def set_session_live(event: str, session_id: int):
     found = load_event(event)
     programme_session = _draft_session(found, session_id)
@@ -433,7 +436,7 @@ def set_session_live(event: str, session_id: int):
 
 
 @pages.post("/<event>/organiser/live/stages/<guid>/delay")
-@organiser_login_required
+@organiser_login_required("live.control")
 def delay_stage(event: str, guid: str):
     found = load_event(event)
     stage = draft.find_stage(db_session(), found, guid)

@@ -28,6 +28,7 @@ from shared.fields import MOMENT_MESSAGE, computable_moment
 from shared.headers import allow_framing
 from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 from shared.pages import localised
+from shared.permissions import public
 from shared.web import db_session
 
 LATER_TODAY = 3
@@ -131,6 +132,7 @@ def programme_qr(url: str) -> Markup:
 
 
 @pages.get("/<event>/screen/<stage>")
+@public
 @allow_framing
 def screen(event: str, stage: str):
     at = _parse_at(request.args.get("at"))
@@ -153,6 +155,7 @@ def screen(event: str, stage: str):
 
 
 @pages.get("/<event>/screen/<stage>/state")
+@public
 def screen_state_fragment(event: str, stage: str):
     state = screen_state(event, stage, _parse_at(request.args.get("at")))
     response = jsonify(
