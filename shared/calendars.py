@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -20,3 +20,13 @@ def vtimezone(timezone: str, first_year: int, last_year: int) -> icalendar.Timez
     return icalendar.Timezone.from_tzinfo(
         ZoneInfo(timezone), first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
     )
+
+
+def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """`moment` as a calendar writes it: local time in `zone` (with TZID), or UTC when that
+    local time is ambiguous. In the hour repeated when summer time ends, 02:15 happens twice;
+    written as TZID local time both would be read as the same one, an hour off for one."""
+    local = moment.astimezone(zone)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return moment.astimezone(UTC)
+    return local

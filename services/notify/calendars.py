@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from services.notify.models import ProgrammeSession
-from shared.calendars import vtimezone
+from shared.calendars import calendar_time, vtimezone
 from shared.db import utcnow
 from shared.i18n import N_, translations_for
 from shared.links import web_url_or_empty
@@ -71,8 +71,8 @@ def session_event(
     vevent.add("uid", session_uid(session.id, host))
     vevent.add("sequence", session.sequence)
     vevent.add("dtstamp", dtstamp)
-    vevent.add("dtstart", session.starts_at.astimezone(zone))
-    vevent.add("dtend", session.ends_at.astimezone(zone))
+    vevent.add("dtstart", calendar_time(session.starts_at, zone))
+    vevent.add("dtend", calendar_time(session.ends_at, zone))
     vevent.add("summary", session.title_for(locale))
     if session.location:
         vevent.add("location", session.location)

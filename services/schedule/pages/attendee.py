@@ -22,7 +22,7 @@ from services.schedule.pages.programme import (
     session_view,
 )
 from services.schedule.releases import events_with_latest_release
-from shared.calendars import vtimezone
+from shared.calendars import calendar_time, vtimezone
 from shared.links import web_url_or_empty
 from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised, service_url
@@ -115,8 +115,8 @@ def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
     vevent.add("uid", f"session-{info['id']}@{host}")
     vevent.add("dtstamp", datetime.fromisoformat(data["release"]["published_at"]))
     zone = ZoneInfo(data["event"]["timezone"])
-    vevent.add("dtstart", datetime.fromisoformat(info["starts_at"]).astimezone(zone))
-    vevent.add("dtend", datetime.fromisoformat(info["ends_at"]).astimezone(zone))
+    vevent.add("dtstart", calendar_time(datetime.fromisoformat(info["starts_at"]), zone))
+    vevent.add("dtend", calendar_time(datetime.fromisoformat(info["ends_at"]), zone))
     vevent.add("summary", localised(info, "title"))
     stage = info["stage"]
     vevent.add("location", ", ".join(part for part in (stage["name"], stage["address"]) if part))
