@@ -14,6 +14,15 @@ TRANSLATIONS = ROOT / "shared" / "translations"
 GERMAN = TRANSLATIONS / "de" / "LC_MESSAGES"
 
 
+def singular(message_id) -> str:
+    """A message's id; for plural messages (ngettext) the singular."""
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def text(message_string) -> str | tuple[str, ...]:
+    return message_string if isinstance(message_string, str) else tuple(message_string)
+
+
 def extracted_strings(template: Path) -> set[str]:
     """What `pybabel extract` finds, run as shared/translations/README.md says."""
     CommandLineInterface().run(
@@ -34,13 +43,15 @@ def extracted_strings(template: Path) -> set[str]:
         ]
     )
     with template.open("rb") as pot:
-        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot) if m.id}
+        return {singular(m.id) for m in read_po(pot) if m.id}
 
 
 def test_every_string_has_a_german_translation(tmp_path):
     with (GERMAN / "messages.po").open("rb") as po:
         catalogue = read_po(po)
-    translated = {m.id: m.string for m in catalogue if m.id and m.string and not m.fuzzy}
+    translated = {
+        singular(m.id): m.string for m in catalogue if m.id and all(text(m.string)) and not m.fuzzy
+    }
     extracted = extracted_strings(tmp_path / "messages.pot")
     # Page strings, a template's, and domain messages with and without parameters.
     assert {
@@ -56,7 +67,7 @@ def test_every_string_has_a_german_translation(tmp_path):
 
 def test_compiled_catalogue_matches_the_po_file():
     with (GERMAN / "messages.po").open("rb") as po:
-        source = {m.id: m.string for m in read_po(po) if m.id}
+        source = {singular(m.id): text(m.string) for m in read_po(po) if m.id}
     with (GERMAN / "messages.mo").open("rb") as mo:
-        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+        compiled = {singular(m.id): text(m.string) for m in read_mo(mo) if m.id}
     assert compiled == source, "run: pybabel compile -d shared/translations -D messages"

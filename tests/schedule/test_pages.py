@@ -315,6 +315,7 @@ def test_organiser_moves_a_session_and_publishes_with_a_changelog_preview(
     care = session_id(schedule_db, published_event, "care")
     form_page = client.get(f"/{published_event}/organiser/sessions/{care}")
     assert 'value="15:30"' in form_page.text
+    assert "unveröffentlichte" not in text_of(form_page)
     form = {
         "title": "Session care",
         "day": "2024-04-29",
@@ -329,6 +330,10 @@ def test_organiser_moves_a_session_and_publishes_with_a_changelog_preview(
     }
     saved = client.post(f"/{published_event}/organiser/sessions/{care}", data=form)
     assert saved.status_code == 303
+    # Every organiser page says that the draft holds something unpublished.
+    for page in ("", "stages", "live"):
+        text = text_of(client.get(f"/{published_event}/organiser/{page}"))
+        assert "1 unveröffentlichte Änderung im Entwurf. Änderungen ansehen" in text, page
 
     # Still the old time in public until published.
     assert "15:30" in text_of(client.get(f"/{published_event}/?stage={MAIN_STAGE}&lang=de"))
@@ -347,6 +352,7 @@ def test_organiser_moves_a_session_and_publishes_with_a_changelog_preview(
     assert "Release 2 ist veröffentlicht." in text_of(client.get(published.headers["Location"]))
     programme = text_of(client.get(f"/{published_event}/"))
     assert "17:00–18:00 · Baseology Session care" in programme
+    assert "unveröffentlichte" not in text_of(client.get(f"/{published_event}/organiser/"))
 
 
 def test_session_form_errors_are_shown_next_to_the_field_and_nothing_is_lost(

@@ -78,6 +78,18 @@ def load_event(slug: str) -> Event:
 # -- login --------------------------------------------------------------------------------------
 
 
+@pages.context_processor
+def _unpublished_changes():
+    return {"unpublished_changes": unpublished_changes}
+
+
+def unpublished_changes(event: Event) -> int:
+    """How many sessions the draft changes against the latest release (1 if only the event's
+    own details differ): every organiser page says so, so nothing waits unnoticed."""
+    changes, changed = changelog_preview(db_session(), event)
+    return len(changes) or int(changed)
+
+
 @pages.route("/login", methods=["GET", "POST"])
 @public
 def login():
