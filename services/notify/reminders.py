@@ -17,7 +17,7 @@ from services.notify.models import ProgrammeSession, Ticket
 from services.notify.programme import attendee_context
 from services.notify.retention import scrub_finished_mail
 from services.notify.settings import NotifySettings
-from shared.db import Database, utcnow
+from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
 from shared.messages.registration import TICKET_CONFIRMED
 from shared.messages.schedule import SESSION_SCHEDULED
 
@@ -101,19 +101,29 @@ class ReminderScheduler:
         )
         next_scrub = 0.0
         while not self.stop_event.is_set():
-            with self.db.transaction() as session:
-                queued = queue_due_reminders(
-                    session,
-                    mailer=self.mailer,
-                    offsets=self.settings.reminder_offsets,
-                    now=utcnow(),
-                )
-            if queued:
-                log.info("queued %d reminders", queued)
-            if time.monotonic() >= next_scrub:
-                next_scrub = time.monotonic() + RETENTION_INTERVAL_SECONDS
-                self.scrub()
+            # Like the registration sweeper: a failed round (the database restarting, one bad
+            # row) is logged and tried again next round; the process never dies of it.
+            try:
+                self.queue_due()
+                if time.monotonic() >= next_scrub:
+                    self.scrub()
+                    next_scrub = time.monotonic() + RETENTION_INTERVAL_SECONDS
+            except DATABASE_UNAVAILABLE as exc:
+                log.warning("database unavailable (%s); trying again next round", exc)
+            except Exception:
+                log.exception("reminder round failed; trying again next round")
             self.stop_event.wait(self.settings.reminder_poll_seconds)
+
+    def queue_due(self) -> None:
+        with self.db.transaction() as session:
+            queued = queue_due_reminders(
+                session,
+                mailer=self.mailer,
+                offsets=self.settings.reminder_offsets,
+                now=utcnow(),
+            )
+        if queued:
+            log.info("queued %d reminders", queued)
 
     def scrub(self) -> None:
         retention = timedelta(days=self.settings.mail_retention_days)

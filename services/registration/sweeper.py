@@ -31,7 +31,7 @@ from services.registration.models.ticket import HELD, SEATED, WAITLISTED
 from services.registration.seats import fill_free_seats, lock_session
 from services.registration.settings import Links, RegistrationSettings
 from shared.config import Config
-from shared.db import Database, utcnow
+from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
 from shared.errors import DomainError
 from shared.i18n import N_
 from shared.messages.schedule import SESSION_CANCELLED
@@ -236,6 +236,8 @@ def run_sweeper(config: Config, settings: RegistrationSettings) -> None:
     while not stop.is_set():
         try:
             sweep(db, links, settings, outbox_retention)
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("database unavailable (%s); trying again next round", exc)
         except Exception:
             log.exception("sweep failed; trying again next round")
         stop.wait(settings.sweep_interval_seconds)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 
+from harness.infra import wait_until
 from services.notify.mails import Mailer
-from services.notify.reminders import queue_due_reminders
-from services.notify.settings import parse_offsets
+from services.notify.reminders import ReminderScheduler, queue_due_reminders
+from services.notify.settings import NotifySettings, parse_offsets
+from shared.db import Database
 from tests.support.notify import parse_mail
 
 START = datetime.fromisoformat("2024-04-29T18:00:00+02:00")
@@ -75,3 +78,22 @@ def test_reminder_offsets_are_configurable():
     )
     with pytest.raises(ValueError, match="REMINDER_OFFSETS"):
         parse_offsets("soon")
+
+
+def test_the_scheduler_outlives_a_database_that_is_gone(notify_config, caplog):
+    # Nothing listens on this port: every round fails as during a database restart.
+    gone = Database("postgresql+psycopg://postgres@127.0.0.1:9/nothing", pool_size=1)
+    settings = NotifySettings(reminder_poll_seconds=0.05)
+    scheduler = ReminderScheduler(gone, Mailer(notify_config), settings)
+    worker = threading.Thread(target=scheduler.run, daemon=True)
+    worker.start()
+    try:
+        wait_until(
+            lambda: caplog.text.count("database unavailable") >= 3, message="three failed rounds"
+        )
+        assert worker.is_alive()
+    finally:
+        scheduler.stop()
+        worker.join(timeout=5)
+        gone.dispose()
+    assert not worker.is_alive()
