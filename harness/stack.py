@@ -56,10 +56,13 @@ class Stack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def todo(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def todo(
+        self, *args: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "shared.cli", *args],
             env=self.env,
+            input=input,
             capture_output=True,
             text=True,
             check=check,

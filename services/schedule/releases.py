@@ -204,23 +204,41 @@ def _next_release_data(
     """The draft as the release after `previous_release`, in canonical message form with its
     changelog; raises NothingChanged if it equals `previous_release`."""
     previous = previous_release.data if previous_release else None
-    number = previous_release.number + 1 if previous_release else 1
+    return _release_after(
+        previous_release,
+        event_info(event),
+        _draft_sessions(session, event, previous),
+        comment,
+        now,
+    )
+
+
+def _release_after(
+    previous_release: Release | None,
+    event: dict[str, Any],
+    sessions: list[dict[str, Any]],
+    comment: str,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """`event` and `sessions` as the release after `previous_release`, in canonical message
+    form with its changelog; raises NothingChanged if they equal `previous_release`."""
     schema = ReleasePublishedSchema()
     data = schema.dump(
         schema.load(
             {
-                "event": event_info(event),
+                "event": event,
                 "release": {
-                    "number": number,
+                    "number": previous_release.number + 1 if previous_release else 1,
                     "comment": comment or "",
                     "published_at": (now or utcnow()).isoformat(),
                 },
-                "sessions": _draft_sessions(session, event, previous),
+                "sessions": sessions,
                 "changes": [],
             }
         )
     )
-    if previous is not None:
+    if previous_release is not None:
+        previous = previous_release.data
         if previous["event"] == data["event"] and previous["sessions"] == data["sessions"]:
             raise NothingChanged(previous_release.number)
         data["changes"] = compute_changes(previous["sessions"], data["sessions"])
@@ -291,24 +309,7 @@ def publish_shift(
             }
         sessions.append(info)
     sessions.sort(key=_sort_key)
-    schema = ReleasePublishedSchema()
-    data = schema.dump(
-        schema.load(
-            {
-                "event": previous["event"],
-                "release": {
-                    "number": previous_release.number + 1,
-                    "comment": comment,
-                    "published_at": (now or utcnow()).isoformat(),
-                },
-                "sessions": sessions,
-                "changes": [],
-            }
-        )
-    )
-    if data["sessions"] == previous["sessions"]:
-        raise NothingChanged(previous_release.number)
-    data["changes"] = compute_changes(previous["sessions"], data["sessions"])
+    data = _release_after(previous_release, previous["event"], sessions, comment, now)
     return _store_release(session, event, data)
 
 

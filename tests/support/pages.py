@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,17 +110,6 @@ def require_chromium():
 
 
 class PlatformStack(Stack):
-    def todo_with_input(self, text: str, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "shared.cli", *args],
-            env=self.env,
-            input=text,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-
     def session_ids(self) -> dict[str, int]:
         url = f"{self.url('schedule')}/api/v1/events/{EVENT}/programme"
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -152,8 +139,8 @@ def running_platform(
         path.write_text(json.dumps(programme))
         platform.todo("import-programme", EVENT, str(path))
         platform.todo("publish", EVENT)
-        platform.todo_with_input(
-            ORGANISER[1] + "\n", "create-organiser", "--password-stdin", ORGANISER[0]
+        platform.todo(
+            "create-organiser", "--password-stdin", ORGANISER[0], input=ORGANISER[1] + "\n"
         )
         yield platform
     except BaseException:
