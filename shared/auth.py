@@ -27,13 +27,8 @@ from werkzeug.exceptions import Unauthorized
 
 from shared.db import UTCDateTime, utcnow
 from shared.i18n import N_, Message
-from shared.permissions import (
-    PERMISSION_EXTENSION,
-    Principal,
-    declare,
-    known_permission,
-    require,
-)
+from shared.organisations import MembershipMixin, authorise, membership
+from shared.permissions import PERMISSION_EXTENSION, Principal, declare, known_permission
 from shared.web import db_session
 
 TOKEN_PREFIX = "todo_"
@@ -44,7 +39,7 @@ MAX_TOKEN_DAYS = 3650
 ORGANISER_SECURITY = [{"organiser": []}]
 
 
-class ApiTokenMixin:
+class ApiTokenMixin(MembershipMixin):
     __tablename__ = "api_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -70,7 +65,10 @@ def store_token(
     *,
     lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
     created_at: datetime | None = None,
+    member: dict | None = None,
 ) -> None:
+    """Store `token`; `member` is its membership (`shared.organisations.membership`), none
+    for a platform administrator's token."""
     created_at = created_at or utcnow()
     session.add(
         model(
@@ -78,6 +76,7 @@ def store_token(
             name=name,
             created_at=created_at,
             expires_at=created_at + lifetime,
+            **(member or membership(None, None)),
         )
     )
 
@@ -132,14 +131,15 @@ def bearer_principal(token_model: type[ApiTokenMixin]) -> Principal:
     if refusal is not None:
         raise _unauthorized(refusal)
     g.organiser = row.name
-    return Principal(row.name)
+    g.principal = row.principal()
+    return g.principal
 
 
 def organiser_required(token_model: type[ApiTokenMixin]):
     """`organiser = organiser_required(ApiToken)`, then `@organiser("programme.publish")` on
     each API operation that only organisers may call, outermost on the method: the token is
-    checked (401), then the permission on the URL's event (403), before the request's
-    arguments; the OpenAPI document shows the security and the permission."""
+    checked (401), then the URL's event (404 unless it is one of the token's organisation) and
+    the permission (403), before the request's arguments; the OpenAPI document shows the security and the permission."""
 
     def organiser(permission: str):
         documented = Blueprint.doc(
@@ -149,7 +149,7 @@ def organiser_required(token_model: type[ApiTokenMixin]):
         def decorator(view):
             @functools.wraps(view)
             def wrapper(*args, **kwargs):
-                require(bearer_principal(token_model), permission, kwargs.get("event"))
+                authorise(bearer_principal(token_model), permission, kwargs.get("event"))
                 return view(*args, **kwargs)
 
             return declare(documented(wrapper), permission)

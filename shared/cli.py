@@ -13,6 +13,7 @@ from shared.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, new_token, revoke_to
 from shared.config import SERVICES, Config, ConfigError
 from shared.db import Database, utcnow
 from shared.logging import configure_logging
+from shared.memberships import checked_membership, describe_membership, membership_options
 
 log = logging.getLogger("todo")
 
@@ -99,6 +100,7 @@ def _token_name(name: str) -> str:
 
 @main.command("create-token")
 @click.argument("name")
+@membership_options
 @click.option(
     "--expires-in-days",
     type=click.IntRange(1, MAX_TOKEN_DAYS),
@@ -107,22 +109,39 @@ def _token_name(name: str) -> str:
     help="the token stops working after this many days",
 )
 @click.pass_obj
-def create_token(config: Config, name: str, expires_in_days: int) -> None:
-    """Create an organiser API token; it is printed once, alone on the last line."""
+def create_token(
+    config: Config,
+    name: str,
+    organisation: str | None,
+    role: str | None,
+    events: tuple[str, ...],
+    expires_in_days: int,
+) -> None:
+    """Create an organiser API token; it is printed once, alone on the last line. Without
+    --organisation the token is a platform administrator's, for the instance operator."""
     from shared.service import all_services
 
     name = _token_name(name)
+    member = checked_membership(config, organisation, role, events)
     token = new_token()
     created_at, lifetime = utcnow(), timedelta(days=expires_in_days)
     for spec in all_services():
         db = _database(config, spec.name)
         with db.transaction() as session:
-            store_token(session, spec.tokens, name, token, lifetime=lifetime, created_at=created_at)
+            store_token(
+                session,
+                spec.tokens,
+                name,
+                token,
+                lifetime=lifetime,
+                created_at=created_at,
+                member=member,
+            )
         db.dispose()
     expires_at = created_at + lifetime
     click.echo(
-        f"Organiser token {name!r} created, valid until {expires_at:%Y-%m-%d %H:%M} UTC; "
-        "it is shown only this once:",
+        f"Organiser token {name!r} for {describe_membership(member)} created, valid until "
+        f"{expires_at:%Y-%m-%d %H:%M} UTC; it is shown only this once:",
         err=True,
     )
     click.echo(token)

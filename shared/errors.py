@@ -24,6 +24,14 @@ class NotFound(DomainError):
     status = 404
 
 
+class NoSuchEvent(NotFound):
+    """The event is not there, or not one the organiser may see: both answer the same, so an
+    organiser cannot tell another organisation's events from events that do not exist."""
+
+    def __init__(self, slug: str):
+        super().__init__(N_("There is no event %(slug)r.", slug=slug), {"event": [UNKNOWN]})
+
+
 class Conflict(DomainError):
     """Valid in itself, but in conflict with what is stored."""
 

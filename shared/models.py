@@ -1,5 +1,5 @@
 """The tables every service keeps beside its own, on one declarative base per service: the
-outbox, the handled message ids, API tokens and ended organiser sessions."""
+outbox, the handled message ids, API tokens, ended organiser sessions and who owns each event."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase
 from shared.auth import ApiTokenMixin
 from shared.consumer import ProcessedMessageMixin
 from shared.db import make_base
+from shared.organisations import EventOwnerMixin
 from shared.outbox import OutboxMixin
 from shared.pages.organisers import SessionRevocationMixin
 
@@ -20,6 +21,7 @@ class ServiceTables(NamedTuple):
     ProcessedMessage: type[ProcessedMessageMixin]
     ApiToken: type[ApiTokenMixin]
     OrganiserSessionRevocation: type[SessionRevocationMixin]
+    EventOwner: type[EventOwnerMixin]
 
 
 def service_tables(module: str) -> ServiceTables:
@@ -36,4 +38,5 @@ def service_tables(module: str) -> ServiceTables:
         table("ProcessedMessage", ProcessedMessageMixin),
         table("ApiToken", ApiTokenMixin),
         table("OrganiserSessionRevocation", SessionRevocationMixin),
+        table("EventOwner", EventOwnerMixin),
     )

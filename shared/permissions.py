@@ -10,8 +10,10 @@ decorator after the route's own:
 
 The declaration is recorded on the view (`route_permissions` reads it back from an app), the
 API's is also in the OpenAPI document (`x-permission`), and the organiser decorators ask
-`allowed` before the view runs. Until memberships are stored, every token and every account
-has no organisation: a platform administrator, who may do everything.
+`require` before the view runs, with the organisation that owns the URL's event
+(`shared.organisations`). A token or account without an organisation is a platform
+administrator, who may do everything; a member sees only its organisation's events (or some of
+them), and may do there what its role grants.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import Forbidden
 
+from shared.errors import NoSuchEvent
 from shared.i18n import N_
 
 if TYPE_CHECKING:
@@ -62,6 +65,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"statistics.read"}),
 }
 
+ROLES = tuple(ROLE_PERMISSIONS)
+
 # What a route that anyone may use declares instead of a permission.
 PUBLIC = "public"
 # Where the OpenAPI document names an organiser operation's permission.
@@ -72,12 +77,27 @@ _DECLARATION = "required_permission"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who calls an organiser route: a token's or an account's name, and its organisation;
-    without one (every token and account until memberships are stored) a platform
-    administrator."""
+    """Who calls an organiser route: a token's or an account's name and its membership. Without
+    an organisation a platform administrator (the instance operator), who may do everything;
+    otherwise a member of `organisation` in `role`, on all its events or only on `events`."""
 
     name: str
     organisation: str | None = None
+    role: str | None = None
+    events: tuple[str, ...] = ()
+
+    @property
+    def administrator(self) -> bool:
+        return self.organisation is None
+
+    def sees(self, event: str, owner: str | None) -> bool:
+        """Whether `event`, owned by the organisation `owner` (None: by none), is one of ours."""
+        if self.administrator:
+            return True
+        return owner == self.organisation and (not self.events or event in self.events)
+
+    def may(self, permission: str) -> bool:
+        return self.administrator or permission in ROLE_PERMISSIONS.get(self.role or "", ())
 
 
 def known_permission(permission: str) -> str:
@@ -90,23 +110,29 @@ def known_permission(permission: str) -> str:
     return permission
 
 
-def allowed(principal: Principal, permission: str, event: str | None) -> bool:
-    """Whether `principal` may do `permission` on `event` (None for "events.create")."""
+def allowed(principal: Principal, permission: str, event: str | None, owner: str | None) -> bool:
+    """Whether `principal` may do `permission` on `event`, owned by `owner` (event None: a
+    permission about no event, "events.create")."""
     known_permission(permission)
-    # A platform administrator has no organisation and may do everything. Memberships (role,
-    # events) are not stored yet, so anyone else is refused rather than guessed about.
-    return principal.organisation is None
+    if event is None:
+        # Only a member of the whole organisation acts beyond its events.
+        return principal.may(permission) and not principal.events
+    return principal.sees(event, owner) and principal.may(permission)
 
 
-def require(principal: Principal, permission: str, event: str | None) -> None:
-    """Forbidden (403) unless `allowed`."""
-    if not allowed(principal, permission, event):
-        raise Forbidden(
-            N_(
-                "Your role does not allow this (it needs the permission %(permission)s).",
-                permission=permission,
-            )
+def require(principal: Principal, permission: str, event: str | None, owner: str | None) -> None:
+    """Nothing if `allowed`; NoSuchEvent (404) for an event that is not the principal's, as for
+    one that does not exist; Forbidden (403) for a permission the role lacks."""
+    if allowed(principal, permission, event, owner):
+        return
+    if event is not None and not principal.sees(event, owner):
+        raise NoSuchEvent(event)
+    raise Forbidden(
+        N_(
+            "Your role does not allow this (it needs the permission %(permission)s).",
+            permission=permission,
         )
+    )
 
 
 def declare(view: Callable, permission: str) -> Callable:

@@ -14,6 +14,7 @@ from flask import Flask
 from shared.auth import ApiTokenMixin
 from shared.config import SERVICES, Config
 from shared.consumer import Handler, HandlerTable, ProcessedMessageMixin, bind_handlers
+from shared.organisations import EVENT_OWNER_CHANGED, EventOwnerMixin, on_event_owner_changed
 from shared.outbox import OutboxMixin
 from shared.pages.organisers import (
     SESSIONS_REVOKED,
@@ -34,6 +35,8 @@ class ServiceSpec:
     tokens: type[ApiTokenMixin]
     # Organiser sessions ended by the schedule service (logout, new password, account removed).
     revocations: type[SessionRevocationMixin]
+    # Which organisation owns each event (shared.organisations).
+    event_owners: type[EventOwnerMixin]
     create_app: Callable[[Config], Flask]
     # The service's `handlers.py`: its table of handlers and what builds their dependencies.
     handlers: HandlerTable = field(default_factory=dict)
@@ -47,27 +50,35 @@ class ServiceSpec:
     bootstrap: Callable[[Config], None] | None = None
     # The service that keeps the accounts checks them as well as its revocations.
     organiser_accounts: type[OrganiserAccountMixin] | None = None
+    # The service that keeps the organisations: (session, organisation, events) -> None, or a
+    # DomainError unless the organisation exists and owns those events.
+    check_membership: Callable[[Any, str, list[str]], None] | None = None
 
     @property
     def migrations_dir(self) -> Path:
         return self.package_dir / "migrations"
 
     @property
-    def revocations_queue(self) -> QueueSpec | None:
-        """Where the service hears of ended organiser sessions, if it keeps a copy of them."""
+    def organiser_access_queue(self) -> QueueSpec | None:
+        """Where the service hears of ended organiser sessions and of events' owners, if it
+        keeps a copy of them."""
         return next((spec for spec in QUEUES if spec.name == f"{self.name}.organisers"), None)
 
     @property
     def consumes(self) -> bool:
-        return bool(self.handlers) or self.revocations_queue is not None
+        return bool(self.handlers) or self.organiser_access_queue is not None
 
     def consumer_handlers(self, config: Config) -> dict[QueueSpec, dict[str, Handler]]:
         """What the service's consumer runs: its own handlers and, the same in every service,
-        the one that records ended organiser sessions in its table of revocations."""
+        those that record ended organiser sessions and events' owners in its own tables."""
         handlers = bind_handlers(self.handlers, self.handler_dependencies(config))
-        if self.revocations_queue is not None:
-            revocations = {self.revocations_queue.name: {SESSIONS_REVOKED: on_sessions_revoked}}
-            handlers |= bind_handlers(revocations, self.revocations)
+        if self.organiser_access_queue is not None:
+            access = {
+                SESSIONS_REVOKED: on_sessions_revoked,
+                EVENT_OWNER_CHANGED: on_event_owner_changed,
+            }
+            # Their dependency is the spec: its tables of revocations and of owners.
+            handlers |= bind_handlers({self.organiser_access_queue.name: access}, self)
         return handlers
 
 

@@ -24,6 +24,9 @@ class QueueSpec:
         return f"{self.name}.dead"
 
 
+# What every service keeps a copy of to check organisers by itself (shared.service).
+ORGANISER_ACCESS = ("schedule.organiser.sessions_revoked", "schedule.event.owner_changed")
+
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("registration.programme", ("schedule.release.published",)),
     QueueSpec("notify.programme", ("schedule.release.published", "schedule.live.updated")),
@@ -42,9 +45,10 @@ QUEUES: tuple[QueueSpec, ...] = (
             "registration.event.purged",
         ),
     ),
-    # Their own queues, so an ended session is not kept waiting behind a backlog of tickets.
-    QueueSpec("registration.organisers", ("schedule.organiser.sessions_revoked",)),
-    QueueSpec("notify.organisers", ("schedule.organiser.sessions_revoked",)),
+    # Their own queues, so an ended session or a new owner is not kept waiting behind a backlog
+    # of tickets.
+    QueueSpec("registration.organisers", ORGANISER_ACCESS),
+    QueueSpec("notify.organisers", ORGANISER_ACCESS),
 )
 
 

@@ -6,6 +6,7 @@ from services.notify.commands import send_mail, send_reminders
 from services.notify.models import (
     ApiToken,
     Base,
+    EventOwner,
     OrganiserSessionRevocation,
     OutboxMessage,
     ProcessedMessage,
@@ -21,6 +22,7 @@ SERVICE = ServiceSpec(
     processed=ProcessedMessage,
     tokens=ApiToken,
     revocations=OrganiserSessionRevocation,
+    event_owners=EventOwner,
     create_app=create_app,
     handlers=handlers.HANDLERS,
     handler_dependencies=handlers.dependencies,

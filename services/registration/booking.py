@@ -20,7 +20,7 @@ from services.registration.publishing import (
 from services.registration.seats import claim_seat, fill_after_commit, needs_confirmation
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import insert_ignoring_duplicates, utcnow
-from shared.errors import UNKNOWN, DomainError, NotFound
+from shared.errors import DomainError, NoSuchEvent
 from shared.i18n import N_
 from shared.messages.schedule import SESSION_CANCELLED
 
@@ -79,7 +79,7 @@ def new_ticket_code() -> str:
 def find_event(session: Session, slug: str) -> Event:
     event_ = session.scalar(select(Event).where(Event.slug == slug))
     if event_ is None:
-        raise NotFound(N_("There is no event %(slug)r.", slug=slug), {"event": [UNKNOWN]})
+        raise NoSuchEvent(slug)
     return event_
 
 

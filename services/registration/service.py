@@ -5,6 +5,7 @@ from services.registration.app import create_app
 from services.registration.models import (
     ApiToken,
     Base,
+    EventOwner,
     OrganiserSessionRevocation,
     OutboxMessage,
     ProcessedMessage,
@@ -20,6 +21,7 @@ SERVICE = ServiceSpec(
     processed=ProcessedMessage,
     tokens=ApiToken,
     revocations=OrganiserSessionRevocation,
+    event_owners=EventOwner,
     create_app=create_app,
     handlers=handlers.HANDLERS,
     handler_dependencies=handlers.dependencies,

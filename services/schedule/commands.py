@@ -10,6 +10,13 @@ import click
 
 from services.schedule.draft import find_event
 from services.schedule.importer import import_programme, move_programme, read_programme_file
+from services.schedule.organisations import (
+    claim_event,
+    create_organisation,
+    find_organisation,
+    owner,
+    set_owner,
+)
 from services.schedule.programme_format import document_from_release
 from services.schedule.releases import find_release, latest_release, publish_release
 from shared.config import Config
@@ -19,6 +26,8 @@ from shared.i18n import N_, translations_for
 
 BUNDLED_PROGRAMME = Path(__file__).parent / "data" / "todo2024.json"
 BUNDLED_EVENT = "todo2024"
+# The organisation of the bundled programme: the alliance behind to:DO.
+BUNDLED_ORGANISATION = ("todo-dortmund", "to:DO – Dortmunds neue Arbeit")
 
 
 def _database(config: Config) -> Database:
@@ -45,13 +54,22 @@ def _fail(error: DomainError) -> click.ClickException:
 @click.argument("event")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
+    "--organisation",
+    metavar="SLUG",
+    default=None,
+    help="the organisation that owns the event (todo create-organisation); "
+    "without it a new event belongs to none, for platform administrators only",
+)
+@click.option(
     "--first-day",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="move the programme so that it starts on this day (YYYY-MM-DD), same local times",
 )
 @click.pass_obj
-def import_programme_command(config: Config, event: str, file: Path, first_day) -> None:
+def import_programme_command(
+    config: Config, event: str, file: Path, organisation: str | None, first_day
+) -> None:
     """Import FILE (our JSON, or a frab schedule.xml / schedule.json) into EVENT's draft.
 
     Sessions are matched by guid; those no longer in the file are cancelled. The event is
@@ -66,6 +84,8 @@ def import_programme_command(config: Config, event: str, file: Path, first_day) 
             document = move_programme(document, first_day.date())
         with db.transaction() as session:
             summary = import_programme(session, document, event)
+            if organisation is not None:
+                claim_event(session, summary.event, organisation)
     except DomainError as error:
         raise _fail(error) from error
     finally:
@@ -75,6 +95,27 @@ def import_programme_command(config: Config, event: str, file: Path, first_day) 
     click.echo(
         f"{event}: {summary.created} new, {summary.updated} updated, "
         f"{summary.cancelled} cancelled sessions in the draft; publish with `todo publish {event}`"
+    )
+
+
+@click.command("create-organisation")
+@click.argument("slug")
+@click.argument("name")
+@click.pass_obj
+def create_organisation_command(config: Config, slug: str, name: str) -> None:
+    """Create the organisation SLUG (a city's team, e.g. `bochum`), called NAME. Its members
+    (todo create-token / create-organiser --organisation SLUG) see only its events."""
+    db = _database(config)
+    try:
+        with db.transaction() as session:
+            create_organisation(session, slug, name)
+    except DomainError as error:
+        raise _fail(error) from error
+    finally:
+        db.dispose()
+    click.echo(
+        f"Organisation {slug!r} created; give it events with "
+        f"`todo import-programme EVENT FILE --organisation {slug}`"
     )
 
 
@@ -130,6 +171,14 @@ def export_programme_command(config: Config, event: str, file, number: int | Non
     file.write("\n")
 
 
+def _give_bundled_event_its_organisation(session, event) -> None:
+    slug, name = BUNDLED_ORGANISATION
+    if find_organisation(session, slug, missing_ok=True) is None:
+        create_organisation(session, slug, name)
+    if owner(session, event) is None:
+        set_owner(session, event, slug)
+
+
 def load_bundled_programme(config: Config) -> None:
     """Load the bundled to:DO 2024 programme and publish it, unless it is already there.
 
@@ -141,6 +190,7 @@ def load_bundled_programme(config: Config) -> None:
     try:
         with db.transaction() as session:
             summary = import_programme(session, document, BUNDLED_EVENT, skip_if_unchanged=True)
+            _give_bundled_event_its_organisation(session, summary.event)
             if summary.skipped:
                 click.echo(f"schedule: {BUNDLED_EVENT} programme is up to date")
                 return
@@ -158,4 +208,9 @@ def load_bundled_programme(config: Config) -> None:
     click.echo(f"schedule: {BUNDLED_EVENT} release {release.number} published")
 
 
-COMMANDS = (import_programme_command, publish_command, export_programme_command)
+COMMANDS = (
+    create_organisation_command,
+    import_programme_command,
+    publish_command,
+    export_programme_command,
+)

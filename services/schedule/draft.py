@@ -24,7 +24,7 @@ from services.schedule.models import (
     Stage,
     Track,
 )
-from shared.errors import UNKNOWN, Conflict, Invalid, NotFound
+from shared.errors import Conflict, Invalid, NoSuchEvent
 from shared.i18n import N_, Message
 from shared.links import is_web_url, link_errors
 from shared.messages.schedule import SESSION_SCHEDULED
@@ -43,7 +43,7 @@ def find_event(session: Session, slug: str) -> Event:
     """The event called `slug`; NotFound (404) if there is none."""
     event = session.scalar(select(Event).where(Event.slug == slug))
     if event is None:
-        raise NotFound(N_("There is no event %(slug)r.", slug=slug), {"event": [UNKNOWN]})
+        raise NoSuchEvent(slug)
     return event
 
 

@@ -51,11 +51,14 @@ def end_session(session: Session, account: str, session_id: str) -> None:
     revoke_sessions(session, account, "logout", session_id=session_id)
 
 
-def set_password(session: Session, name: str, password: str) -> bool:
-    """Create the account (True), or give it a new password and end all its sessions."""
+def set_password(session: Session, name: str, password: str, member: dict) -> bool:
+    """Create the account with the membership `member` (True), or give it a new password and
+    that membership, and end all its sessions."""
     created = set_organiser_password(session, OrganiserAccount, name, password)
+    account = session.get(OrganiserAccount, name)
+    for column, value in member.items():
+        setattr(account, column, value)
     if not created:
-        account = session.get(OrganiserAccount, name)
         revoke_sessions(
             session, name, "password_changed", issued_before=account.password_changed_at
         )

@@ -12,6 +12,7 @@ from shared.messages.schedule import (
     SESSION_STATUSES,
     ChangeSchema,
 )
+from shared.organisations import SLUG
 
 _SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="lower-case letters, digits and '-'")
 _GUID = validate.Regexp(
@@ -30,6 +31,15 @@ class EventSchema(Schema):
     ends_on = Date(required=True)
     address = Text(load_default="", validate=validate.Length(max=300))
     url = WebUrl()
+    organisation = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(SLUG),
+        metadata={
+            "description": "the organisation that owns the event: a member's own; a platform "
+            "administrator's choice, none if not given"
+        },
+    )
 
 
 class EventListItemSchema(EventSchema):
@@ -174,7 +184,7 @@ class LiveSchema(Schema):
 # Partial variants for PATCH, as classes of their own so the OpenAPI document names them apart.
 class EventChangeSchema(EventSchema):
     class Meta:
-        exclude = ("slug",)
+        exclude = ("slug", "organisation")
 
 
 class StageChangeSchema(StageSchema):

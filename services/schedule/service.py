@@ -5,11 +5,13 @@ from services.schedule.commands import COMMANDS, load_bundled_programme
 from services.schedule.models import (
     ApiToken,
     Base,
+    EventOwner,
     OrganiserAccount,
     OrganiserSessionRevocation,
     OutboxMessage,
     ProcessedMessage,
 )
+from services.schedule.organisations import check_membership
 from services.schedule.pages.commands import create_organiser_command, remove_organiser_command
 from shared.service import ServiceSpec
 
@@ -21,8 +23,10 @@ SERVICE = ServiceSpec(
     processed=ProcessedMessage,
     tokens=ApiToken,
     revocations=OrganiserSessionRevocation,
+    event_owners=EventOwner,
     create_app=create_app,
     commands=(*COMMANDS, create_organiser_command, remove_organiser_command),
     bootstrap=load_bundled_programme,
     organiser_accounts=OrganiserAccount,
+    check_membership=check_membership,
 )

@@ -10,7 +10,7 @@ SESSION_SCHEDULED = "scheduled"
 SESSION_CANCELLED = "cancelled"
 SESSION_STATUSES = (SESSION_SCHEDULED, SESSION_CANCELLED)
 CHANGE_KINDS = ("new", "moved", "changed", "cancelled", "restored")
-REVOCATION_REASONS = ("logout", "password_changed", "removed")
+REVOCATION_REASONS = ("logout", "password_changed", "removed", "membership_changed")
 
 
 class EventInfoSchema(Schema):
@@ -124,3 +124,15 @@ class OrganiserSessionsRevokedSchema(Schema):
     def _names_what_ends(self, data, **_kwargs):
         if data.get("session_id") is None and data.get("issued_before") is None:
             raise ValidationError("give session_id or issued_before", "session_id")
+
+
+@message_type("schedule.event.owner_changed")
+class EventOwnerChangedSchema(Schema):
+    """The organisation that owns an event, from now on (None: none; platform administrators
+    only). Its members may act on the event as their role allows."""
+
+    event = fields.String(required=True, validate=validate.Length(min=1, max=63))
+    organisation = fields.String(
+        required=True, allow_none=True, validate=validate.Length(min=1, max=63)
+    )
+    changed_at = fields.AwareDateTime(required=True)

@@ -29,7 +29,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.db import UTCDateTime, utcnow
 from shared.messages import Envelope
-from shared.permissions import Principal, declare, known_permission, require
+from shared.organisations import MembershipMixin, authorise
+from shared.permissions import Principal, declare, known_permission
 
 MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = timedelta(hours=12)
@@ -37,7 +38,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 _UNKNOWN_ACCOUNT_HASH = generate_password_hash("no such organiser account")
 
 
-class OrganiserAccountMixin:
+class OrganiserAccountMixin(MembershipMixin):
     __tablename__ = "organiser_accounts"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -113,15 +114,13 @@ def record_revocation(
 SESSIONS_REVOKED = "schedule.organiser.sessions_revoked"
 
 
-def on_sessions_revoked(
-    session: Session, envelope: Envelope, revocations: type[SessionRevocationMixin]
-) -> None:
+def on_sessions_revoked(session: Session, envelope: Envelope, tables) -> None:
     """The handler of `schedule.organiser.sessions_revoked` in every service that keeps a copy
-    of the revocations; its dependency is the service's table of them."""
+    of the revocations; `tables` has the service's `revocations` (its ServiceSpec)."""
     data = envelope.data
     record_revocation(
         session,
-        revocations,
+        tables.revocations,
         data["account"],
         revoked_at=data["revoked_at"],
         session_id=data["session_id"],
@@ -150,20 +149,24 @@ def is_revoked(
 # -- the session cookie --------------------------------------------------------------------------
 
 
-def organiser_session(name: str, issued_at: datetime | None = None) -> dict[str, str]:
-    """What the cookie holds for a login: the account, a new session id, the time of login."""
+def organiser_session(account: Principal, issued_at: datetime | None = None) -> dict[str, object]:
+    """What the cookie holds for a login: the account and its membership, a new session id, the
+    time of login. A changed membership ends the account's sessions, so the cookie's stays true."""
     return {
-        "organiser": name,
+        "organiser": account.name,
+        "organisation": account.organisation,
+        "role": account.role,
+        "events": list(account.events),
         "sid": secrets.token_urlsafe(16),
         "iat": (issued_at or utcnow()).isoformat(),
     }
 
 
-def sign_in(name: str) -> None:
+def sign_in(account: Principal) -> None:
     # A fresh session, so nothing set before the login (e.g. by an attacker) survives it.
     session.clear()
     session.permanent = True
-    session.update(organiser_session(name))
+    session.update(organiser_session(account))
     g.pop("organiser_checked", None)
 
 
@@ -210,14 +213,31 @@ def _valid_login() -> str | None:
 
 
 def current_organiser() -> str | None:
-    """The signed-in organiser, if the session is valid here: not expired, not revoked."""
+    """The signed-in organiser's name, if the session is valid here: not expired, not revoked."""
+    principal = current_principal()
+    return principal.name if principal else None
+
+
+def current_principal() -> Principal | None:
+    """The signed-in organiser with the membership of the login, if the session is valid here."""
     if "organiser_checked" not in g:
         name = _valid_login() if session.get("organiser") is not None else None
         if name is None and session.get("organiser") is not None:
             # An ended session is forgotten, so the browser drops the cookie.
             session.clear()
-        g.organiser_checked = name
+        g.organiser_checked = _cookie_principal(name) if name else None
     return g.organiser_checked
+
+
+def _cookie_principal(name: str) -> Principal | None:
+    organisation, role, events = (session.get(key) for key in ("organisation", "role", "events"))
+    if not (organisation is None or isinstance(organisation, str)) or not (
+        role is None or isinstance(role, str)
+    ):
+        return None
+    if not isinstance(events, list) or not all(isinstance(event, str) for event in events):
+        return None
+    return Principal(name, organisation, role, tuple(events))
 
 
 # -- where to go after the login -----------------------------------------------------------------
@@ -269,18 +289,18 @@ def login_url(next_url: str) -> str:
 def organiser_login_required(permission: str):
     """`@organiser_login_required("attendees.read")` right under the route of an organiser page
     on any service, naming the permission it needs (`shared.permissions`): without a valid
-    login, to the login page and back; without the permission on the URL's event, a readable
-    403 page."""
+    login, to the login page and back; for an event that is not the organiser's, a 404 page;
+    without the permission, a readable 403 page."""
     known_permission(permission)
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            name = current_organiser()
-            if not name:
+            principal = current_principal()
+            if principal is None:
                 return redirect(login_url(request.url), 303)
-            g.organiser = name
-            require(Principal(name), permission, kwargs.get("event"))
+            g.organiser, g.principal = principal.name, principal
+            authorise(principal, permission, kwargs.get("event"))
             return view(*args, **kwargs)
 
         return declare(wrapper, permission)

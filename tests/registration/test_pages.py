@@ -13,6 +13,7 @@ from services.registration.models import Attendee, Event, Ticket
 from services.registration.settings import RegistrationSettings
 from shared.db import utcnow
 from shared.pages.organisers import organiser_session
+from shared.permissions import Principal
 from tests.support.registration import DAY, EVENT, session_info, ticket_of
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -313,7 +314,7 @@ def test_a_wrong_ticket_or_token_is_404(booked):
 
 def sign_in(client, name: str = "erika") -> None:
     with client.session_transaction() as cookie:
-        cookie.update(organiser_session(name))
+        cookie.update(organiser_session(Principal(name)))
 
 
 @pytest.mark.parametrize(

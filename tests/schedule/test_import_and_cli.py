@@ -153,7 +153,12 @@ def test_bundled_programme_loads_once(schedule_db, make_config):
     with schedule_db.transaction() as session:
         event = find_event(session, "todo2024")
         assert latest_release(session, event).number == 1
-        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        published = session.scalars(
+            select(OutboxMessage.routing_key).order_by(OutboxMessage.id)
+        ).all()
+        # Once: the event's organisation, then its first release.
+        assert published == ["schedule.event.owner_changed", "schedule.release.published"]
+        assert event.organisation == "todo-dortmund"
         titles = [p.title for p in list_sessions(session, event)]
     assert any(t.startswith("Brücken bauen") for t in titles)
 

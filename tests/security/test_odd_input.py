@@ -10,6 +10,7 @@ import re
 import pytest
 
 from shared.pages.organisers import organiser_session, set_organiser_password
+from shared.permissions import Principal
 from tests.support.fuzzing import make_target
 
 HUGE_IDS = [2**31, 2**63, 2**64, 10**30]
@@ -44,7 +45,7 @@ def organiser_client(app):
                 set_organiser_password(session, OrganiserAccount, "fuzz", "ein langes Passwort")
     client = app.test_client()
     with client.session_transaction() as cookie:
-        cookie.update(organiser_session("fuzz"))
+        cookie.update(organiser_session(Principal("fuzz")))
     return client
 
 

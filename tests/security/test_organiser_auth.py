@@ -35,6 +35,7 @@ from shared.pages.organisers import (
     record_revocation,
     set_organiser_password,
 )
+from shared.permissions import Principal
 from shared.ratelimit import DatabaseRateLimit
 from shared.service import load_service
 from tests.support.security import EVENT
@@ -193,7 +194,7 @@ def deliver_schedule_messages(platform, schedule) -> int:
 
 
 def test_a_cookie_signed_with_the_old_development_key_is_refused(platform, schedule):
-    payload = organiser_session("erika")
+    payload = organiser_session(Principal("erika"))
     forger = Flask("forger")
     forger.secret_key = "dev-secret-change-me"
     forged = SecureCookieSessionInterface().get_signing_serializer(forger).dumps(payload)
@@ -206,7 +207,7 @@ def test_a_cookie_signed_with_the_old_development_key_is_refused(platform, sched
 
 
 def test_a_session_ends_after_its_lifetime_however_often_it_was_used(platform, schedule):
-    old = organiser_session("erika", utcnow() - SESSION_LIFETIME - timedelta(minutes=1))
+    old = organiser_session(Principal("erika"), utcnow() - SESSION_LIFETIME - timedelta(minutes=1))
     cookie = SecureCookieSessionInterface().get_signing_serializer(schedule.app).dumps(old)
     assert not any(opens(app, cookie) for app in all_apps(platform, schedule))
 

@@ -8,11 +8,13 @@ import re
 from datetime import date
 
 import pytest
+from werkzeug.exceptions import Forbidden
 
 from services.schedule.draft import create_event
 from services.schedule.models import ApiToken, OrganiserAccount
 from shared import permissions
 from shared.auth import new_token, organiser_required, store_token
+from shared.errors import NoSuchEvent
 from shared.pages.organisers import (
     organiser_login_required,
     organiser_session,
@@ -26,6 +28,7 @@ from shared.permissions import (
     Principal,
     allowed,
     public,
+    require,
     route_permissions,
 )
 from shared.service import load_service
@@ -146,14 +149,39 @@ def test_only_the_owner_creates_events_and_everyone_but_programme_sees_counts():
 # -- allowed and the decorators ------------------------------------------------------------------
 
 
-def test_a_platform_administrator_may_do_everything_anyone_else_nothing_yet():
-    admin, member = Principal("ops"), Principal("erika", organisation="bochum")
+def test_a_platform_administrator_may_do_everything_on_every_event():
+    admin = Principal("ops")
     for permission in PERMISSIONS:
-        assert allowed(admin, permission, "demo")
-        assert allowed(admin, permission, None)
-        assert not allowed(member, permission, "demo")
+        for owner in ("bochum", None):
+            assert allowed(admin, permission, "demo", owner)
+        assert allowed(admin, permission, None, None)
     with pytest.raises(ValueError, match=r"programme\.typo"):
-        allowed(admin, "programme.typo", "demo")
+        allowed(admin, "programme.typo", "demo", None)
+
+
+def test_a_member_acts_on_its_organisations_events_as_its_role_allows():
+    for role, granted in ROLE_PERMISSIONS.items():
+        member = Principal("erika", organisation="bochum", role=role)
+        for permission in PERMISSIONS:
+            assert allowed(member, permission, "bowo", "bochum") == (permission in granted)
+            # Another organisation's event, or one of none, is as if it did not exist.
+            for owner in ("herne", None):
+                assert not allowed(member, permission, "bowo", owner)
+                with pytest.raises(NoSuchEvent):
+                    require(member, permission, "bowo", owner)
+        if "programme.publish" not in granted:
+            with pytest.raises(Forbidden, match=r"programme\.publish"):
+                require(member, "programme.publish", "bowo", "bochum")
+
+
+def test_a_member_limited_to_events_sees_only_those_and_creates_none():
+    owner = Principal("erika", organisation="bochum", role="owner", events=("bowo",))
+    assert allowed(owner, "programme.publish", "bowo", "bochum")
+    assert not allowed(owner, "programme.publish", "bowo-2027", "bochum")
+    with pytest.raises(NoSuchEvent):
+        require(owner, "programme.publish", "bowo-2027", "bochum")
+    assert not allowed(owner, "events.create", None, None)
+    assert allowed(Principal("erika", "bochum", "owner"), "events.create", None, None)
 
 
 def test_a_route_names_a_known_permission_and_declares_once():
@@ -196,7 +224,7 @@ def refusing(monkeypatch):
     """`allowed` says no to everyone and records what it was asked."""
     asked = []
 
-    def refuse(principal, permission, event):
+    def refuse(principal, permission, event, owner):
         asked.append((principal, permission, event))
         return False
 
@@ -234,7 +262,7 @@ def test_an_organiser_page_asks_about_the_urls_event_and_refuses_with_a_page(sch
     app, _headers = schedule
     client = app.test_client()
     with client.session_transaction() as cookie:
-        cookie.update(organiser_session("erika"))
+        cookie.update(organiser_session(Principal("erika")))
     answer = client.get("/demo/organiser/publish", headers={"Accept": "text/html"})
     assert answer.status_code == 403
     assert "Zugriff verweigert" in answer.text and "programme.publish" in answer.text

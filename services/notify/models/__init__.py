@@ -4,6 +4,7 @@ from services.notify.models.attendee import Attendee, ErasedAttendee
 from services.notify.models.base import (
     ApiToken,
     Base,
+    EventOwner,
     OrganiserSessionRevocation,
     OutboxMessage,
     ProcessedMessage,
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "ErasedAttendee",
     "Event",
+    "EventOwner",
     "Feed",
     "OrganiserSessionRevocation",
     "OutboxMessage",

@@ -4,6 +4,7 @@ from services.registration.models.attendee import Attendee
 from services.registration.models.base import (
     ApiToken,
     Base,
+    EventOwner,
     OrganiserSessionRevocation,
     OutboxMessage,
     ProcessedMessage,
@@ -20,6 +21,7 @@ __all__ = [
     "Attendee",
     "Base",
     "Event",
+    "EventOwner",
     "IdempotentResponse",
     "OrganiserSessionRevocation",
     "OutboxMessage",

@@ -1,9 +1,14 @@
 from shared.models import service_tables
 from shared.ratelimit import RateCounterMixin
 
-Base, OutboxMessage, ProcessedMessage, ApiToken, OrganiserSessionRevocation = service_tables(
-    __name__
-)
+(
+    Base,
+    OutboxMessage,
+    ProcessedMessage,
+    ApiToken,
+    OrganiserSessionRevocation,
+    EventOwner,
+) = service_tables(__name__)
 
 
 class RateCounter(RateCounterMixin, Base):

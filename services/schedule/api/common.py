@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import abort
 
-from services.schedule.models import ApiToken
+from services.schedule.models import ApiToken, EventOwner
 from shared import permissions
 from shared.auth import bearer_principal, organiser_required
 from shared.i18n import Message
+from shared.organisations import event_owner
+from shared.web import db_session
 
 organiser = organiser_required(ApiToken)
 # What a token needs to read the draft where the public reads the published programme.
@@ -20,7 +22,8 @@ def sees_the_draft(event: str) -> bool:
     401) where the public reads the published programme."""
     if "Authorization" not in request.headers:
         return False
-    return permissions.allowed(bearer_principal(ApiToken), DRAFT_READER, event)
+    owner = event_owner(db_session(), EventOwner, event)
+    return permissions.allowed(bearer_principal(ApiToken), DRAFT_READER, event, owner)
 
 
 def not_found(message: Message) -> None:

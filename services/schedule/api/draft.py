@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.schedule import draft
+from services.schedule import draft, organisations
 from services.schedule.api.common import (
     not_found,
     organiser,
@@ -53,8 +54,8 @@ class Events(MethodView):
     @blp.arguments(EventSchema)
     @blp.response(201, EventSchema)
     def post(self, body: dict):
-        """Create an event (edition)."""
-        return draft.create_event(db_session(), body)
+        """Create an event (edition), owned by the caller's organisation."""
+        return organisations.create_event_for(db_session(), g.principal, body)
 
 
 @blp.route("/<event>")

@@ -3,12 +3,14 @@
 from services.schedule.models.base import (
     ApiToken,
     Base,
+    EventOwner,
     OrganiserSessionRevocation,
     OutboxMessage,
     ProcessedMessage,
 )
 from services.schedule.models.event import Event
 from services.schedule.models.live import LiveStatus, StageDelay
+from services.schedule.models.organisation import Organisation
 from services.schedule.models.organiser import OrganiserAccount, RateCounter
 from services.schedule.models.release import Release, ReleaseExport
 from services.schedule.models.session import ProgrammeSession, SessionSpeaker, session_tracks
@@ -20,7 +22,9 @@ __all__ = [
     "ApiToken",
     "Base",
     "Event",
+    "EventOwner",
     "LiveStatus",
+    "Organisation",
     "OrganiserAccount",
     "OrganiserSessionRevocation",
     "OutboxMessage",

@@ -1,5 +1,10 @@
 from shared.models import service_tables
 
-Base, OutboxMessage, ProcessedMessage, ApiToken, OrganiserSessionRevocation = service_tables(
-    __name__
-)
+(
+    Base,
+    OutboxMessage,
+    ProcessedMessage,
+    ApiToken,
+    OrganiserSessionRevocation,
+    EventOwner,
+) = service_tables(__name__)

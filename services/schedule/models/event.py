@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.schedule.models.base import Base
+from services.schedule.models.base import Base, EventOwner
 from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
 
@@ -27,3 +27,11 @@ class Event(Base):
     # SHA-256 of the last programme file imported, so re-loading the same file changes nothing.
     source_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    owner: Mapped[EventOwner | None] = relationship(
+        primaryjoin="foreign(EventOwner.event) == Event.slug", viewonly=True
+    )
+
+    @property
+    def organisation(self) -> str | None:
+        """The organisation that owns the event (services.schedule.organisations)."""
+        return self.owner.organisation if self.owner is not None else None

@@ -9,6 +9,7 @@ import click
 from services.schedule.organisers import remove_organiser, set_password
 from shared.config import Config
 from shared.db import Database
+from shared.memberships import checked_membership, describe_membership, membership_options
 from shared.pages.organisers import MIN_PASSWORD_LENGTH
 
 name_argument = click.argument("name")
@@ -23,14 +24,24 @@ def _account_name(name: str) -> str:
 
 @click.command("create-organiser")
 @name_argument
+@membership_options
 @click.option(
     "--password-stdin", is_flag=True, help="read the password from standard input (scripts)"
 )
 @click.pass_obj
-def create_organiser_command(config: Config, name: str, password_stdin: bool) -> None:
-    """Create an organiser account for the web pages, or set a new password for NAME (which
-    ends all of NAME's sessions)."""
+def create_organiser_command(
+    config: Config,
+    name: str,
+    organisation: str | None,
+    role: str | None,
+    events: tuple[str, ...],
+    password_stdin: bool,
+) -> None:
+    """Create an organiser account for the web pages, or give NAME a new password and the
+    membership given (which ends all of NAME's sessions). Without --organisation the account
+    is a platform administrator's."""
     name = _account_name(name)
+    member = checked_membership(config, organisation, role, events)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -40,13 +51,14 @@ def create_organiser_command(config: Config, name: str, password_stdin: bool) ->
     db = Database(config.database_url("schedule"), pool_size=1)
     try:
         with db.transaction() as session:
-            created = set_password(session, name, password)
+            created = set_password(session, name, password, member)
     finally:
         db.dispose()
+    who = f"{name!r}, {describe_membership(member)},"
     if created:
-        click.echo(f"Organiser {name!r} created; log in at {config.service_urls['schedule']}/login")
+        click.echo(f"Organiser {who} created; log in at {config.service_urls['schedule']}/login")
     else:
-        click.echo(f"Organiser {name!r}: password changed; every session of {name!r} has ended")
+        click.echo(f"Organiser {who} password changed; every session of {name!r} has ended")
 
 
 @click.command("remove-organiser")

@@ -101,7 +101,7 @@ def login():
             db_session(), OrganiserAccount, name, request.form.get("password", "")
         )
         if account is not None:
-            sign_in(account.name)
+            sign_in(account.principal())
             return redirect(next_url, 303)
         return render_template(
             "login.html", failed=True, values={"name": name}, next_url=next_url
