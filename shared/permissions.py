@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 PERMISSIONS = frozenset(
     {
-        # Create an event (edition) of the organisation; the one permission about no event.
+        # The organiser's start page: the events the member works on, with what its role offers.
+        "events.list",
+        # Create an event (edition) of the organisation.
         "events.create",
         # Read and change the draft: the event's details, stages, tracks, speakers, sessions.
         "programme.edit",
@@ -56,16 +58,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Everything of the organisation.
     "owner": PERMISSIONS,
     # Draft, publish, live control.
-    "programme": frozenset({"programme.edit", "programme.publish", "live.control"}),
+    "programme": frozenset({"events.list", "programme.edit", "programme.publish", "live.control"}),
     # Attendee lists and exports, registration settings; the counts the lists add up to.
-    "registrations": frozenset({"attendees.read", "registration.settings", "statistics.read"}),
+    "registrations": frozenset(
+        {"events.list", "attendees.read", "registration.settings", "statistics.read"}
+    ),
     # Check-in only: no lists, no exports.
-    "door": frozenset({"checkin"}),
+    "door": frozenset({"events.list", "checkin"}),
     # Counts and statistics, no personal data.
-    "viewer": frozenset({"statistics.read"}),
+    "viewer": frozenset({"events.list", "statistics.read"}),
 }
 
 ROLES = tuple(ROLE_PERMISSIONS)
+# The permissions about no one event: their routes name none.
+ABOUT_NO_EVENT = frozenset({"events.create", "events.list"})
 
 # What a route that anyone may use declares instead of a permission.
 PUBLIC = "public"
@@ -115,8 +121,10 @@ def allowed(principal: Principal, permission: str, event: str | None, owner: str
     permission about no event, "events.create")."""
     known_permission(permission)
     if event is None:
-        # Only a member of the whole organisation acts beyond its events.
-        return principal.may(permission) and not principal.events
+        # A member limited to some events creates none.
+        return principal.may(permission) and not (
+            permission == "events.create" and principal.events
+        )
     return principal.sees(event, owner) and principal.may(permission)
 
 

@@ -123,3 +123,16 @@ def check_membership(session: Session, organisation: str, events: Iterable[str])
             ),
             {"events": [UNKNOWN]},
         )
+
+
+def events_seen_by(session: Session, principal: Principal) -> list[Event]:
+    """The events `principal` works on, soonest first: all for a platform administrator, else
+    its organisation's (or those of them it is limited to)."""
+    query = select(Event).order_by(Event.starts_on, Event.slug)
+    if not principal.administrator:
+        query = query.join(EventOwner, EventOwner.event == Event.slug).where(
+            EventOwner.organisation == principal.organisation
+        )
+        if principal.events:
+            query = query.where(Event.slug.in_(principal.events))
+    return list(session.scalars(query))

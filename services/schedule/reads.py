@@ -1,4 +1,4 @@
-"""Cheap public reads of stored release renderings.
+"""Cheap public reads: stored release renderings, and the published events for the start page.
 
 A release never changes, so each process caches its rendered bytes. Which release is the latest
 is looked up at most once per `head_ttl` seconds per event and export (one small indexed query),
@@ -11,14 +11,17 @@ from __future__ import annotations
 import gzip
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import Session
 
-from services.schedule.models import Event, Release, ReleaseExport
-from shared.db import Database
+from services.schedule.draft import event_timezone
+from services.schedule.models import Event, EventOwner, Organisation, Release, ReleaseExport
+from shared.db import Database, utcnow
 
 _HEAD = (
     select(
@@ -100,3 +103,73 @@ class ExportStore:
             while len(self._bodies) > self.cached_bodies:
                 self._bodies.popitem(last=False)
         return body
+
+
+@dataclass(frozen=True)
+class ListedEvent:
+    """A published event on the start page; `past` once its last day is over where it happens."""
+
+    slug: str
+    title: str
+    starts_on: date
+    ends_on: date
+    past: bool
+
+
+@dataclass(frozen=True)
+class OrganisationEvents:
+    """One organisation's published events (`organisation` and `name` None: of no organisation)."""
+
+    organisation: str | None
+    name: str | None
+    events: list[ListedEvent]
+
+
+def _alphabetical(name: str) -> str:
+    """A sort key that puts "Ärzte" beside "Arbeit" and ignores case."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def published_events_by_organisation(
+    session: Session, now: datetime | None = None
+) -> list[OrganisationEvents]:
+    """Every event with a release, grouped by the organisation that owns it (by name,
+    alphabetically; events of no organisation last). In a group the upcoming and running
+    events come first, soonest first, then the past ones, most recent first."""
+    now = now or utcnow()
+    published = exists().where(Release.event_id == Event.id)
+    rows = session.execute(
+        select(Event, EventOwner.organisation, Organisation.name)
+        .outerjoin(EventOwner, EventOwner.event == Event.slug)
+        .outerjoin(Organisation, Organisation.slug == EventOwner.organisation)
+        .where(published)
+    )
+    groups: dict[str | None, tuple[str | None, list[ListedEvent]]] = {}
+    for event, organisation, name in rows:
+        today = now.astimezone(event_timezone(event)).date()
+        listed = ListedEvent(
+            event.slug, event.title, event.starts_on, event.ends_on, event.ends_on < today
+        )
+        # An owner missing from the organisations table still gets a heading: its slug.
+        groups.setdefault(organisation, (name or organisation, []))[1].append(listed)
+    result = []
+    for organisation, (name, events) in groups.items():
+        coming = sorted(
+            (e for e in events if not e.past), key=lambda e: (e.starts_on, e.ends_on, e.slug)
+        )
+        past = sorted(
+            (e for e in events if e.past),
+            key=lambda e: (e.ends_on, e.starts_on, e.slug),
+            reverse=True,
+        )
+        result.append(OrganisationEvents(organisation, name, coming + past))
+    result.sort(
+        key=lambda group: (
+            group.organisation is None,
+            _alphabetical(group.name or ""),
+            group.name or "",
+            group.organisation or "",
+        )
+    )
+    return result

@@ -262,7 +262,7 @@ def test_login_never_sends_anyone_to_another_site(client, organiser, target):
             "csrf_token": csrf_token(page),
         },
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/organiser/"
 
 
 def test_login_may_return_to_another_service_of_ours(client, organiser):

@@ -334,20 +334,20 @@ def test_revocations_older_than_a_session_are_forgotten(platform, schedule):
 def test_login_never_leads_elsewhere_and_never_fails(schedule, target):
     page = schedule.client.get("/login?" + urlencode({"next": target}))
     assert page.status_code == 200
-    assert '<input type="hidden" name="next" value="/">' in page.text
+    assert '<input type="hidden" name="next" value="/organiser/">' in page.text
     response = log_in(schedule.client, next_url=target)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/organiser/"
 
 
 def test_login_with_an_encoded_tab_in_the_query_goes_to_the_default(schedule):
     page = schedule.client.get("/login?next=/%09/evil.example")
-    assert '<input type="hidden" name="next" value="/">' in page.text
+    assert '<input type="hidden" name="next" value="/organiser/">' in page.text
     response = schedule.client.post(
         "/login?next=/%09/evil.example",
         data={"name": "erika", "password": PASSWORD, "csrf_token": CSRF.search(page.text)[1]},
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/organiser/"
 
 
 @pytest.mark.parametrize(

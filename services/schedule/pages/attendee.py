@@ -21,7 +21,7 @@ from services.schedule.pages.programme import (
     published_programme,
     session_view,
 )
-from services.schedule.releases import events_with_latest_release
+from services.schedule.reads import published_events_by_organisation
 from shared.calendars import calendar_time, vtimezone
 from shared.links import web_url_or_empty
 from shared.messages.schedule import SESSION_CANCELLED
@@ -59,10 +59,8 @@ def availability_url(slug: str) -> str:
 @pages.get("/")
 @public
 def events():
-    listed = [
-        (event, number) for event, number in events_with_latest_release(db_session()) if number
-    ]
-    return render_template("pages/events.html", events=listed)
+    groups = published_events_by_organisation(db_session())
+    return render_template("pages/events.html", groups=groups)
 
 
 @pages.get("/<event>/")

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from marshmallow import Schema, ValidationError
 
-from services.schedule import draft
+from services.schedule import draft, organisations
 from services.schedule.limits import refuse_too_many_attempts
 from services.schedule.live import announce_delay, live_overview, set_live_status
 from services.schedule.models import Event, OrganiserAccount
@@ -93,7 +93,7 @@ def unpublished_changes(event: Event) -> int:
 @pages.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    next_url = safe_next_url(request.values.get("next"), url_for(".events"))
+    next_url = safe_next_url(request.values.get("next"), url_for(".organiser_home"))
     if request.method == "POST":
         name = request.form.get("name", "").strip()
         refuse_too_many_attempts(name)
@@ -117,6 +117,24 @@ def logout():
         end_session(db_session(), *ended)
     flash(_("You are logged out."), "success")
     return redirect(url_for(".login"), 303)
+
+
+@pages.get("/organiser/")
+@organiser_login_required("events.list")
+def organiser_home():
+    """Where the login leads: the events the organiser works on, each with what its role offers."""
+    principal = g.principal
+    return render_template(
+        "pages/organiser/home.html",
+        events=organisations.events_seen_by(db_session(), principal),
+        principal=principal,
+        organisation=(
+            None
+            if principal.administrator
+            else organisations.find_organisation(db_session(), principal.organisation)
+        ),
+        today=date.today(),
+    )
 
 
 # -- dashboard and sessions ---------------------------------------------------------------------
