@@ -27,6 +27,7 @@ from werkzeug.exceptions import Unauthorized
 
 from shared.db import UTCDateTime, utcnow
 from shared.i18n import N_, Message
+from shared.messages import Envelope
 from shared.organisations import MembershipMixin, authorise, membership
 from shared.permissions import PERMISSION_EXTENSION, Principal, declare, known_permission
 from shared.web import db_session
@@ -47,6 +48,10 @@ class ApiTokenMixin(MembershipMixin):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+TOKEN_ISSUED = "schedule.token.issued"
+TOKEN_REVOKED = "schedule.token.revoked"
 
 
 def hash_token(token: str) -> str:
@@ -89,6 +94,30 @@ def revoke_tokens(session: Session, model: type[ApiTokenMixin], name: str) -> in
         .values(revoked_at=utcnow())
     )
     return result.rowcount
+
+
+def on_token_issued(session: Session, envelope: Envelope, tables) -> None:
+    """The handler of `schedule.token.issued` in registration and notify; `tables` has the
+    service's `tokens` (its ServiceSpec)."""
+    data = envelope.data
+    if session.get(tables.tokens, data["token_hash"]) is not None:
+        return
+    session.add(
+        tables.tokens(
+            token_hash=data["token_hash"],
+            name=data["name"],
+            created_at=data["created_at"],
+            expires_at=data["expires_at"],
+            **membership(data["organisation"], data["role"], tuple(data["events"])),
+        )
+    )
+
+
+def on_token_revoked(session: Session, envelope: Envelope, tables) -> None:
+    """The handler of `schedule.token.revoked` in registration and notify."""
+    row = session.get(tables.tokens, envelope.data["token_hash"])
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = envelope.data["revoked_at"]
 
 
 def find_token(session: Session, model: type[ApiTokenMixin], token: str) -> ApiTokenMixin | None:
@@ -149,7 +178,7 @@ def organiser_required(token_model: type[ApiTokenMixin]):
         def decorator(view):
             @functools.wraps(view)
             def wrapper(*args, **kwargs):
-                authorise(bearer_principal(token_model), permission, kwargs.get("event"))
+                authorise(bearer_principal(token_model), permission, kwargs)
                 return view(*args, **kwargs)
 
             return declare(documented(wrapper), permission)

@@ -32,6 +32,15 @@ class NoSuchEvent(NotFound):
         super().__init__(N_("There is no event %(slug)r.", slug=slug), {"event": [UNKNOWN]})
 
 
+class NoSuchOrganisation(NotFound):
+    """As NoSuchEvent, for an organisation."""
+
+    def __init__(self, slug: str):
+        super().__init__(
+            N_("There is no organisation %(slug)r.", slug=slug), {"organisation": [UNKNOWN]}
+        )
+
+
 class Conflict(DomainError):
     """Valid in itself, but in conflict with what is stored."""
 

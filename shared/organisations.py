@@ -101,10 +101,12 @@ def event_owners_here() -> type[EventOwnerMixin]:
     return load_service(current_app.extensions["todo_service"]).event_owners
 
 
-def authorise(principal: Principal, permission: str, event: str | None) -> None:
-    """`shared.permissions.require` in a request, with the owner of `event` as this service
-    knows it: 404 for an event that is not the principal's, 403 for a permission it lacks."""
+def authorise(principal: Principal, permission: str, route_values: dict) -> None:
+    """`shared.permissions.require` in a request, for the `event` or `organisation` the route
+    names, with the owner of the event as this service knows it: 404 for an event or an
+    organisation that is not the principal's, 403 for a permission it lacks."""
     from shared.web import db_session
 
+    event, organisation = route_values.get("event"), route_values.get("organisation")
     owner = event_owner(db_session(), event_owners_here(), event) if event is not None else None
-    require(principal, permission, event, owner)
+    require(principal, permission, event, owner, organisation)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import Forbidden
 
-from shared.errors import NoSuchEvent
+from shared.errors import NoSuchEvent, NoSuchOrganisation
 from shared.i18n import N_
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ PERMISSIONS = frozenset(
         "events.list",
         # Create an event (edition) of the organisation.
         "events.create",
+        # The organisation's members (accounts) and API tokens: add, change, remove, revoke.
+        "members.manage",
         # Read and change the draft: the event's details, stages, tracks, speakers, sessions.
         "programme.edit",
         # Publish the draft as the next release.
@@ -55,7 +57,7 @@ PERMISSIONS = frozenset(
 
 # The roles of a membership (issue 12), optionally limited to some of the organisation's events.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    # Everything of the organisation.
+    # Everything of the organisation, including its members and tokens.
     "owner": PERMISSIONS,
     # Draft, publish, live control.
     "programme": frozenset({"events.list", "programme.edit", "programme.publish", "live.control"}),
@@ -70,8 +72,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 ROLES = tuple(ROLE_PERMISSIONS)
-# The permissions about no one event: their routes name none.
-ABOUT_NO_EVENT = frozenset({"events.create", "events.list"})
+# The permissions about no one event: their routes name none (or the organisation).
+ABOUT_NO_EVENT = frozenset({"events.create", "events.list", "members.manage"})
+# What only a member of the whole organisation may do, not one limited to some of its events.
+WHOLE_ORGANISATION = frozenset({"events.create", "members.manage"})
 
 # What a route that anyone may use declares instead of a permission.
 PUBLIC = "public"
@@ -102,6 +106,9 @@ class Principal:
             return True
         return owner == self.organisation and (not self.events or event in self.events)
 
+    def member_of(self, organisation: str) -> bool:
+        return self.administrator or organisation == self.organisation
+
     def may(self, permission: str) -> bool:
         return self.administrator or permission in ROLE_PERMISSIONS.get(self.role or "", ())
 
@@ -116,23 +123,40 @@ def known_permission(permission: str) -> str:
     return permission
 
 
-def allowed(principal: Principal, permission: str, event: str | None, owner: str | None) -> bool:
-    """Whether `principal` may do `permission` on `event`, owned by `owner` (event None: a
-    permission about no event, "events.create")."""
+def allowed(
+    principal: Principal,
+    permission: str,
+    event: str | None,
+    owner: str | None,
+    organisation: str | None = None,
+) -> bool:
+    """Whether `principal` may do `permission` on `event`, owned by `owner`, or on the
+    `organisation` a route names (event None: a permission about no one event)."""
     known_permission(permission)
+    if organisation is not None and not principal.member_of(organisation):
+        return False
     if event is None:
-        # A member limited to some events creates none.
+        # A member limited to some events creates none and manages no one.
         return principal.may(permission) and not (
-            permission == "events.create" and principal.events
+            permission in WHOLE_ORGANISATION and principal.events
         )
     return principal.sees(event, owner) and principal.may(permission)
 
 
-def require(principal: Principal, permission: str, event: str | None, owner: str | None) -> None:
-    """Nothing if `allowed`; NoSuchEvent (404) for an event that is not the principal's, as for
-    one that does not exist; Forbidden (403) for a permission the role lacks."""
-    if allowed(principal, permission, event, owner):
+def require(
+    principal: Principal,
+    permission: str,
+    event: str | None,
+    owner: str | None,
+    organisation: str | None = None,
+) -> None:
+    """Nothing if `allowed`; NoSuchEvent or NoSuchOrganisation (404) for an event or an
+    organisation that is not the principal's, as for one that does not exist; Forbidden (403)
+    for a permission the role lacks."""
+    if allowed(principal, permission, event, owner, organisation):
         return
+    if organisation is not None and not principal.member_of(organisation):
+        raise NoSuchOrganisation(organisation)
     if event is not None and not principal.sees(event, owner):
         raise NoSuchEvent(event)
     raise Forbidden(

@@ -11,7 +11,13 @@ from typing import Any
 import click
 from flask import Flask
 
-from shared.auth import ApiTokenMixin
+from shared.auth import (
+    TOKEN_ISSUED,
+    TOKEN_REVOKED,
+    ApiTokenMixin,
+    on_token_issued,
+    on_token_revoked,
+)
 from shared.config import SERVICES, Config
 from shared.consumer import Handler, HandlerTable, ProcessedMessageMixin, bind_handlers
 from shared.organisations import EVENT_OWNER_CHANGED, EventOwnerMixin, on_event_owner_changed
@@ -76,8 +82,10 @@ class ServiceSpec:
             access = {
                 SESSIONS_REVOKED: on_sessions_revoked,
                 EVENT_OWNER_CHANGED: on_event_owner_changed,
+                TOKEN_ISSUED: on_token_issued,
+                TOKEN_REVOKED: on_token_revoked,
             }
-            # Their dependency is the spec: its tables of revocations and of owners.
+            # Their dependency is the spec: its tables of revocations, owners and tokens.
             handlers |= bind_handlers({self.organiser_access_queue.name: access}, self)
         return handlers
 

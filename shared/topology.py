@@ -25,7 +25,12 @@ class QueueSpec:
 
 
 # What every service keeps a copy of to check organisers by itself (shared.service).
-ORGANISER_ACCESS = ("schedule.organiser.sessions_revoked", "schedule.event.owner_changed")
+ORGANISER_ACCESS = (
+    "schedule.organiser.sessions_revoked",
+    "schedule.event.owner_changed",
+    "schedule.token.issued",
+    "schedule.token.revoked",
+)
 
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("registration.programme", ("schedule.release.published",)),

@@ -20,13 +20,14 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnavailable
+from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.http import http_date, parse_date
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.broker import broker_reachable
 from shared.config import Config
 from shared.db import DATABASE_UNAVAILABLE, Database
-from shared.errors import DomainError
+from shared.errors import DomainError, NotFound
 from shared.fields import IdConverter
 from shared.headers import init_security_headers, protocol_headers
 from shared.i18n import N_
@@ -210,6 +211,9 @@ def readyz():
 
 def domain_error_response(error: DomainError):
     """A refusal of the domain: a readable page for a browser, else JSON."""
+    if wants_html() and isinstance(error, NotFound):
+        # The same page as any other address that leads nowhere.
+        return current_app.handle_http_exception(HTTPNotFound(translate(error.message)))
     if wants_html():
         details = [m for ms in field_errors(error.errors, " ".join).values() for m in ms]
         return render_message_page(error.status, translate(error.message), " ".join(details))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.schedule.draft import create_event
 from services.schedule.models import Event, EventOwner, Organisation, OutboxMessage
 from shared.db import utcnow
-from shared.errors import UNKNOWN, Conflict, Invalid, NotFound
+from shared.errors import UNKNOWN, Conflict, Invalid, NoSuchOrganisation, NotFound
 from shared.i18n import N_
 from shared.organisations import EVENT_OWNER_CHANGED, SLUG, event_owner, record_owner
 from shared.outbox import add_message
@@ -44,9 +44,7 @@ def find_organisation(
     """The organisation called `slug`; NotFound unless `missing_ok`."""
     found = session.scalar(select(Organisation).where(Organisation.slug == slug))
     if found is None and not missing_ok:
-        raise NotFound(
-            N_("There is no organisation %(slug)r.", slug=slug), {"organisation": [UNKNOWN]}
-        )
+        raise NoSuchOrganisation(slug)
     return found
 
 
@@ -128,11 +126,19 @@ def check_membership(session: Session, organisation: str, events: Iterable[str])
 def events_seen_by(session: Session, principal: Principal) -> list[Event]:
     """The events `principal` works on, soonest first: all for a platform administrator, else
     its organisation's (or those of them it is limited to)."""
-    query = select(Event).order_by(Event.starts_on, Event.slug)
-    if not principal.administrator:
-        query = query.join(EventOwner, EventOwner.event == Event.slug).where(
-            EventOwner.organisation == principal.organisation
+    if principal.administrator:
+        return list(session.scalars(select(Event).order_by(Event.starts_on, Event.slug)))
+    owned = organisation_events(session, principal.organisation)
+    return [event for event in owned if not principal.events or event.slug in principal.events]
+
+
+def organisation_events(session: Session, organisation: str) -> list[Event]:
+    """The events the organisation owns, soonest first."""
+    return list(
+        session.scalars(
+            select(Event)
+            .join(EventOwner, EventOwner.event == Event.slug)
+            .where(EventOwner.organisation == organisation)
+            .order_by(Event.starts_on, Event.slug)
         )
-        if principal.events:
-            query = query.where(Event.slug.in_(principal.events))
-    return list(session.scalars(query))
+    )

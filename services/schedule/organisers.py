@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.schedule.models import OrganiserAccount, OrganiserSessionRevocation, OutboxMessage
 from shared.db import utcnow
+from shared.errors import UNKNOWN, Conflict, Invalid, NotFound
+from shared.i18n import N_
 from shared.outbox import add_message
 from shared.pages.organisers import SESSIONS_REVOKED, record_revocation, set_organiser_password
 
@@ -73,3 +76,60 @@ def remove_organiser(session: Session, name: str) -> bool:
     session.delete(account)
     revoke_sessions(session, name, "removed", issued_before=utcnow())
     return True
+
+
+# -- members of an organisation ------------------------------------------------------------------
+
+
+def organisation_members(session: Session, organisation: str) -> list[OrganiserAccount]:
+    return list(
+        session.scalars(
+            select(OrganiserAccount)
+            .where(OrganiserAccount.organisation == organisation)
+            .order_by(OrganiserAccount.name)
+        )
+    )
+
+
+def find_member(session: Session, organisation: str, name: str) -> OrganiserAccount:
+    """The organisation's member `name`; NotFound if it has none of that name."""
+    account = session.get(OrganiserAccount, name)
+    if account is None or account.organisation != organisation:
+        raise NotFound(N_("There is no member %(name)r.", name=name), {"name": [UNKNOWN]})
+    return account
+
+
+def _keep_an_owner(session: Session, account: OrganiserAccount, new_role: str | None) -> None:
+    """Conflict if the change would leave the organisation without an unlimited owner, who
+    alone can manage its members."""
+    if account.role != "owner" or account.events or new_role == "owner":
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(OrganiserAccount)
+        .where(
+            OrganiserAccount.organisation == account.organisation,
+            OrganiserAccount.role == "owner",
+            OrganiserAccount.name != account.name,
+        )
+    )
+    if not others:
+        raise Conflict(N_("The organisation needs an owner: make someone else owner first."))
+
+
+def change_membership(session: Session, organisation: str, name: str, member: dict) -> None:
+    """Give the member another role or other events; its sessions end everywhere, so its next
+    login carries the new membership."""
+    account = find_member(session, organisation, name)
+    if member["organisation"] != organisation:
+        raise Invalid({"organisation": [UNKNOWN]})
+    _keep_an_owner(session, account, member["role"] if not member["events"] else None)
+    for column, value in member.items():
+        setattr(account, column, value)
+    revoke_sessions(session, name, "membership_changed", issued_before=utcnow())
+
+
+def remove_member(session: Session, organisation: str, name: str) -> None:
+    find_member(session, organisation, name)
+    _keep_an_owner(session, session.get(OrganiserAccount, name), None)
+    remove_organiser(session, name)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from shared.fields import AwareDateTime, Date, Id, Text
+from shared.i18n import N_
 from shared.links import WebUrl
 from shared.messages.schedule import (
     REGISTRATION_MODES,
@@ -13,12 +15,17 @@ from shared.messages.schedule import (
     ChangeSchema,
 )
 from shared.organisations import SLUG
+from shared.permissions import ROLES
 
-_SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="lower-case letters, digits and '-'")
-_GUID = validate.Regexp(
-    r"^[A-Za-z0-9._:-]{1,64}$", error="1-64 letters, digits, '.', '_', ':', '-'"
+_SLUG = validate.Regexp(
+    r"^[a-z0-9][a-z0-9-]{0,62}$",
+    error=N_("Use lower-case letters, digits and dashes (at most 63)."),
 )
-_COLOR = validate.Regexp(r"^(#[0-9a-fA-F]{6})?$", error="a colour like #1a2b3c")
+_GUID = validate.Regexp(
+    r"^[A-Za-z0-9._:-]{1,64}$",
+    error=N_("Use 1 to 64 letters, digits, dots, underscores, colons and dashes."),
+)
+_COLOR = validate.Regexp(r"^(#[0-9a-fA-F]{6})?$", error=N_("Give a colour like #1a2b3c."))
 _MAX_CAPACITY = 100_000
 
 
@@ -201,3 +208,19 @@ class SpeakerChangeSchema(SpeakerSchema):
 
 class DraftSessionChangeSchema(DraftSessionSchema):
     pass
+
+
+class MembershipSchema(Schema):
+    """A member's role in its organisation and the events it is limited to (none: all)."""
+
+    role = Text(required=True, validate=validate.OneOf(ROLES))
+    events = fields.List(Text(validate=validate.Regexp(SLUG)), load_default=list)
+
+
+class TokenRequestSchema(MembershipSchema):
+    """An API token an owner creates for the organisation."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    expires_in_days = fields.Integer(
+        load_default=DEFAULT_TOKEN_DAYS, validate=validate.Range(min=1, max=MAX_TOKEN_DAYS)
+    )

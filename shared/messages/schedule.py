@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.messages import message_type
+from shared.permissions import ROLES
 
 REGISTRATION_MODES = ("required", "none", "external")
 # A session of the programme is scheduled or cancelled (and then stays in it, marked).
@@ -136,3 +137,30 @@ class EventOwnerChangedSchema(Schema):
         required=True, allow_none=True, validate=validate.Length(min=1, max=63)
     )
     changed_at = fields.AwareDateTime(required=True)
+
+
+class MembershipFields(Schema):
+    organisation = fields.String(
+        required=True, allow_none=True, validate=validate.Length(min=1, max=63)
+    )
+    role = fields.String(required=True, allow_none=True, validate=validate.OneOf(ROLES))
+    events = fields.List(fields.String(validate=validate.Length(min=1, max=63)), load_default=list)
+
+
+@message_type("schedule.token.issued")
+class TokenIssuedSchema(MembershipFields):
+    """An organiser API token created in the browser: every service stores its hash (never the
+    token) with its membership and lifetime."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    token_hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    created_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+@message_type("schedule.token.revoked")
+class TokenRevokedSchema(Schema):
+    """An organiser API token that every service must refuse from now on."""
+
+    token_hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    revoked_at = fields.AwareDateTime(required=True)

@@ -300,7 +300,7 @@ def organiser_login_required(permission: str):
             if principal is None:
                 return redirect(login_url(request.url), 303)
             g.organiser, g.principal = principal.name, principal
-            authorise(principal, permission, kwargs.get("event"))
+            authorise(principal, permission, kwargs)
             return view(*args, **kwargs)
 
         return declare(wrapper, permission)

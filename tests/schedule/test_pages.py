@@ -387,7 +387,8 @@ def test_an_organiser_page_of_an_unknown_event_is_a_readable_404(logged_in):
     for path in ("/nope/organiser/", "/nope/organiser/sessions/new", "/nope/organiser/publish"):
         page = logged_in.get(path, headers=HTML)
         assert page.status_code == 404, path
-        assert "Diese Veranstaltung gibt es nicht" in text_of(page), path
+        assert "Seite nicht gefunden" in text_of(page), path
+        assert "Die Veranstaltung 'nope' gibt es nicht." in text_of(page), path
 
 
 def stored_session_values(schedule_db, slug: str, programme_session_id: int) -> dict:

@@ -26,6 +26,7 @@ from shared.permissions import (
     PERMISSIONS,
     PUBLIC,
     ROLE_PERMISSIONS,
+    WHOLE_ORGANISATION,
     Principal,
     allowed,
     public,
@@ -94,6 +95,8 @@ def test_organiser_pages_need_a_permission_and_name_their_event(service_apps):
                 if permission != PUBLIC and permission not in ABOUT_NO_EVENT:
                     # `allowed` gets the URL's event: a permission about one event needs it.
                     assert "event" in rule.arguments, (rule.rule, method)
+                if permission in WHOLE_ORGANISATION - {"events.create"}:
+                    assert "organisation" in rule.arguments, (rule.rule, method)
 
 
 def test_the_openapi_document_shows_each_operations_declaration(service_apps):
@@ -230,7 +233,7 @@ def refusing(monkeypatch):
     """`allowed` says no to everyone and records what it was asked."""
     asked = []
 
-    def refuse(principal, permission, event, owner):
+    def refuse(principal, permission, event, owner, organisation=None):
         asked.append((principal, permission, event))
         return False
 

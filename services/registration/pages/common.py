@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app
-from flask_babel import gettext as _
+from flask import current_app
 
 from services.registration.booking import find_event
 from services.registration.models import Event, ProgrammeSession
 from services.registration.settings import Links, RegistrationSettings
-from shared.errors import NotFound
 from shared.web import db_session
 
 
@@ -32,10 +30,7 @@ def form_field(path: tuple[str, ...]) -> str:
 
 
 def load_event(slug: str) -> Event:
-    try:
-        return find_event(db_session(), slug)
-    except NotFound:
-        abort(404, _("There is no such event."))
+    return find_event(db_session(), slug)
 
 
 def local_times(programme_session: ProgrammeSession) -> tuple:

@@ -26,7 +26,7 @@ from services.schedule.schemas import (
     StageChangeSchema,
     StageSchema,
 )
-from shared.errors import DomainError, NotFound
+from shared.errors import DomainError
 from shared.fields import MOMENT_MESSAGE, computable_date
 from shared.messages.schedule import SESSION_SCHEDULED
 from shared.pages import translate
@@ -69,10 +69,7 @@ def form_field(path: tuple[str, ...]) -> str:
 
 
 def load_event(slug: str) -> Event:
-    try:
-        return draft.find_event(db_session(), slug)
-    except NotFound:
-        abort(404, _("There is no such event."))
+    return draft.find_event(db_session(), slug)
 
 
 # -- login --------------------------------------------------------------------------------------
