@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import ValidationError as NoRouteMatch
@@ -117,3 +118,21 @@ class IdConverter(IntegerConverter):
         if len(value) > len(str(ID_MAX)):
             raise NoRouteMatch()
         return super().to_python(value)
+
+
+def normalise_email(value: str) -> str:
+    """Syntax check without DNS; the domain is lower-cased, and the whole address too."""
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(N_("Not a valid email address: %(reason)s", reason=str(exc))) from exc
+    return checked.normalized.lower()
+
+
+class EmailField(Text):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"format": "email"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return normalise_email(super()._deserialize(value, attr, data, **kwargs).strip())

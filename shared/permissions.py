@@ -72,6 +72,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 ROLES = tuple(ROLE_PERMISSIONS)
+# What pages and mails call the roles.
+ROLE_NAMES = {
+    "owner": N_("Owner"),
+    "programme": N_("Programme"),
+    "registrations": N_("Registrations"),
+    "door": N_("At the door"),
+    "viewer": N_("Viewer"),
+}
 # The permissions about no one event: their routes name none (or the organisation).
 ABOUT_NO_EVENT = frozenset({"events.create", "events.list", "members.manage"})
 # What only a member of the whole organisation may do, not one limited to some of its events.

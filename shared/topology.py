@@ -54,6 +54,8 @@ QUEUES: tuple[QueueSpec, ...] = (
     # of tickets.
     QueueSpec("registration.organisers", ORGANISER_ACCESS),
     QueueSpec("notify.organisers", ORGANISER_ACCESS),
+    # Mails to organisers (a link to set the password), apart from the attendees' backlog.
+    QueueSpec("notify.accounts", ("schedule.organiser.password_link",)),
 )
 
 

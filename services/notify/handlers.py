@@ -17,6 +17,7 @@ from services.notify.attendance import (
 from services.notify.calendars import calendar_host
 from services.notify.feeds import FeedContext
 from services.notify.mails import Mailer
+from services.notify.organisers import send_password_link
 from services.notify.programme import apply_release
 from services.notify.settings import NotifySettings
 from shared.config import Config
@@ -87,6 +88,10 @@ def on_event_purged(session: Session, envelope: Envelope, deps: Dependencies) ->
         forget_attendee(session, attendee_id)
 
 
+def on_password_link(session: Session, envelope: Envelope, deps: Dependencies) -> None:
+    send_password_link(session, envelope.data, mailer=deps.mailer, cause_message_id=envelope.id)
+
+
 HANDLERS = {
     "notify.programme": {
         "schedule.release.published": on_release,
@@ -103,5 +108,8 @@ HANDLERS = {
         "registration.attendee.link_requested": on_link_requested,
         "registration.attendee.erased": on_attendee_erased,
         "registration.event.purged": on_event_purged,
+    },
+    "notify.accounts": {
+        "schedule.organiser.password_link": on_password_link,
     },
 }

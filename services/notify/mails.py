@@ -55,6 +55,7 @@ MAIL_KINDS = (
     "reminder",
     "attendee_erased",
     "manage_link",
+    "organiser_password_link",
 )
 MAIL_READY_CHANNEL = "outgoing_mail_ready"
 TEMPLATES_DIR = Path(__file__).parent / "templates"

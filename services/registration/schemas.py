@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.registration.settings import MAX_NO_SHOW_MINUTES
-from shared.fields import Id, Text
+from shared.fields import EmailField, Id, Text
 from shared.i18n import N_
 from shared.messages.registration import TICKET_STATUSES
 
@@ -16,24 +15,6 @@ MAX_NAME_LENGTH = 200
 MAX_SESSIONS = 20
 # Some text besides spaces; no control characters, NUL or lone surrogates.
 NAME_PATTERN = r"^[^\x00-\x1f\ud800-\udfff]*[^\s\x00-\x1f\ud800-\udfff][^\x00-\x1f\ud800-\udfff]*$"
-
-
-def normalise_email(value: str) -> str:
-    """Syntax check without DNS; the domain is lower-cased, and the whole address too."""
-    try:
-        checked = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValidationError(N_("Not a valid email address: %(reason)s", reason=str(exc))) from exc
-    return checked.normalized.lower()
-
-
-class EmailField(Text):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {"format": "email"})
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return normalise_email(super()._deserialize(value, attr, data, **kwargs).strip())
 
 
 class RegistrationRequestSchema(Schema):

@@ -1,20 +1,36 @@
-"""Organiser accounts and the end of their sessions: logout, a new password and removing an
-account are recorded here and announced to the other services
-(`schedule.organiser.sessions_revoked`), in the same transaction as the change."""
+"""Organiser accounts, the end of their sessions, and the members of organisations.
+
+Logout, a new password, a changed membership and removing an account are recorded here and
+announced to the other services (`schedule.organiser.sessions_revoked`), in the same transaction
+as the change. An owner invites a member by name and email address: the account gets no usable
+password, and notify mails a one-time link to set one (`schedule.organiser.password_link`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.schedule.models import OrganiserAccount, OrganiserSessionRevocation, OutboxMessage
+from services.schedule.models import (
+    Organisation,
+    OrganiserAccount,
+    OrganiserSessionRevocation,
+    OutboxMessage,
+)
 from shared.db import utcnow
 from shared.errors import UNKNOWN, Conflict, Invalid, NotFound
 from shared.i18n import N_
 from shared.outbox import add_message
-from shared.pages.organisers import SESSIONS_REVOKED, record_revocation, set_organiser_password
+from shared.pages.organisers import (
+    MIN_PASSWORD_LENGTH,
+    SESSIONS_REVOKED,
+    record_revocation,
+    set_organiser_password,
+)
 
 
 def revoke_sessions(
@@ -133,3 +149,111 @@ def remove_member(session: Session, organisation: str, name: str) -> None:
     find_member(session, organisation, name)
     _keep_an_owner(session, session.get(OrganiserAccount, name), None)
     remove_organiser(session, name)
+
+
+# -- the one-time link to set the password ------------------------------------------------------
+
+PASSWORD_LINK_LIFETIME = timedelta(hours=72)
+PASSWORD_LINK = "schedule.organiser.password_link"
+
+
+def invite_member(
+    session: Session,
+    organisation: Organisation,
+    values: dict,
+    *,
+    invited_by: str,
+    link_for: Callable[[str], str],
+) -> OrganiserAccount:
+    """A new member of `organisation` (`values`: name, email, locale and the checked `member`)
+    whose account has no usable password until it is set with the link mailed to it."""
+    name = values["name"]
+    if session.get(OrganiserAccount, name) is not None:
+        raise Invalid({"name": [N_("The name %(name)r is taken.", name=name)]})
+    set_organiser_password(session, OrganiserAccount, name, secrets.token_urlsafe(32))
+    account = session.get(OrganiserAccount, name)
+    account.email = values["email"]
+    for column, value in values["member"].items():
+        setattr(account, column, value)
+    send_password_link(
+        session,
+        organisation,
+        account,
+        locale=values["locale"],
+        invited=True,
+        invited_by=invited_by,
+        link_for=link_for,
+    )
+    return account
+
+
+def send_password_link(
+    session: Session,
+    organisation: Organisation,
+    account: OrganiserAccount,
+    *,
+    locale: str,
+    invited: bool,
+    invited_by: str,
+    link_for: Callable[[str], str],
+) -> None:
+    """A new one-time link for `account` (an earlier one stops working), mailed by notify."""
+    if not account.email:
+        raise Invalid({"email": [N_("The member has no email address; invite them anew.")]})
+    secret = secrets.token_urlsafe(32)
+    account.password_link_hash = hashlib.sha256(secret.encode()).hexdigest()
+    account.password_link_expires_at = utcnow() + PASSWORD_LINK_LIFETIME
+    add_message(
+        session,
+        OutboxMessage,
+        PASSWORD_LINK,
+        {
+            "account": account.name,
+            "email": account.email,
+            "locale": locale,
+            "organisation": organisation.slug,
+            "organisation_name": organisation.name,
+            "role": account.role,
+            "invited_by": invited_by,
+            "invited": invited,
+            "set_password_url": link_for(secret),
+            "expires_at": account.password_link_expires_at,
+        },
+        aggregate=f"organiser:{account.name}",
+    )
+
+
+def account_of_password_link(session: Session, secret: str) -> OrganiserAccount:
+    """The account whose unexpired link `secret` is; NotFound otherwise."""
+    wanted = hashlib.sha256(secret.encode()).hexdigest()
+    account = session.scalar(
+        select(OrganiserAccount).where(OrganiserAccount.password_link_hash == wanted)
+    )
+    if account is None or account.password_link_expires_at <= utcnow():
+        raise NotFound(
+            N_(
+                "This link does not work (any more): it works once and for 72 hours. Ask an "
+                "owner of your organisation for a new one."
+            )
+        )
+    return account
+
+
+def set_password_with_link(session: Session, secret: str, password: str) -> OrganiserAccount:
+    """Set the password of the link's account; the link is used up, and the account's
+    sessions end everywhere."""
+    account = account_of_password_link(session, secret)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            {
+                "password": [
+                    N_("At least %(length)s characters, please.", length=MIN_PASSWORD_LENGTH)
+                ]
+            }
+        )
+    set_organiser_password(session, OrganiserAccount, account.name, password)
+    account.password_link_hash = account.password_link_expires_at = None
+    revoke_sessions(
+        session, account.name, "password_changed", issued_before=account.password_changed_at
+    )
+    return account

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
-from shared.fields import AwareDateTime, Date, Id, Text
+from shared.fields import AwareDateTime, Date, EmailField, Id, Text
 from shared.i18n import N_
 from shared.links import WebUrl
 from shared.messages.schedule import (
@@ -224,3 +224,11 @@ class TokenRequestSchema(MembershipSchema):
     expires_in_days = fields.Integer(
         load_default=DEFAULT_TOKEN_DAYS, validate=validate.Range(min=1, max=MAX_TOKEN_DAYS)
     )
+
+
+class MemberInvitationSchema(MembershipSchema):
+    """A new member an owner invites: the link to set the password goes to `email`."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    email = EmailField(required=True, validate=validate.Length(max=320))
+    locale = Text(load_default="de", validate=validate.OneOf(("de", "en")))

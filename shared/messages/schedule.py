@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.links import WebUrl
 from shared.messages import message_type
 from shared.permissions import ROLES
 
@@ -164,3 +165,21 @@ class TokenRevokedSchema(Schema):
 
     token_hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     revoked_at = fields.AwareDateTime(required=True)
+
+
+@message_type("schedule.organiser.password_link")
+class OrganiserPasswordLinkSchema(Schema):
+    """A one-time link for an organiser account to set its password, to be mailed to it: a new
+    member invited by an owner (`invited`), or a member whose owner sent a new link."""
+
+    account = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    email = fields.String(required=True, validate=validate.Length(min=3, max=320))
+    locale = fields.String(load_default="de", validate=validate.OneOf(("de", "en")))
+    organisation = fields.String(required=True, validate=validate.Length(min=1, max=63))
+    organisation_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    invited_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    invited = fields.Boolean(required=True)
+    # The link carries the secret: notify keeps it only until the mail is sent.
+    set_password_url = WebUrl(validate=validate.Length(min=1, max=500))
+    expires_at = fields.AwareDateTime(required=True)

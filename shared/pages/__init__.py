@@ -26,7 +26,7 @@ from shared.config import Config
 from shared.headers import protocol_headers
 from shared.i18n import TRANSLATIONS_DIR, translated
 from shared.links import contact_link, web_url_or_empty
-from shared.permissions import public
+from shared.permissions import ROLE_NAMES, ROLES, public
 
 LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -135,7 +135,14 @@ def _template_context() -> dict:
         "localised": localised,
         "current_organiser": current_organiser(),
         "csrf_field": csrf_field,
+        "role_name": role_name,
+        "roles": ROLES,
     }
+
+
+def role_name(role: str) -> str:
+    """A role of shared.permissions as the page's language calls it."""
+    return translate(ROLE_NAMES[role])
 
 
 def wants_html() -> bool:

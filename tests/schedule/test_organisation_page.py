@@ -12,9 +12,10 @@ from services.schedule.models import OrganiserAccount, OutboxMessage
 from services.schedule.organisations import create_organisation, set_owner
 from services.schedule.organisers import set_password
 from shared.consumer import handle_once
+from shared.db import utcnow
 from shared.messages import parse_envelope
 from shared.organisations import membership
-from shared.pages.organisers import organiser_session
+from shared.pages.organisers import check_organiser_password, organiser_session
 from shared.service import load_service
 
 PASSWORD = "correct horse battery"
@@ -158,3 +159,117 @@ def test_a_token_made_in_the_browser_works_in_registration_until_revoked(
     # Another organisation cannot revoke bochum's tokens, nor tell that they exist.
     sign_in(client, schedule_db, "hans")
     assert client.post(revoke, headers={"Accept": "text/html"}).status_code in (400, 404)
+
+
+def password_links(schedule_db) -> list[dict]:
+    with schedule_db.transaction() as session:
+        bodies = session.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.routing_key == "schedule.organiser.password_link")
+            .order_by(OutboxMessage.id)
+        ).all()
+    return [parse_envelope(body.encode()).data for body in bodies]
+
+
+def test_an_invited_member_sets_the_password_with_the_mailed_link_once(client, schedule_db, bochum):
+    sign_in(client, schedule_db, "erika")
+    invited = post(
+        client,
+        "/organisations/bochum/members",
+        {
+            "name": "Jürgen",
+            "email": "Jürgen@Müller.example",
+            "role": "door",
+            "events": [bochum],
+            "locale": "en",
+        },
+    )
+    assert invited.status_code == 303
+    (link,) = password_links(schedule_db)
+    assert link["email"] == "jürgen@müller.example" and link["locale"] == "en"
+    assert (link["organisation_name"], link["role"], link["invited"]) == (
+        "Bochum – Arbeit der Zukunft",
+        "door",
+        True,
+    )
+    assert link["invited_by"] == "erika"
+    path = "/password/" + link["set_password_url"].rsplit("/password/", 1)[1]
+    with schedule_db.transaction() as session:
+        account = session.get(OrganiserAccount, "Jürgen")
+        assert (account.organisation, account.role, account.events) == ("bochum", "door", [bochum])
+        # Nobody can log in before the password is set.
+        assert check_organiser_password(session, OrganiserAccount, "Jürgen", "") is None
+
+    visitor = client.application.test_client()
+    form = visitor.get(path)
+    assert form.status_code == 200 and "Jürgen" in form.text
+    assert form.headers["Cache-Control"].startswith("no-store")
+    token = CSRF.search(form.text)[1]
+    differ = visitor.post(
+        path, data={"password": "x" * 12, "repeat": "y" * 12, "csrf_token": token}
+    )
+    assert differ.status_code == 422 and "verschieden" in differ.text
+    short = visitor.post(path, data={"password": "kurz", "repeat": "kurz", "csrf_token": token})
+    assert short.status_code == 422 and "mindestens 10 Zeichen" in short.text
+    done = visitor.post(path, data={"password": PASSWORD, "repeat": PASSWORD, "csrf_token": token})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/login")
+    with schedule_db.transaction() as session:
+        assert check_organiser_password(session, OrganiserAccount, "Jürgen", PASSWORD)
+    # The link works once.
+    again = visitor.get(path, headers={"Accept": "text/html"})
+    assert again.status_code == 404 and "gilt nicht (mehr)" in again.text
+
+
+def test_invitations_are_checked_and_a_new_link_replaces_the_old_one(client, schedule_db, bochum):
+    sign_in(client, schedule_db, "erika")
+    for data, field in (
+        ({"name": "paul", "email": "paul@example.org", "role": "door"}, "name"),
+        ({"name": "neu", "email": "kein at", "role": "door"}, "email"),
+        ({"name": "neu", "email": "neu@example.org", "role": "chef"}, "role"),
+        ({"name": "", "email": "neu@example.org", "role": "door"}, "name"),
+    ):
+        refused = post(client, "/organisations/bochum/members", data)
+        assert refused.status_code == 422, data
+        assert f'id="error-invite-{field}-1"' in refused.text, data
+    assert password_links(schedule_db) == []
+
+    post(
+        client,
+        "/organisations/bochum/members",
+        {"name": "neu", "email": "neu@example.org", "role": "viewer"},
+    )
+    resent = post(client, "/organisations/bochum/members/link", {"name": "neu"})
+    assert resent.status_code == 303
+    first, second = password_links(schedule_db)
+    assert second["invited"] is False and second["role"] == "viewer"
+    old = "/password/" + first["set_password_url"].rsplit("/password/", 1)[1]
+    new = "/password/" + second["set_password_url"].rsplit("/password/", 1)[1]
+    assert client.get(old, headers={"Accept": "text/html"}).status_code == 404
+    assert client.get(new).status_code == 200
+    # herne's owner can neither invite into bochum nor mail bochum's members.
+    sign_in(client, schedule_db, "hans")
+    page = client.get("/privacy")
+    token = CSRF.search(page.text)[1]
+    for path in ("/organisations/bochum/members", "/organisations/bochum/members/link"):
+        answer = client.post(
+            path,
+            data={"name": "neu", "email": "x@example.org", "role": "owner", "csrf_token": token},
+            headers={"Accept": "text/html"},
+        )
+        assert answer.status_code == 404, path
+    assert len(password_links(schedule_db)) == 2
+
+
+def test_an_expired_link_does_not_work(client, schedule_db, bochum):
+    sign_in(client, schedule_db, "erika")
+    post(
+        client,
+        "/organisations/bochum/members",
+        {"name": "neu", "email": "neu@example.org", "role": "viewer"},
+    )
+    (link,) = password_links(schedule_db)
+    with schedule_db.transaction() as session:
+        session.get(OrganiserAccount, "neu").password_link_expires_at = utcnow()
+    path = "/password/" + link["set_password_url"].rsplit("/password/", 1)[1]
+    assert client.get(path, headers={"Accept": "text/html"}).status_code == 404
+    assert client.get("/password/" + "x" * 43, headers={"Accept": "text/html"}).status_code == 404

@@ -87,3 +87,25 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+PASSWORD_LINK_URL = "https://todo.example/organiser/password/s3cr3t-0123456789abcdef?next=%2F&x=1"
+
+
+def password_link_data(**changes) -> dict:
+    """The data of a `schedule.organiser.password_link` message: Ida invited to Bochum's door by
+    Olga, the link valid until Monday, 1 June 2026, 14:00 in Berlin."""
+    data = {
+        "account": "ida",
+        "email": "ida@example.org",
+        "locale": "de",
+        "organisation": "bochum",
+        "organisation_name": "Bochum – Arbeit der Zukunft",
+        "role": "door",
+        "invited_by": "Olga Owner",
+        "invited": True,
+        "set_password_url": PASSWORD_LINK_URL,
+        "expires_at": "2026-06-01T12:00:00+00:00",
+    }
+    data.update(changes)
+    return data

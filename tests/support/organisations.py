@@ -16,6 +16,7 @@ classifies an answer (anything it cannot name fails the matrix).
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
 import re
 import tempfile
@@ -160,6 +161,7 @@ def normalised(response, event: str) -> tuple:
     """An answer as the caller sees it, with the event's slug, the form token and any message
     flashed by an earlier request of the same browser set aside."""
     text = FLASHED.sub("", response.get_data(as_text=True).replace(event, "EVENT"))
+    text = re.sub(r"\n\s*", "\n", text)
     return response.status_code, response.mimetype, CSRF.sub("csrf", text)
 
 
@@ -186,7 +188,16 @@ def outcome(response, missing, event: str) -> str:
         raise AssertionError(f"the form token was refused: {text[:300]}")
     if 200 <= status < 400 or status in (400, 409, 422):
         return SERVED
-    raise AssertionError(f"unclassifiable answer {status} {location}: {text[:500]}")
+    if status == 404 and missing is not None:
+        # Say how it differs from the answer about no event.
+        text = "\n".join(
+            difflib.unified_diff(
+                normalised(missing, MISSING)[2].splitlines(),
+                normalised(response, event)[2].splitlines(),
+                lineterm="",
+            )
+        )
+    raise AssertionError(f"unclassifiable answer {status} {location}: {text[:2000]}")
 
 
 def summary(response) -> str:
