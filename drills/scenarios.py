@@ -251,6 +251,7 @@ WORKERS = (
     "schedule-relay",
     "registration-consumer",
     "notify-relay",
+    "schedule-consumer",
 )
 
 

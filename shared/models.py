@@ -1,5 +1,6 @@
 """The tables every service keeps beside its own, on one declarative base per service: the
-outbox, the handled message ids, API tokens, ended organiser sessions and who owns each event."""
+outbox, the handled message ids, API tokens, ended organiser sessions, who owns each event and
+the audit log."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import DeclarativeBase
 
+from shared.audit import AuditEntryMixin
 from shared.auth import ApiTokenMixin
 from shared.consumer import ProcessedMessageMixin
 from shared.db import make_base
@@ -22,6 +24,7 @@ class ServiceTables(NamedTuple):
     ApiToken: type[ApiTokenMixin]
     OrganiserSessionRevocation: type[SessionRevocationMixin]
     EventOwner: type[EventOwnerMixin]
+    AuditEntry: type[AuditEntryMixin]
 
 
 def service_tables(module: str) -> ServiceTables:
@@ -39,4 +42,5 @@ def service_tables(module: str) -> ServiceTables:
         table("ApiToken", ApiTokenMixin),
         table("OrganiserSessionRevocation", SessionRevocationMixin),
         table("EventOwner", EventOwnerMixin),
+        table("AuditEntry", AuditEntryMixin),
     )

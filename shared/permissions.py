@@ -52,6 +52,10 @@ PERMISSIONS = frozenset(
         "registration.settings",
         # Check a ticket in at the door (shows that ticket's name and session, nothing more).
         "checkin",
+        # The event's audit log: who published, changed times or capacity, listed or exported
+        # attendees, checked in, changed settings, and when. The owner's alone: it shows every
+        # member's work.
+        "audit.read",
     }
 )
 

@@ -56,6 +56,8 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("notify.organisers", ORGANISER_ACCESS),
     # Mails to organisers (a link to set the password), apart from the attendees' backlog.
     QueueSpec("notify.accounts", ("schedule.organiser.password_link",)),
+    # Registration's audit entries, for the one audit log the schedule service shows.
+    QueueSpec("schedule.audit", ("registration.audit.recorded",)),
 )
 
 

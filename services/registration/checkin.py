@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.registration.audit import audit
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.publishing import publish_ticket
 from services.registration.settings import Links
+from shared.audit import CHECKED_IN
 from shared.db import utcnow
 from shared.errors import UNKNOWN, Conflict, DomainError, NotFound
 from shared.i18n import N_
@@ -84,4 +86,5 @@ def check_in(
     ticket.checked_in_at = now
     session.flush()
     publish_ticket(session, "checked_in", ticket, links, checked_in_at=now)
+    audit(session, event_slug, CHECKED_IN, {"ticket": ticket.id, "session": ticket.session_id})
     return CheckIn(ticket, now)

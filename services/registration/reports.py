@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from services.registration.audit import audit
 from services.registration.booking import find_event
 from services.registration.models import Attendee, Event, ProgrammeSession, Seat, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
 from services.registration.publishing import waitlist_position
+from shared.audit import ATTENDEES_EXPORTED, TICKETS_LISTED
 from shared.errors import UNKNOWN, NotFound
 from shared.i18n import N_, translated, translations_for
 from shared.messages.schedule import SESSION_SCHEDULED
@@ -138,6 +140,18 @@ def session_tickets(
         }
         for t in tickets
     ]
+    audit(
+        session,
+        event_slug,
+        TICKETS_LISTED,
+        {
+            "session": session_id,
+            "status": status,
+            "checked_in": checked_in,
+            "page": page,
+            "count": len(items),
+        },
+    )
     return items, total
 
 
@@ -183,7 +197,8 @@ def attendees_csv(
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(translated(CSV_COLUMNS, translations_for(language)))
     waiting_ahead: dict[int, int] = {}
-    for ticket in session.scalars(query):
+    tickets = session.scalars(query).all()
+    for ticket in tickets:
         checked_in = ticket.checked_in_at
         position = None
         if ticket.status == WAITLISTED:
@@ -207,4 +222,5 @@ def attendees_csv(
                 )
             ]
         )
+    audit(session, event_slug, ATTENDEES_EXPORTED, {"session": session_id, "count": len(tickets)})
     return out.getvalue()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from services.schedule.audit import session_changed
 from services.schedule.models import (
     Event,
     ProgrammeSession,
@@ -455,11 +456,13 @@ def update_session(
     session: Session, programme_session: ProgrammeSession, changes: dict[str, Any]
 ) -> ProgrammeSession:
     event = session.get(Event, programme_session.event_id)
-    values = session_values(programme_session) | changes
+    before = session_values(programme_session)
+    values = before | changes
     with session.no_autoflush:
         stage, tracks, speakers = _resolve_session(session, event, values, programme_session.id)
     apply_session(programme_session, values, stage, tracks, speakers)
     session.flush()
+    session_changed(session, event, programme_session, before)
     return programme_session
 
 

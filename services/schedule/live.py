@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.schedule.audit import audit
 from services.schedule.draft import event_timezone, find_session, overlap_message
 from services.schedule.models import (
     Event,
@@ -24,6 +25,7 @@ from services.schedule.models import (
     StageDelay,
 )
 from services.schedule.releases import publish_shift
+from shared.audit import LIVE_DELAYED, LIVE_STATUS_CHANGED
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid
 from shared.i18n import N_, translations_for
@@ -186,6 +188,7 @@ def set_live_status(
         },
         aggregate=f"event:{event.slug}",
     )
+    audit(session, event, LIVE_STATUS_CHANGED, {"session": programme_session.id, "status": status})
     session.flush()
 
 
@@ -317,6 +320,18 @@ def announce_delay(
             "delay_minutes": minutes,
         },
         aggregate=f"event:{event.slug}",
+    )
+    audit(
+        session,
+        event,
+        LIVE_DELAYED,
+        {
+            "stage": stage.guid,
+            "stage_name": stage.name,
+            "minutes": minutes,
+            "sessions": [programme_session.id for programme_session in moved],
+            "release": release.number,
+        },
     )
     session.flush()
     return release, moved

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.schedule.audit import audit
 from services.schedule.draft import event_timezone, list_sessions
 from services.schedule.frab.export import render_schedule_json, render_schedule_xml
 from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
+from shared.audit import PUBLISHED
 from shared.db import utcnow
 from shared.errors import Conflict, NothingChanged
 from shared.i18n import N_
@@ -275,7 +277,9 @@ def publish_release(
     """Freeze the draft into release N+1; raises NothingChanged if it equals release N."""
     _serialise_publishers(session, event)
     data = _next_release_data(session, event, latest_release(session, event), comment, now)
-    return _store_release(session, event, data)
+    release = _store_release(session, event, data)
+    audit(session, event, PUBLISHED, {"release": release.number, "changes": len(data["changes"])})
+    return release
 
 
 def publish_shift(

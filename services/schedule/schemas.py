@@ -210,6 +210,15 @@ class DraftSessionChangeSchema(DraftSessionSchema):
     pass
 
 
+# A member's or token's name: one line of 1 to 100 characters, shown on pages and in mails.
+_ACCOUNT_NAME = [
+    validate.Length(min=1, max=100),
+    validate.Regexp(
+        r"^[^\x00-\x1f\x7f\u2028\u2029]+$", error=N_("One line, without control characters.")
+    ),
+]
+
+
 class MembershipSchema(Schema):
     """A member's role in its organisation and the events it is limited to (none: all)."""
 
@@ -220,7 +229,7 @@ class MembershipSchema(Schema):
 class TokenRequestSchema(MembershipSchema):
     """An API token an owner creates for the organisation."""
 
-    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=_ACCOUNT_NAME)
     expires_in_days = fields.Integer(
         load_default=DEFAULT_TOKEN_DAYS, validate=validate.Range(min=1, max=MAX_TOKEN_DAYS)
     )
@@ -229,6 +238,22 @@ class TokenRequestSchema(MembershipSchema):
 class MemberInvitationSchema(MembershipSchema):
     """A new member an owner invites: the link to set the password goes to `email`."""
 
-    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=_ACCOUNT_NAME)
     email = EmailField(required=True, validate=validate.Length(max=320))
     locale = Text(load_default="de", validate=validate.OneOf(("de", "en")))
+
+
+class AuditEntrySchema(Schema):
+    """An entry of the event's audit log (`shared.audit`): who did what, when."""
+
+    at = AwareDateTime(metadata={"description": "when, with offset (UTC)"})
+    actor = Text(metadata={"description": "the token's or account's name; todo: the command line"})
+    action = Text(metadata={"description": "e.g. programme.published, ticket.checked_in"})
+    details = fields.Dict(
+        metadata={"description": "ids, counts, changed fields (old, new); no personal data"}
+    )
+
+
+class AuditLogSchema(Schema):
+    event = Text()
+    entries = fields.List(fields.Nested(AuditEntrySchema), metadata={"description": "newest first"})

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from services.schedule import handlers
 from services.schedule.app import create_app
 from services.schedule.commands import COMMANDS, load_bundled_programme
 from services.schedule.models import (
@@ -25,6 +26,7 @@ SERVICE = ServiceSpec(
     revocations=OrganiserSessionRevocation,
     event_owners=EventOwner,
     create_app=create_app,
+    handlers=handlers.HANDLERS,
     commands=(*COMMANDS, create_organiser_command, remove_organiser_command),
     bootstrap=load_bundled_programme,
     organiser_accounts=OrganiserAccount,

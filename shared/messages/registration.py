@@ -113,3 +113,16 @@ class EventPurgedSchema(Schema):
 
     event = fields.String(required=True)
     attendee_ids = fields.List(fields.Integer(), required=True)
+
+
+@message_type("registration.audit.recorded")
+class AuditRecordedSchema(Schema):
+    """An entry of registration's audit log (`shared.audit`), for the one log the schedule
+    service shows: who did what to the event, when; ids, counts and field names, no personal
+    data."""
+
+    event = fields.String(required=True, validate=validate.Length(min=1, max=63))
+    at = fields.AwareDateTime(required=True)
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    action = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    details = fields.Dict(keys=fields.String(), required=True)

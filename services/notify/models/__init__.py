@@ -3,6 +3,7 @@
 from services.notify.models.attendee import Attendee, ErasedAttendee
 from services.notify.models.base import (
     ApiToken,
+    AuditEntry,
     Base,
     EventOwner,
     OrganiserSessionRevocation,
@@ -18,6 +19,7 @@ from services.notify.models.ticket import Ticket
 __all__ = [
     "ApiToken",
     "Attendee",
+    "AuditEntry",
     "Base",
     "ErasedAttendee",
     "Event",

@@ -9,6 +9,7 @@ from marshmallow import RAISE
 
 from services.registration import reports
 from services.registration.api.context import links
+from services.registration.audit import change_settings
 from services.registration.booking import find_event
 from services.registration.checkin import check_in
 from services.registration.models import ApiToken
@@ -117,8 +118,4 @@ class EventSettings(MethodView):
     def put(self, args: dict, event: str):
         """Choose whether new seats wait for the attendee's email confirmation and when seats
         of people not checked in go to people at the door."""
-        event_ = find_event(db_session(), event)
-        event_.confirm_email = args["confirm_email"]
-        if "release_no_shows_after_minutes" in args:
-            event_.release_no_shows_after_minutes = args["release_no_shows_after_minutes"]
-        return event_
+        return change_settings(db_session(), find_event(db_session(), event), args)

@@ -3,6 +3,7 @@
 from services.registration.models.attendee import Attendee
 from services.registration.models.base import (
     ApiToken,
+    AuditEntry,
     Base,
     EventOwner,
     OrganiserSessionRevocation,
@@ -19,6 +20,7 @@ from services.registration.models.ticket import Ticket
 __all__ = [
     "ApiToken",
     "Attendee",
+    "AuditEntry",
     "Base",
     "Event",
     "EventOwner",

@@ -8,6 +8,7 @@ from shared.ratelimit import RateCounterMixin
     ApiToken,
     OrganiserSessionRevocation,
     EventOwner,
+    AuditEntry,
 ) = service_tables(__name__)
 
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from services.registration import reports
+from services.registration.audit import change_settings
 from services.registration.checkin import check_in
 from services.registration.models import Event
 from services.registration.models.ticket import CONFIRMED, HELD, WAITLISTED
@@ -128,8 +129,14 @@ def organiser_settings(event: str):
             "error",
         )
         return redirect(url_for(".organiser_dashboard", event=event), 303)
-    found.confirm_email = CONFIRM_EMAIL_CHOICES[choice]
-    found.release_no_shows_after_minutes = int(minutes) if minutes else None
+    change_settings(
+        db_session(),
+        found,
+        {
+            "confirm_email": CONFIRM_EMAIL_CHOICES[choice],
+            "release_no_shows_after_minutes": int(minutes) if minutes else None,
+        },
+    )
     flash(_("The settings are saved."), "success")
     return redirect(url_for(".organiser_dashboard", event=event), 303)
 

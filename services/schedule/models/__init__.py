@@ -2,6 +2,7 @@
 
 from services.schedule.models.base import (
     ApiToken,
+    AuditEntry,
     Base,
     EventOwner,
     OrganiserSessionRevocation,
@@ -20,6 +21,7 @@ from services.schedule.models.track import Track
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Base",
     "Event",
     "EventOwner",

@@ -7,4 +7,5 @@ from shared.models import service_tables
     ApiToken,
     OrganiserSessionRevocation,
     EventOwner,
+    AuditEntry,
 ) = service_tables(__name__)

@@ -13,4 +13,11 @@ pages = Blueprint(
 )
 
 # Imported for their routes on `pages`.
-from services.schedule.pages import attendee, events, organisation, organiser, screen  # noqa: E402, F401
+from services.schedule.pages import (  # noqa: E402, F401
+    attendee,
+    audit,
+    events,
+    organisation,
+    organiser,
+    screen,
+)
