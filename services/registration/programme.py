@@ -49,7 +49,8 @@ def _upsert_event(session: Session, data: dict) -> Event | None:
         select(Event).where(Event.slug == info["slug"]).with_for_update()
     ).first()
     if event_ is None:
-        event_ = Event(slug=info["slug"], release_number=0)
+        # Registration starts out as the event was created; its organisers change it here.
+        event_ = Event(slug=info["slug"], release_number=0, **info.get("registration_defaults", {}))
         session.add(event_)
     elif event_.release_number >= number:
         log.info(

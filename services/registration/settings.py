@@ -13,10 +13,8 @@ from functools import cached_property
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from shared.config import Config, env_bool, env_number, read_environment
+from shared.messages.schedule import MAX_NO_SHOW_MINUTES
 from shared.ratelimit import DatabaseRateLimit, parse_rate_limits
-
-# The latest choice for releasing the seats of no-shows: minutes after a session's start.
-MAX_NO_SHOW_MINUTES = 240
 
 
 @dataclass(frozen=True)

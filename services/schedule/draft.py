@@ -66,6 +66,8 @@ def event_errors(values: dict[str, Any]) -> dict[str, list[str]]:
 
 
 EVENT_FIELDS = ("slug", "title", "timezone", "locale", "starts_on", "ends_on", "address", "url")
+# Set when an event is created (NewEventSchema), then kept by the registration service.
+REGISTRATION_DEFAULTS = ("confirm_email", "release_no_shows_after_minutes")
 
 
 def _event_values(event: Event) -> dict[str, Any]:
@@ -79,7 +81,10 @@ def create_event(session: Session, values: dict[str, Any]) -> Event:
         raise Invalid(errors)
     if session.scalar(select(Event.id).where(Event.slug == values["slug"])) is not None:
         raise Conflict(N_("The event %(slug)r exists already.", slug=values["slug"]))
-    event = Event(**{name: values[name] for name in EVENT_FIELDS})
+    event = Event(
+        **{name: values[name] for name in EVENT_FIELDS},
+        **{name: values.get(name) for name in REGISTRATION_DEFAULTS},
+    )
     session.add(event)
     session.flush()
     return event

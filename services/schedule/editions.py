@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.schedule import draft
+from services.schedule.draft import REGISTRATION_DEFAULTS
 from services.schedule.models import Event
 from services.schedule.organisations import create_event_for, owner
 from shared.errors import Invalid, NoSuchEvent
@@ -22,14 +23,20 @@ from shared.permissions import Principal
 # What names and dates a new edition; everything else of the event comes from its source.
 EDITION_FIELDS = ("slug", "title", "starts_on", "ends_on")
 # What a new edition takes over from its source.
-INHERITED_FIELDS = ("timezone", "locale", "address", "url")
+INHERITED_FIELDS = (
+    "timezone",
+    "locale",
+    "address",
+    "url",
+    *REGISTRATION_DEFAULTS,
+)
 
 
 def copy_edition(
     session: Session, principal: Principal, source: Event, values: dict[str, Any]
 ) -> Event:
     """A new event of `source`'s organisation named and dated by `values` (`EDITION_FIELDS`),
-    with `source`'s time zone, language, address and website, its stages (new guids) and its
+    with `source`'s time zone, language, address, website and registration defaults, its stages (new guids) and its
     tracks (same slugs, names and colours); no sessions, speakers or attendees.
 
     NoSuchEvent (404) if `principal` does not see `source`; Invalid (422) naming a missing

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.schedule.audit import audit
-from services.schedule.draft import event_timezone, list_sessions
+from services.schedule.draft import REGISTRATION_DEFAULTS, event_timezone, list_sessions
 from services.schedule.frab.export import render_schedule_json, render_schedule_xml
 from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
 from shared.audit import PUBLISHED
@@ -38,7 +38,7 @@ EXPORTS = {
 
 
 def event_info(event: Event) -> dict[str, Any]:
-    return {
+    info = {
         "slug": event.slug,
         "title": event.title,
         "timezone": event.timezone,
@@ -48,6 +48,11 @@ def event_info(event: Event) -> dict[str, Any]:
         "address": event.address,
         "url": web_url_or_empty(event.url),
     }
+    defaults = {name: getattr(event, name) for name in REGISTRATION_DEFAULTS}
+    # Only when there are any, so that events from before them publish no change.
+    if any(value is not None for value in defaults.values()):
+        info["registration_defaults"] = defaults
+    return info
 
 
 def session_info(programme_session: ProgrammeSession, event: Event) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from shared.fields import AwareDateTime, Date, EmailField, Id, Text
 from shared.i18n import N_
 from shared.links import WebUrl
 from shared.messages.schedule import (
+    MAX_NO_SHOW_MINUTES,
     REGISTRATION_MODES,
     SESSION_SCHEDULED,
     SESSION_STATUSES,
@@ -45,6 +46,30 @@ class EventSchema(Schema):
         metadata={
             "description": "the organisation that owns the event: a member's own; a platform "
             "administrator's choice, none if not given"
+        },
+    )
+
+
+class NewEventSchema(EventSchema):
+    """A new event: besides its details, how registration starts out for it (None: the
+    registration service's default; organisers change them later on registration's pages)."""
+
+    confirm_email = fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "hold new seats until the attendee confirms the email address"},
+    )
+    release_no_shows_after_minutes = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(
+            min=0,
+            max=MAX_NO_SHOW_MINUTES,
+            error=N_("Give 0 to %(max)s minutes.", max=MAX_NO_SHOW_MINUTES),
+        ),
+        metadata={
+            "description": "minutes after a session's start when the seats of tickets not "
+            "checked in go to people at the door"
         },
     )
 

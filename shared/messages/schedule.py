@@ -15,6 +15,20 @@ CHANGE_KINDS = ("new", "moved", "changed", "cancelled", "restored")
 REVOCATION_REASONS = ("logout", "password_changed", "removed", "membership_changed")
 
 
+# The longest a session's seats of absent ticket holders may wait before going to the door.
+MAX_NO_SHOW_MINUTES = 240
+
+
+class RegistrationDefaultsSchema(Schema):
+    """How registration starts out for a new event (None: the registration service's default);
+    afterwards its organisers change them there."""
+
+    confirm_email = fields.Boolean(load_default=None, allow_none=True)
+    release_no_shows_after_minutes = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_NO_SHOW_MINUTES)
+    )
+
+
 class EventInfoSchema(Schema):
     slug = fields.String(required=True)
     title = fields.String(required=True)
@@ -24,6 +38,8 @@ class EventInfoSchema(Schema):
     ends_on = fields.Date(required=True)
     address = fields.String(load_default="")
     url = fields.String(load_default="")
+    # Only where the event was created with some (older releases have none).
+    registration_defaults = fields.Nested(RegistrationDefaultsSchema)
 
 
 class StageInfoSchema(Schema):

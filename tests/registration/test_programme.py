@@ -8,9 +8,19 @@ from functools import partial
 import pytest
 from sqlalchemy import func, select
 
-from services.registration.models import OutboxMessage, ProgrammeSession, Seat, Ticket
+from services.registration.handlers import Dependencies, on_release
+from services.registration.models import (
+    Event,
+    OutboxMessage,
+    ProcessedMessage,
+    ProgrammeSession,
+    Seat,
+    Ticket,
+)
 from services.registration.models.ticket import CANCELLED, CONFIRMED, WAITLISTED
-from tests.support.registration import session_info
+from shared.consumer import handle_once
+from shared.messages import build_envelope
+from tests.support.registration import release, session_info
 
 
 def statuses(db, session_id: int) -> list[tuple[str, str]]:
@@ -167,3 +177,27 @@ def test_a_redelivered_release_does_nothing_twice(registration_db, links, settin
     assert handle_once(*args) == Outcome.HANDLED
     assert handle_once(*args) == Outcome.DUPLICATE
     assert seat_rows(registration_db, 1) == (40, 0)
+
+
+def test_a_new_event_starts_with_the_registration_defaults_it_was_created_with(
+    registration_db, links, settings
+):
+    def publish(number: int, defaults: dict) -> None:
+        data = release(number, [session_info(1, capacity=3)], "bowo2027")
+        data["event"]["registration_defaults"] = defaults
+        envelope = build_envelope("schedule.release.published", data, None)
+        handler = partial(on_release, deps=Dependencies(links, settings))
+        handle_once(registration_db, ProcessedMessage, "registration.programme", envelope, handler)
+
+    def stored() -> tuple:
+        with registration_db.transaction() as session:
+            event = session.scalars(select(Event).where(Event.slug == "bowo2027")).one()
+            return event.confirm_email, event.release_no_shows_after_minutes
+
+    publish(1, {"confirm_email": True, "release_no_shows_after_minutes": 30})
+    assert stored() == (True, 30)
+    # Afterwards the event's organisers decide here: a later release changes nothing.
+    with registration_db.transaction() as session:
+        session.scalars(select(Event).where(Event.slug == "bowo2027")).one().confirm_email = False
+    publish(2, {"confirm_email": True, "release_no_shows_after_minutes": 45})
+    assert stored() == (False, 30)

@@ -23,6 +23,7 @@ from services.schedule.models import (
     Speaker,
 )
 from services.schedule.organisations import create_organisation, set_owner
+from services.schedule.releases import event_info
 from shared.errors import Conflict, Invalid, NoSuchEvent
 from shared.messages import parse_envelope
 from shared.organisations import EVENT_OWNER_CHANGED
@@ -362,3 +363,47 @@ def test_copy_edition_refuses_what_it_cannot_make(schedule_db, two_organisations
         with pytest.raises(Conflict):
             copy_edition(session, OWNER, source, {"slug": "hewo", "title": "X"} | dates)
         assert session.scalar(select(func.count()).select_from(Event)) == 2
+
+
+def test_a_new_event_starts_registration_as_the_form_says(client, schedule_db, two_organisations):
+    answer = submit(
+        sign_in(client, OWNER),
+        "bochum",
+        NEW | {"confirm_email": "true", "release_no_shows_after_minutes": "30"},
+    )
+    assert answer.status_code == 303, answer.text
+    with schedule_db.transaction() as session:
+        event = draft.find_event(session, "bowo2027")
+        assert (event.confirm_email, event.release_no_shows_after_minutes) == (True, 30)
+        # The release tells registration, which starts the event out so.
+        assert event_info(event)["registration_defaults"] == {
+            "confirm_email": True,
+            "release_no_shows_after_minutes": 30,
+        }
+        # A new edition takes them over.
+        edition = copy_edition(
+            session,
+            OWNER,
+            event,
+            {
+                "slug": "bowo2028",
+                "title": "2028",
+                "starts_on": date(2028, 5, 2),
+                "ends_on": date(2028, 5, 4),
+            },
+        )
+        assert (edition.confirm_email, edition.release_no_shows_after_minutes) == (True, 30)
+    too_long = submit(
+        client, "bochum", NEW | {"slug": "x2", "release_no_shows_after_minutes": "999"}
+    )
+    assert too_long.status_code == 422
+    assert field_problems(too_long.text, "release_no_shows_after_minutes") == [
+        "Bitte 0 bis 240 Minuten angeben."
+    ]
+
+
+def test_events_without_registration_defaults_publish_as_before(schedule_db, two_organisations):
+    with schedule_db.transaction() as session:
+        assert "registration_defaults" not in event_info(
+            draft.find_event(session, two_organisations)
+        )

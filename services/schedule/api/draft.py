@@ -19,6 +19,7 @@ from services.schedule.schemas import (
     DraftSessionSchema,
     EventChangeSchema,
     EventSchema,
+    NewEventSchema,
     SpeakerChangeSchema,
     SpeakerSchema,
     StageChangeSchema,
@@ -51,8 +52,8 @@ def session_payload(programme_session: ProgrammeSession, event: Event) -> dict:
 @blp.route("")
 class Events(MethodView):
     @organiser("events.create")
-    @blp.arguments(EventSchema)
-    @blp.response(201, EventSchema)
+    @blp.arguments(NewEventSchema)
+    @blp.response(201, NewEventSchema)
     def post(self, body: dict):
         """Create an event (edition), owned by the caller's organisation."""
         return organisations.create_event_for(db_session(), g.principal, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Boolean, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.schedule.models.base import Base, EventOwner
@@ -24,6 +24,9 @@ class Event(Base):
     ends_on: Mapped[date] = mapped_column(Date)
     address: Mapped[str] = mapped_column(String(300), default="")
     url: Mapped[str] = mapped_column(String(500), default="")
+    # How registration starts out for this event (None: the registration service's default).
+    confirm_email: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    release_no_shows_after_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # SHA-256 of the last programme file imported, so re-loading the same file changes nothing.
     source_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,6 +1,6 @@
 """Organiser pages about an organisation's events (issue 12): create an event, or a new edition
 of one of its past events (its venues and tracks, no sessions). The form goes through the API's
-`EventSchema`, so the page refuses what `POST /api/v1/events` refuses, naming the field."""
+`NewEventSchema`, so the page refuses what `POST /api/v1/events` refuses, naming the field."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from services.schedule.editions import copy_edition
 from services.schedule.models import Event
 from services.schedule.pages import pages
 from services.schedule.pages.organiser import form_field, load_form
-from services.schedule.schemas import EventSchema
+from services.schedule.schemas import NewEventSchema
 from shared.errors import Conflict, DomainError
+from shared.messages.schedule import MAX_NO_SHOW_MINUTES
 from shared.pages import translate
 from shared.pages.organisers import organiser_login_required
 from shared.web import db_session, field_errors
 
-NEW_EVENT = EventSchema()
+NEW_EVENT = NewEventSchema()
 # The form's fields, named as the schema's (the organisation is the URL's); besides them
 # `copy_from`, the event a new edition copies.
 EVENT_FORM_FIELDS = tuple(name for name in NEW_EVENT.fields if name != "organisation")
@@ -77,6 +78,7 @@ def _render_event_form(organisation, sources: list[Event], values: dict, errors:
         errors=errors,
         timezone_options=[(zone, zone) for zone in zones],
         locale_options=[(code, str(label)) for code, label in LOCALES.items()],
+        max_no_show_minutes=MAX_NO_SHOW_MINUTES,
         source_options=[("", _("None: start empty"))]
         + [
             (event.slug, f"{event.title} ({event.starts_on.year}, {event.slug})")
