@@ -55,7 +55,7 @@ def copy_edition(
         principal,
         inherited
         | {name: values[name] for name in EDITION_FIELDS}
-        | {"organisation": organisation},
+        | {"organisation": organisation, "venues": values.get("venues", [])},
     )
     for stage in draft.list_stages(session, source):
         draft.create_stage(

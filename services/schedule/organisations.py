@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.schedule.draft import create_event
+from services.schedule.draft import create_event, create_stage
 from services.schedule.models import Event, EventOwner, Organisation, OutboxMessage
 from shared.db import utcnow
 from shared.errors import UNKNOWN, Conflict, Invalid, NoSuchOrganisation, NotFound
@@ -99,9 +99,12 @@ def owner_of_new_event(session: Session, principal: Principal, requested: str | 
 
 
 def create_event_for(session: Session, principal: Principal, values: dict) -> Event:
-    """Create an event, owned by `owner_of_new_event`."""
+    """Create an event, owned by `owner_of_new_event`, with a venue for each name in
+    `values["venues"]` (if any)."""
     organisation = owner_of_new_event(session, principal, values.get("organisation"))
     event = create_event(session, values)
+    for name in values.get("venues", ()):
+        create_stage(session, event, {"name": name})
     set_owner(session, event, organisation)
     return event
 

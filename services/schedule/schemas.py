@@ -72,6 +72,13 @@ class NewEventSchema(EventSchema):
             "checked in go to people at the door"
         },
     )
+    venues = fields.List(
+        Text(validate=validate.Length(min=1, max=200)),
+        load_default=list,
+        load_only=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "names of the event's venues (stages), created with it"},
+    )
 
 
 class EventListItemSchema(EventSchema):

@@ -407,3 +407,17 @@ def test_events_without_registration_defaults_publish_as_before(schedule_db, two
         assert "registration_defaults" not in event_info(
             draft.find_event(session, two_organisations)
         )
+
+
+def test_venues_typed_into_the_form_are_created_with_the_event(
+    client, schedule_db, two_organisations
+):
+    form = NEW | {"venues": "Dachbühne\r\n\r\n  Straßenbildschirm  \n"}
+    answer = submit(sign_in(client, OWNER), "bochum", form)
+    assert answer.status_code == 303, answer.text
+    with schedule_db.transaction() as session:
+        stages = draft.list_stages(session, draft.find_event(session, "bowo2027"))
+        assert sorted(stage.name for stage in stages) == ["Dachbühne", "Straßenbildschirm"]
+    too_long = submit(client, "bochum", NEW | {"slug": "x3", "venues": "x" * 201})
+    assert too_long.status_code == 422
+    assert field_problems(too_long.text, "venues")

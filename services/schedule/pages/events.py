@@ -96,7 +96,10 @@ def new_event(organisation: str):
     if request.method == "GET":
         return _render_event_form(found, sources, dict(DEFAULTS), {})
     form = {name: request.form.get(name, "").strip() for name in EVENT_FORM_FIELDS}
-    values, errors = load_form(NEW_EVENT, {name: v for name, v in form.items() if v})
+    data: dict = {name: value for name, value in form.items() if value and name != "venues"}
+    # One venue per line of the text area.
+    data["venues"] = [line.strip() for line in form["venues"].splitlines() if line.strip()]
+    values, errors = load_form(NEW_EVENT, data)
     copy_from = request.form.get("copy_from", "")
     source = next((event for event in sources if event.slug == copy_from), None)
     if copy_from and source is None:

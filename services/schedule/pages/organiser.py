@@ -64,8 +64,10 @@ _FIELD_OF = {"starts_at": "start", "ends_at": "end", "mode": "registration", "_s
 
 
 def form_field(path: tuple[str, ...]) -> str:
-    """The form field that shows a domain error (`shared.web.field_errors`)."""
-    return _FIELD_OF.get(path[-1], path[-1])
+    """The form field that shows a domain error (`shared.web.field_errors`); a list item's
+    (`("venues", "2")`) shows at its list's field."""
+    name = path[0] if path[-1].isdigit() else path[-1]
+    return _FIELD_OF.get(name, name)
 
 
 def load_event(slug: str) -> Event:
