@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from services.registration.settings import MAX_NO_SHOW_MINUTES
 from shared.fields import EmailField, Id, Text
 from shared.i18n import N_
 from shared.messages.registration import TICKET_STATUSES
+from shared.messages.schedule import no_show_minutes
 
 LOCALE = validate.OneOf(("de", "en"))
 # Enough for every real name and a whole day's programme; more is abuse.
@@ -171,14 +171,8 @@ class EventSettingsSchema(Schema):
         allow_none=True,
         metadata={"description": "hold seats until the email is confirmed; null: service default"},
     )
-    release_no_shows_after_minutes = fields.Integer(
+    release_no_shows_after_minutes = no_show_minutes(
         strict=True,
-        allow_none=True,
-        validate=validate.Range(
-            min=0,
-            max=MAX_NO_SHOW_MINUTES,
-            error=N_("Give 0 to %(max)s minutes.", max=MAX_NO_SHOW_MINUTES),
-        ),
         metadata={
             "description": "minutes after a session's start when seats of tickets not checked "
             "in go to people at the door, not to the waiting list; null: service default; "

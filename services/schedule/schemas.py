@@ -9,11 +9,11 @@ from shared.fields import AwareDateTime, Date, EmailField, Id, Text
 from shared.i18n import N_
 from shared.links import WebUrl
 from shared.messages.schedule import (
-    MAX_NO_SHOW_MINUTES,
     REGISTRATION_MODES,
     SESSION_SCHEDULED,
     SESSION_STATUSES,
     ChangeSchema,
+    no_show_minutes,
 )
 from shared.organisations import SLUG
 from shared.permissions import ROLES
@@ -59,14 +59,8 @@ class NewEventSchema(EventSchema):
         allow_none=True,
         metadata={"description": "hold new seats until the attendee confirms the email address"},
     )
-    release_no_shows_after_minutes = fields.Integer(
+    release_no_shows_after_minutes = no_show_minutes(
         load_default=None,
-        allow_none=True,
-        validate=validate.Range(
-            min=0,
-            max=MAX_NO_SHOW_MINUTES,
-            error=N_("Give 0 to %(max)s minutes.", max=MAX_NO_SHOW_MINUTES),
-        ),
         metadata={
             "description": "minutes after a session's start when the seats of tickets not "
             "checked in go to people at the door"

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.i18n import N_
 from shared.links import WebUrl
 from shared.messages import message_type
 from shared.permissions import ROLES
@@ -19,14 +20,26 @@ REVOCATION_REASONS = ("logout", "password_changed", "removed", "membership_chang
 MAX_NO_SHOW_MINUTES = 240
 
 
+def no_show_minutes(**kwargs) -> fields.Integer:
+    """The minutes after a session's start when the seats of tickets not checked in go to
+    people at the door: 0 to MAX_NO_SHOW_MINUTES, None for the registration service's default."""
+    return fields.Integer(
+        allow_none=True,
+        validate=validate.Range(
+            min=0,
+            max=MAX_NO_SHOW_MINUTES,
+            error=N_("Give 0 to %(max)s minutes.", max=MAX_NO_SHOW_MINUTES),
+        ),
+        **kwargs,
+    )
+
+
 class RegistrationDefaultsSchema(Schema):
     """How registration starts out for a new event (None: the registration service's default);
     afterwards its organisers change them there."""
 
     confirm_email = fields.Boolean(load_default=None, allow_none=True)
-    release_no_shows_after_minutes = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_NO_SHOW_MINUTES)
-    )
+    release_no_shows_after_minutes = no_show_minutes(load_default=None)
 
 
 class EventInfoSchema(Schema):

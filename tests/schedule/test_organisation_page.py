@@ -17,6 +17,7 @@ from shared.messages import parse_envelope
 from shared.organisations import membership
 from shared.pages.organisers import check_organiser_password, organiser_session
 from shared.service import load_service
+from tests.support.backbone import message_routes
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -111,10 +112,7 @@ def test_changing_a_role_ends_the_members_sessions_and_keeps_an_owner(client, sc
 def deliver(schedule_db, db, service: str, config) -> None:
     """Hand the schedule outbox's messages to `service`'s handlers, as relay and consumer do."""
     spec = load_service(service)
-    routes = {}
-    for queue, by_type in spec.consumer_handlers(config).items():
-        for type_name, handler in by_type.items():
-            routes.setdefault(type_name, []).append((queue.name, handler))
+    routes = message_routes(service, config)
     with schedule_db.transaction() as session:
         bodies = session.scalars(select(OutboxMessage.body).order_by(OutboxMessage.id)).all()
     for body in bodies:

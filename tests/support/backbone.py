@@ -1,5 +1,6 @@
 """Helpers of the message backbone tests: the message type and data they send through outbox,
-relay, RabbitMQ and consumer, and a handler that records each message it gets in `effects`."""
+relay, RabbitMQ and consumer, a handler that records each message it gets in `effects`, and
+which of a service's handlers a message type reaches (for tests that deliver by hand)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,14 @@ def record_effect(session, envelope) -> None:
         text("INSERT INTO effects (message_id, n) VALUES (:id, :n)"),
         {"id": envelope.id, "n": envelope.data["session"]},
     )
+
+
+def message_routes(service: str, config) -> dict[str, list[tuple[str, object]]]:
+    """Message type -> [(queue, handler)] of `service`'s consumer, as the runner binds them."""
+    from shared.service import load_service
+
+    routes: dict[str, list[tuple[str, object]]] = {}
+    for queue, by_type in load_service(service).consumer_handlers(config).items():
+        for type_name, handler in by_type.items():
+            routes.setdefault(type_name, []).append((queue.name, handler))
+    return routes

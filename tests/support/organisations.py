@@ -49,6 +49,7 @@ from shared.organisations import membership
 from shared.pages.organisers import organiser_session
 from shared.permissions import PUBLIC, ROLE_PERMISSIONS, Principal, route_permissions
 from shared.service import load_service
+from tests.support.backbone import message_routes
 from tests.support.schedule import MAIN_STAGE, make_document
 
 SERVICES = ("schedule", "registration", "notify")
@@ -415,11 +416,7 @@ class World:
     # -- messages ------------------------------------------------------------------------------
 
     def handlers(self, service: str) -> dict[str, list]:
-        routes: dict[str, list] = {}
-        for queue, by_type in self.specs[service].consumer_handlers(self.config).items():
-            for type_name, handler in by_type.items():
-                routes.setdefault(type_name, []).append((queue.name, handler))
-        return routes
+        return message_routes(service, self.config)
 
     def deliver(self, source: str = "schedule") -> list[str]:
         """Hand every unpublished outbox message of `source` to the other services' real

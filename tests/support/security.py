@@ -17,6 +17,7 @@ from shared.consumer import handle_once
 from shared.db import utcnow
 from shared.messages import build_envelope, parse_envelope
 from shared.service import load_service
+from tests.support.backbone import message_routes
 
 EVENT = "secweek"
 
@@ -73,11 +74,7 @@ class Platform:
         self.clients = {s: app.test_client() for s, app in self.apps.items()}
 
     def handlers(self, service: str) -> dict:
-        routes = {}
-        for queue, by_type in load_service(service).consumer_handlers(self.config).items():
-            for type_name, handler in by_type.items():
-                routes.setdefault(type_name, []).append((queue.name, handler))
-        return routes
+        return message_routes(service, self.config)
 
     def publish_release(self, data: dict) -> None:
         envelope = parse_envelope(
