@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.schedule.audit import audit
+from services.schedule.changelog import SessionChange, session_changes
 from services.schedule.draft import REGISTRATION_DEFAULTS, event_timezone, list_sessions
 from services.schedule.frab.export import render_schedule_json, render_schedule_xml
 from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
@@ -252,28 +253,26 @@ def _release_after(
     return data
 
 
-def changelog_preview(session: Session, event: Event) -> tuple[list[dict[str, Any]], bool]:
-    """What publishing the draft now would announce, nothing written: each change with the
-    session as it would be published (`session`) and as the latest release shows it (`before`,
-    None if new); and whether anything changed at all."""
+def changelog_preview(session: Session, event: Event) -> tuple[list[SessionChange], bool]:
+    """What publishing the draft now would announce, nothing written: each change, field by
+    field, with the session as it would be published and as the latest release shows it; and
+    whether anything changed at all."""
     previous_release = latest_release(session, event)
     try:
         data = _next_release_data(session, event, previous_release)
     except NothingChanged:
         return [], False
-    before = (
-        {info["id"]: info for info in previous_release.data["sessions"]} if previous_release else {}
+    before = previous_release.data["sessions"] if previous_release else []
+    return release_changes(before, data), True
+
+
+def release_changes(before: list[dict[str, Any]], data: dict[str, Any]) -> list[SessionChange]:
+    """Release `data`'s changes field by field, against the sessions of the release before."""
+    return session_changes(
+        data["changes"],
+        {info["id"]: info for info in before},
+        {info["id"]: info for info in data["sessions"]},
     )
-    after = {info["id"]: info for info in data["sessions"]}
-    return [
-        {
-            "kind": change["kind"],
-            "session": after[change["session"]],
-            "before": before.get(change["session"]),
-            "fields": change["fields_changed"],
-        }
-        for change in data["changes"]
-    ], True
 
 
 def publish_release(

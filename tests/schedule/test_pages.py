@@ -340,7 +340,7 @@ def test_organiser_moves_a_session_and_publishes_with_a_changelog_preview(
     preview = client.get(f"/{published_event}/organiser/publish")
     preview_text = text_of(preview)
     assert "verschoben" in preview_text and "Session care" in preview_text
-    assert "2024-04-29 15:30 Baseology → 2024-04-29 17:00 Baseology" in preview_text
+    assert "Beginn: Mo. 29. Apr. 2024, 15:30 → Mo. 29. Apr. 2024, 17:00" in preview_text
     with schedule_db.transaction() as session:
         assert session.query(Release).count() == 1  # the preview published nothing
 

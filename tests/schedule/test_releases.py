@@ -178,9 +178,14 @@ def test_the_changelog_preview_tells_what_publishing_would_announce_and_writes_n
         )
         changes, changed = changelog_preview(session, event)
         assert changed
-        assert [(c["kind"], c["session"]["guid"]) for c in changes] == [("moved", "care")]
-        assert changes[0]["before"]["starts_at"] == "2024-04-29T15:30:00+02:00"
-        assert changes[0]["session"]["starts_at"] == "2024-04-30T09:00:00+02:00"
+        assert [(c.kind, c.session["guid"]) for c in changes] == [("moved", "care")]
+        assert changes[0].before["starts_at"] == "2024-04-29T15:30:00+02:00"
+        assert changes[0].session["starts_at"] == "2024-04-30T09:00:00+02:00"
+        # Field by field, old and new, in the event's time zone.
+        assert [(f.field, f.old.isoformat(), f.new.isoformat()) for f in changes[0].fields] == [
+            ("starts_at", "2024-04-29T15:30:00+02:00", "2024-04-30T09:00:00+02:00"),
+            ("ends_at", "2024-04-29T16:30:00+02:00", "2024-04-30T10:00:00+02:00"),
+        ]
         assert session.query(Release).count() == 1
         assert session.query(OutboxMessage).count() == 1
 

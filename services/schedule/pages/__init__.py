@@ -16,6 +16,7 @@ pages = Blueprint(
 from services.schedule.pages import (  # noqa: E402, F401
     attendee,
     audit,
+    changes,
     events,
     organisation,
     organiser,

@@ -82,10 +82,19 @@ def _unpublished_changes():
     return {"unpublished_changes": unpublished_changes}
 
 
+def preview(event: Event):
+    """`changelog_preview` of `event`, computed once per request (the page and its navigation
+    both ask)."""
+    previews = g.setdefault("changelog_previews", {})
+    if event.id not in previews:
+        previews[event.id] = changelog_preview(db_session(), event)
+    return previews[event.id]
+
+
 def unpublished_changes(event: Event) -> int:
     """How many sessions the draft changes against the latest release (1 if only the event's
     own details differ): every organiser page says so, so nothing waits unnoticed."""
-    changes, changed = changelog_preview(db_session(), event)
+    changes, changed = preview(event)
     return len(changes) or int(changed)
 
 
@@ -421,11 +430,11 @@ def publish(event: str):
             flash(_("Release %(number)s is published.", number=release.number), "success")
         return redirect(url_for(".dashboard", event=event), 303)
     found = load_event(event)
-    changes, changed = changelog_preview(db_session(), found)
+    changes, changed = preview(found)
     return render_template(
         "pages/organiser/publish.html",
         event=found,
-        changes=[change | {"kind_label": CHANGE_KINDS[change["kind"]]} for change in changes],
+        changes=changes,
         changed=changed,
         first=latest_release(db_session(), found) is None,
         nav_current="organiser",
