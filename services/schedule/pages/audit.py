@@ -56,10 +56,10 @@ def _value(field: str, value: Any, tz: ZoneInfo) -> str:
     if field == "capacity":
         return _("the stage's") if value is None else str(value)
     if field == "confirm_email":
-        return _("service default") if value is None else _("yes") if value else _("no")
+        return _("as the platform is set up") if value is None else _("yes") if value else _("no")
     if field == "release_no_shows_after_minutes":
         if value is None:
-            return _("service default")
+            return _("as the platform is set up")
         return _("after %(minutes)s minutes", minutes=value)
     return "–" if value is None else str(value)
 
