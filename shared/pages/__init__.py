@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, current_app, render_template, request
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, get_locale, get_translations, lazy_gettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
@@ -136,8 +136,40 @@ def _template_context() -> dict:
         "current_organiser": current_organiser(),
         "csrf_field": csrf_field,
         "role_name": role_name,
+        "organiser_links": organiser_links,
         "roles": ROLES,
     }
+
+
+# The organiser pages of an event, in every service's navigation the same (issue 13): service,
+# path after "/{event}", label, the permission that shows the link.
+ORGANISER_PAGES = (
+    ("schedule", "/organiser/", lazy_gettext("Sessions"), "programme.edit"),
+    ("schedule", "/organiser/stages", lazy_gettext("Venues"), "programme.edit"),
+    ("schedule", "/organiser/publish", lazy_gettext("Publish"), "programme.publish"),
+    ("schedule", "/organiser/live", lazy_gettext("Live control"), "live.control"),
+    ("registration", "/organiser/registrations", lazy_gettext("Registrations"), "statistics.read"),
+    ("registration", "/organiser/check-in", lazy_gettext("Check-in"), "checkin"),
+    ("schedule", "/organiser/audit", lazy_gettext("Audit log"), "audit.read"),
+)
+
+
+def organiser_links(event: str) -> list[dict[str, Any]]:
+    """The event's organiser pages the signed-in organiser may use: url, label, and whether it
+    is the page shown."""
+    from flask import g
+
+    principal = g.get("principal")
+    here = current_app.extensions["todo_service"]
+    return [
+        {
+            "url": service_url(service, f"/{event}{path}"),
+            "label": label,
+            "current": service == here and request.path == f"/{event}{path}",
+        }
+        for service, path, label, permission in ORGANISER_PAGES
+        if principal is not None and principal.may(permission)
+    ]
 
 
 def role_name(role: str) -> str:

@@ -213,7 +213,7 @@ def test_only_owners_read_the_log(world, key):
 
 
 def test_the_navigation_links_the_log_only_for_those_who_may_read_it(world):
-    link = f'href="{PAGE}/audit"'
+    link = f'{PAGE}/audit"'
     for key, shown in (("owner", True), ("admin", True), ("programme", False)):
         page = world.send("schedule", "GET", f"{PAGE}/", key)
         assert page.status_code == 200
