@@ -127,6 +127,10 @@ def live_overview(
         else:
             rest = [i for i in ordered if datetime.fromisoformat(i["starts_at"]) > at]
         upcoming = next((i for i in rest if marks.get(i["id"]) not in ("on_air", "ended")), None)
+        later_today = (
+            upcoming is not None
+            and datetime.fromisoformat(upcoming["starts_at"]).date() == at.date()
+        )
         result.append(
             {
                 "stage": {
@@ -137,6 +141,8 @@ def live_overview(
                 },
                 "now": _slot(current, marks.get(current["id"]), stage) if current else None,
                 "next": _slot(upcoming, marks.get(upcoming["id"]), stage) if upcoming else None,
+                # What `announce_delay` would move: a session now, or one later today.
+                "delayable": current is not None or later_today,
             }
         )
     return {"event": event.slug, "at": at.isoformat(), "release": latest.number, "stages": result}

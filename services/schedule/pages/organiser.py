@@ -18,7 +18,7 @@ from services.schedule.live import announce_delay, live_overview, set_live_statu
 from services.schedule.models import Event, OrganiserAccount
 from services.schedule.organisers import end_session
 from services.schedule.pages import pages
-from services.schedule.pages.programme import SESSION_TYPES
+from services.schedule.pages.programme import SESSION_TYPES, day_label
 from services.schedule.releases import changelog_preview, latest_release, publish_release
 from services.schedule.schemas import (
     DraftSessionChangeSchema,
@@ -453,6 +453,11 @@ def live_control(event: str):
         "pages/organiser/live.html",
         event=found,
         overview=overview,
+        other_day=lambda slot: (
+            day_label(date.fromisoformat(slot["starts_at"][:10]))
+            if slot["starts_at"][:10] != overview["at"][:10]
+            else ""
+        ),
         delays=DELAY_CHOICES,
         nav_current="organiser",
     )
