@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from services.registration import codes
 from services.registration.models import Attendee, Event, ProgrammeSession, Ticket
 from services.registration.models.ticket import CANCELLED, CONFIRMED, HELD, WAITLISTED
 from services.registration.publishing import (
@@ -73,7 +74,7 @@ def new_secret_token() -> str:
 
 
 def new_ticket_code() -> str:
-    return secrets.token_urlsafe(12)
+    return codes.new_code()
 
 
 def find_event(session: Session, slug: str) -> Event:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import gettext
 
 from services.registration.models import RateCounter
@@ -43,3 +43,17 @@ def rate_limited(view):
         return view(*args, **kwargs)
 
     return limited
+
+
+def limit_checkins() -> None:
+    """Count a check-in attempt of the signed-in organiser (token or account), found or not;
+    refuse with 429 over `REGISTRATION_CHECKIN_RATE_LIMIT`, so that codes cannot be guessed."""
+    settings = current_app.extensions["registration_settings"]
+    principal = g.principal
+    who = f"{principal.organisation or ''}:{principal.name}"
+    enforce(
+        current_app.extensions["todo_db"],
+        RateCounter,
+        [(limit, who) for limit in settings.checkin_limits],
+        gettext("Too many check-ins from this account just now. Please wait a minute."),
+    )

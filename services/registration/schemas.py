@@ -110,16 +110,36 @@ class ErasedSchema(Schema):
 
 
 class CheckInRequestSchema(Schema):
-    code = Text(required=True, validate=validate.Length(min=1, max=64))
+    code = Text(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "as printed or scanned: any case, spaces and dashes ignored "
+            "(older codes of 16 characters: exactly as issued)"
+        },
+    )
     session = Id(load_default=None, allow_none=True, strict=True)
+
+
+class DoorCountSchema(Schema):
+    checked_in = fields.Integer(metadata={"description": "seated tickets checked in"})
+    confirmed = fields.Integer(
+        metadata={"description": "seated tickets (confirmed, or held for the email confirmation)"}
+    )
 
 
 class CheckInResponseSchema(Schema):
     ticket = fields.Integer()
-    name = fields.String()
+    code = fields.String(metadata={"description": "the ticket's code as printed"})
+    name = fields.String(metadata={"description": "the name on the ticket"})
     session = fields.Integer()
     title = fields.String()
+    title_en = fields.String()
     checked_in_at = fields.AwareDateTime()
+    checked_in_by = fields.String(metadata={"description": "the organiser's token or account"})
+    count = fields.Nested(
+        DoorCountSchema, metadata={"description": "the running count at the session's door"}
+    )
 
 
 class SessionCountsSchema(Schema):

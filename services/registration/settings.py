@@ -22,6 +22,9 @@ class RegistrationSettings:
     # "100/minute;1000/hour": per client address and per email address.
     rate_limit_per_ip: str = "300/minute"
     rate_limit_per_email: str = "10/minute"
+    # Check-in attempts per organiser token or account, found or not: a door scanning one
+    # ticket a second stays below it, guessing codes is hopeless (see `codes`).
+    checkin_rate_limit: str = "120/minute;5000/hour"
     # Whether a ticket waits for the email address to be confirmed (events may override).
     confirm_email: bool = False
     hold_minutes: int = 30
@@ -38,6 +41,7 @@ class RegistrationSettings:
     ENV_NAMES = {
         "rate_limit_per_ip": "REGISTRATION_RATE_LIMIT_PER_IP",
         "rate_limit_per_email": "REGISTRATION_RATE_LIMIT_PER_EMAIL",
+        "checkin_rate_limit": "REGISTRATION_CHECKIN_RATE_LIMIT",
         "confirm_email": "REGISTRATION_CONFIRM_EMAIL",
         "hold_minutes": "REGISTRATION_HOLD_MINUTES",
         "release_no_shows_after_minutes": "REGISTRATION_RELEASE_NO_SHOWS_AFTER_MINUTES",
@@ -65,7 +69,7 @@ class RegistrationSettings:
         return cls(**changes)
 
     def __post_init__(self) -> None:
-        for name in ("rate_limit_per_ip", "rate_limit_per_email"):
+        for name in ("rate_limit_per_ip", "rate_limit_per_email", "checkin_rate_limit"):
             try:
                 parse_rate_limits(name, getattr(self, name))
             except ValueError as error:
@@ -82,6 +86,10 @@ class RegistrationSettings:
     @cached_property
     def limits_per_email(self) -> tuple[DatabaseRateLimit, ...]:
         return parse_rate_limits("registration-email", self.rate_limit_per_email)
+
+    @cached_property
+    def checkin_limits(self) -> tuple[DatabaseRateLimit, ...]:
+        return parse_rate_limits("checkin-organiser", self.checkin_rate_limit)
 
     def with_overrides(self, **changes) -> RegistrationSettings:
         return replace(self, **changes)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from services.registration.codes import new_code
 from services.registration.models import OutboxMessage
 from shared.db import utcnow
 from tests.support.registration import DAY, EVENT, session_info
@@ -83,7 +84,8 @@ def test_check_in_at_the_session_door(event_with_tickets, registration_db, publi
     assert first.status_code == 200
     assert (first.json["name"], first.json["session"]) == ("Anna", 1)
     assert checkin(client, headers, code, 1).status_code == 409
-    assert checkin(client, headers, "no-such-code", 1).status_code == 404
+    assert checkin(client, headers, new_code(), 1).status_code == 404
+    assert checkin(client, headers, "no-such-code", 1).status_code == 422
     other = checkin(client, headers, tickets[("c", 2)].code, 1)
     assert other.status_code == 422 and "code" in other.json["errors"]
     # c is on the waiting list of session 1: no seat, no entry.

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from services.registration.codes import display, new_code
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.settings import RegistrationSettings
 from shared.db import utcnow
@@ -242,7 +243,7 @@ def test_manage_page_shows_tickets_with_qr_codes_and_the_feed(booked):
     assert page.status_code == 200
     html = page.text
     code = ticket_of(db, "a@example.org", 1).code
-    assert f"<code>{code}</code>" in html
+    assert f"<code>{display(code)}</code>" in html and f"<code>{code}</code>" not in html
     assert len(re.findall(r'<svg [^>]*class="qr"', html)) == 2
     assert "QR-Code deines Tickets für Session 1" in html
     feed = re.search(r'value="(http://[^"]+/todo2024/calendar/personal/[^"]+\.ics)"', html).group(1)
@@ -425,9 +426,13 @@ def test_check_in_answers(booked, publish_release):
     assert checked.status_code == 200
     assert "Eingecheckt: Erika Muster – Session 1" in checked.text
     again = scan(code)
-    assert again.status_code == 409 and "Dieses Ticket ist schon eingecheckt." in again.text
-    unknown = scan("no-such-code")
+    assert again.status_code == 409
+    assert "Erika Muster ist schon eingecheckt (Session 1)." in again.text
+    assert "eingecheckt um" in again.text and "von erika" in again.text
+    unknown = scan(new_code())
     assert unknown.status_code == 404 and "Diesen Ticket-Code gibt es nicht." in unknown.text
+    mistyped = scan("no-such-code")
+    assert mistyped.status_code == 422 and "Tippfehler" in mistyped.text
     other_door = scan(ticket_of(db, "a@example.org", 2).code)
     assert other_door.status_code == 422
     assert "Das Ticket gilt für eine andere Veranstaltung." in other_door.text

@@ -6,6 +6,7 @@ import email
 import email.policy
 import itertools
 import json
+import math
 import re
 import string
 from html import escape, unescape
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import String, select
 
+from services.registration import codes as codes_module
 from services.registration.models import Attendee, Ticket
 from services.schedule.app import create_app as create_schedule_app
 from services.schedule.frab.export import render_schedule_json, render_schedule_xml
@@ -74,8 +76,12 @@ def test_manage_and_feed_tokens_are_long_random_and_carry_no_ids(platform):
         assert len(set(tokens)) == len(tokens)
         assert not any(token.isdigit() for token in tokens)
     assert min(bits(t) for t in manage + feeds) >= 128
-    # Check-in codes are only accepted together with an organiser token.
-    assert min(bits(c) for c in codes) >= 96
+    # Check-in codes are short to type, and only accepted with an organiser token at the
+    # check-in rate limit: 10 random characters of 31 (services.registration.codes).
+    assert all(
+        len(c) == codes_module.LENGTH and set(c) <= set(codes_module.ALPHABET) for c in codes
+    )
+    assert math.log2(len(codes_module.ALPHABET) ** codes_module.RANDOM_LENGTH) >= 49
     links = platform.apps["registration"].extensions["registration_links"]
     for attendee_id, token in zip(ids, manage, strict=True):
         path = urlsplit(links.manage_url(EVENT, token)).path

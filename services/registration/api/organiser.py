@@ -11,7 +11,8 @@ from services.registration import reports
 from services.registration.api.context import links
 from services.registration.audit import change_settings
 from services.registration.booking import find_event
-from services.registration.checkin import check_in
+from services.registration.checkin import check_in, checkin_answer
+from services.registration.limits import limit_checkins
 from services.registration.models import ApiToken
 from services.registration.schemas import (
     CheckInRequestSchema,
@@ -42,20 +43,20 @@ class CheckIns(MethodView):
     @blp.response(200, CheckInResponseSchema)
     @blp.alt_response(404, description="unknown ticket code")
     @blp.alt_response(409, description="already checked in")
+    @blp.alt_response(429, description="too many check-ins by this token just now")
     @blp.alt_response(
-        422, description="ticket of another session or day, without seat, or released (no-show)"
+        422,
+        description="mistyped code, ticket of another session or day, without seat, or "
+        "released (no-show)",
     )
     def post(self, args: dict, event: str):
-        """Check a ticket in by its code (optionally at the door of one session)."""
+        """Check a ticket in by its code (optionally at the door of one session): the answer
+        names the ticket's holder and session, and the session's running count. A code with a
+        typing error is refused (422) before any lookup; a second check-in (409) says when and
+        by whom the first was. Attempts per token are limited (429)."""
+        limit_checkins()
         result = check_in(db_session(), event, args["code"], links(), session_id=args["session"])
-        ticket = result.ticket
-        return {
-            "ticket": ticket.id,
-            "name": ticket.name,
-            "session": ticket.session_id,
-            "title": ticket.session.title,
-            "checked_in_at": result.checked_in_at,
-        }
+        return checkin_answer(result)
 
 
 @blp.route("/counts")

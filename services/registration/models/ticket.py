@@ -57,12 +57,15 @@ class Ticket(Base):
     # name per position): mails about the ticket greet with it, lists and the door show it. A
     # later registration of the same address by someone else cannot rename it.
     name: Mapped[str] = mapped_column(String(200), server_default="")
-    # The check-in code printed as QR code; 96 random bits.
+    # The check-in code printed as QR code, in its stored form (`services.registration.codes`:
+    # 11 characters; codes from before are 16 characters of base64url).
     code: Mapped[str] = mapped_column(String(32), unique=True)
     # The waiting list is first come, first served by this time (then id).
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Who checked the ticket in: the organiser's token or account name (None before it was kept).
+    checked_in_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
 

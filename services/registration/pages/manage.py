@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from services.registration import manage
+from services.registration import codes, manage
 from services.registration.booking import confirm_email
 from services.registration.limits import rate_limited
 from services.registration.models import Attendee, Ticket
@@ -75,7 +75,8 @@ def _back(event: str, token: str):
 
 def qr_svg(code: str, label: str) -> str:
     """The ticket's check-in code as an inline SVG QR code (the scanner at the door reads it)."""
-    return segno.make(code, error="m").svg_inline(
+    # Never a Micro QR code (segno's choice for short contents): phones' scanners cannot read it.
+    return segno.make(code, error="m", micro=False).svg_inline(
         scale=5, border=2, omitsize=True, title=label, svgclass="qr", lineclass=None
     )
 
@@ -89,6 +90,8 @@ def ticket_view(ticket: Ticket, status_info: dict) -> dict:
         "stage": ticket.session.stage,
         "starts": starts,
         "ends": ends,
+        # Shown in groups of four; the QR code holds the stored form, as in the mails.
+        "code": codes.display(ticket.code),
         "qr": qr_svg(ticket.code, _("QR code of your ticket for %(title)s", title=title))
         if ticket.status in SEATED
         else None,

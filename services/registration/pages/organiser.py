@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext
 
 from services.registration import reports
 from services.registration.audit import change_settings
-from services.registration.checkin import check_in
-from services.registration.models import Event
+from services.registration.checkin import check_in, checkin_answer, door_count
+from services.registration.limits import limit_checkins
+from services.registration.models import Event, ProgrammeSession
 from services.registration.models.ticket import CONFIRMED, HELD, WAITLISTED
 from services.registration.pages import pages
 from services.registration.pages.common import form_field, links, load_event, settings
@@ -148,12 +149,25 @@ def _check_in_page(found: Event, status: int = 200, **context):
         for row in reports.session_counts(db_session(), found.slug)
         if row["registration_mode"] == "required" and row["status"] != SESSION_CANCELLED
     ]
+    values = context.get("values", {})
+    door = values.get("session", "")
+    result = context.get("result")
+    # The running count of the chosen door, or of the session of the ticket just checked in.
+    count_session = result["session"] if result else parse_id(door)
+    counted = None
+    if count_session is not None and str(count_session) in dict(doors):
+        programme_session = db_session().get(ProgrammeSession, count_session)
+        counted = {
+            "title": programme_session.display_title(current_language()),
+            "count": door_count(db_session(), count_session),
+        }
     return render_template(
         "pages/organiser/check_in.html",
         event=found,
         doors=doors,
-        tz=_tz(found),
+        tz=tz,
         nav_current="organiser",
+        counted=counted,
         **{
             "values": {},
             "errors": {},
@@ -183,27 +197,26 @@ def organiser_check_in_submit(event: str):
     if not code:
         errors = {"code": [_("Please enter or scan a ticket code.")]}
         return _check_in_page(found, 422, values=values, errors=errors)
+    limit_checkins()
     try:
-        result = check_in(
-            db_session(),
-            event,
-            code,
-            links(),
-            session_id=parse_id(door),
-        )
+        result = check_in(db_session(), event, code, links(), session_id=parse_id(door))
     except DomainError as exc:
         problem = {
             "message": translate(exc.message),
             "details": field_errors(exc.errors, form_field),
+            # What was typed or scanned, shown (not put back into the field, where a scanner
+            # would type the next code after it).
+            "code": code,
         }
         return _check_in_page(found, exc.status, values=values, problem=problem)
+    answer = checkin_answer(result)
     ticket = result.ticket
     return _check_in_page(
         found,
         values=values,
         result={
-            "name": ticket.name,
-            "title": ticket.session.title,
+            **answer,
+            "title": ticket.session.display_title(current_language()),
             "at": result.checked_in_at.astimezone(_tz(found)),
         },
     )
