@@ -43,6 +43,7 @@ from shared.config import Config
 from shared.db import utcnow
 from shared.links import web_url_or_empty
 from shared.outbox import notify_after_commit
+from shared.ticket_codes import printed as printed_ticket_code
 
 MAIL_KINDS = (
     "ticket_confirmed",
@@ -79,6 +80,7 @@ templates = Environment(
     # Templates ship with the code: checking their files' mtimes on every mail is wasted work.
     auto_reload=False,
 )
+templates.filters["ticket_code"] = printed_ticket_code
 
 
 class _CachingHeaderRegistry(HeaderRegistry):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.registration.audit import audit
-from services.registration.codes import display, lookup_codes
+from services.registration.codes import lookup_codes
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.publishing import publish_ticket
@@ -19,6 +19,7 @@ from shared.audit import CHECKED_IN, current_actor
 from shared.db import utcnow
 from shared.errors import UNKNOWN, Conflict, DomainError, NotFound
 from shared.i18n import N_
+from shared.ticket_codes import printed
 
 # As long as a name of `Ticket.checked_in_by` may be.
 BY_LENGTH = 200
@@ -149,7 +150,7 @@ def checkin_answer(result: CheckIn) -> dict:
     ticket = result.ticket
     return {
         "ticket": ticket.id,
-        "code": display(ticket.code),
+        "code": printed(ticket.code),
         "name": ticket.name or ticket.attendee.name,
         "session": ticket.session_id,
         "title": ticket.session.title,

@@ -29,11 +29,8 @@ import secrets
 
 from shared.errors import DomainError
 from shared.i18n import N_
+from shared.ticket_codes import ALPHABET, LENGTH, RANDOM_LENGTH
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-RANDOM_LENGTH = 10
-LENGTH = RANDOM_LENGTH + 1
-GROUP = 4
 _VALUES = {symbol: value for value, symbol in enumerate(ALPHABET)}
 # What people type for characters the alphabet does not have: refused with a hint, since
 # O could be meant as 0 as well as Q or D, and 1 as I, L or 7.
@@ -58,13 +55,6 @@ def new_code() -> str:
     """A new code in its stored form: ten random characters and the check character."""
     body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
     return body + check_character(body)
-
-
-def display(code: str) -> str:
-    """The code as printed and shown: new codes in groups of four, old ones as they are."""
-    if len(code) != LENGTH or not set(code) <= _VALUES.keys():
-        return code
-    return "-".join(code[start : start + GROUP] for start in range(0, LENGTH, GROUP))
 
 
 def _canonical(compact: str) -> str:

@@ -414,3 +414,18 @@ def test_purged_event_forgets_its_attendees_without_mailing_them(
         assert session.get(Attendee, 1) is None
         assert session.scalars(select(Ticket)).all() == []
         assert session.scalars(select(Feed).where(Feed.kind == "personal")).all() == []
+
+
+def test_a_new_ticket_code_is_printed_in_groups_and_scanned_whole(
+    programme, deliver, ticket_data, mails
+):
+    data = ticket_data()
+    data["ticket"]["code"] = "K7QFM2XDR9P"
+    deliver("registration.ticket.confirmed", data)
+
+    message = parse_mail(mails(kind="ticket_confirmed")[0].message)
+    assert "Dein Ticket-Code: K7QF-M2XD-R9P" in message.get_body(("plain",)).get_content()
+    assert "<strong>K7QF-M2XD-R9P</strong>" in message.get_body(("html",)).get_content()
+    image = next(p for p in message.walk() if p.get_content_type() == "image/png")
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.get_content())))
+    assert [barcode.text for barcode in decoded] == ["K7QFM2XDR9P"]

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from services.registration.codes import check_character, display
+from services.registration.codes import check_character
 from services.registration.models import Ticket
 from services.registration.settings import RegistrationSettings
 from shared.db import utcnow
 from shared.pages.organisers import organiser_session
 from shared.permissions import Principal
+from shared.ticket_codes import printed
 from tests.support.registration import EVENT, session_info, ticket_of
 
 API = f"/api/v1/events/{EVENT}/checkins"
@@ -57,11 +58,11 @@ def test_the_answer_names_the_session_the_holder_and_the_running_count(
     headers = {"Authorization": f"Bearer {organiser_token(door)}"}
     anna = ticket_of(door, "a@example.org", 1)
     # Typed as people type it: lower case, spaces for dashes.
-    typed = display(anna.code).lower().replace("-", " ")
+    typed = printed(anna.code).lower().replace("-", " ")
     first = client.post(API, json={"code": typed, "session": 1}, headers=headers)
     assert first.status_code == 200, first.json
     answer = first.json
-    assert answer["name"] == "Anna" and answer["code"] == display(anna.code)
+    assert answer["name"] == "Anna" and answer["code"] == printed(anna.code)
     assert (answer["session"], answer["title"]) == (1, "Session 1")
     assert answer["checked_in_by"] == "test"
     assert answer["count"] == {"checked_in": 1, "confirmed": 3}
@@ -157,7 +158,7 @@ def test_the_page_answers_with_title_name_count_and_who_was_first(
     assert "0 " in page.text and ("0 von 3" in page.text or "0 of 3" in page.text)
     assert "checkin.js" in page.text and 'id="scanner" hidden' in page.text
     token = CSRF.search(page.text).group(1)
-    code = display(ticket_of(door, "a@example.org", 1).code)
+    code = printed(ticket_of(door, "a@example.org", 1).code)
 
     def scan(value: str):
         return client.post(url, data={"csrf_token": token, "code": value, "session": "1"})

@@ -7,9 +7,10 @@ import math
 import pytest
 
 from services.registration import codes
-from services.registration.codes import ALPHABET, LENGTH, display, lookup_codes, new_code
+from services.registration.codes import ALPHABET, LENGTH, lookup_codes, new_code
 from shared.errors import DomainError
 from shared.i18n import translated, translations_for
+from shared.ticket_codes import printed
 
 OLD_CODE = "HDaukWu2_8jaqPtC"
 
@@ -46,7 +47,7 @@ def test_new_codes_are_short_valid_and_unguessable():
 
 def test_codes_are_shown_in_groups_of_four_and_typed_in_any_form():
     code = new_code()
-    shown = display(code)
+    shown = printed(code)
     assert shown == f"{code[:4]}-{code[4:8]}-{code[8:]}"
     for typed in (
         shown,
@@ -57,7 +58,7 @@ def test_codes_are_shown_in_groups_of_four_and_typed_in_any_form():
         "-".join(code),
     ):
         assert lookup_codes(typed) == (code,), typed
-    assert display(OLD_CODE) == OLD_CODE
+    assert printed(OLD_CODE) == OLD_CODE
 
 
 def test_every_single_typo_and_swap_is_refused_before_any_lookup():

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.registration.codes import display, new_code
+from services.registration.codes import new_code
 from services.registration.models import Attendee, Event, Ticket
 from services.registration.settings import RegistrationSettings
 from shared.db import utcnow
 from shared.pages.organisers import organiser_session
 from shared.permissions import Principal
+from shared.ticket_codes import printed
 from tests.support.registration import DAY, EVENT, session_info, ticket_of
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -243,7 +244,7 @@ def test_manage_page_shows_tickets_with_qr_codes_and_the_feed(booked):
     assert page.status_code == 200
     html = page.text
     code = ticket_of(db, "a@example.org", 1).code
-    assert f"<code>{display(code)}</code>" in html and f"<code>{code}</code>" not in html
+    assert f"<code>{printed(code)}</code>" in html and f"<code>{code}</code>" not in html
     assert len(re.findall(r'<svg [^>]*class="qr"', html)) == 2
     assert "QR-Code deines Tickets für Session 1" in html
     feed = re.search(r'value="(http://[^"]+/todo2024/calendar/personal/[^"]+\.ics)"', html).group(1)

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from services.registration import codes, manage
+from services.registration import manage
 from services.registration.booking import confirm_email
 from services.registration.limits import rate_limited
 from services.registration.models import Attendee, Ticket
@@ -25,6 +25,7 @@ from services.registration.schemas import ManageLinkRequestSchema
 from shared.errors import DomainError
 from shared.pages import LANG_COOKIE, LOCALES, csrf, current_language, render_message_page, webcal
 from shared.permissions import public
+from shared.ticket_codes import printed
 from shared.web import db_session
 
 
@@ -91,7 +92,7 @@ def ticket_view(ticket: Ticket, status_info: dict) -> dict:
         "starts": starts,
         "ends": ends,
         # Shown in groups of four; the QR code holds the stored form, as in the mails.
-        "code": codes.display(ticket.code),
+        "code": printed(ticket.code),
         "qr": qr_svg(ticket.code, _("QR code of your ticket for %(title)s", title=title))
         if ticket.status in SEATED
         else None,
