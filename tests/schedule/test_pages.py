@@ -597,3 +597,48 @@ def test_publish_preview_rolls_back_on_both_databases(any_schedule_db, make_conf
         assert "verschoben" in text_of(preview)
     with any_schedule_db.transaction() as session:
         assert session.query(Release).count() == 1
+
+
+def test_the_session_form_has_both_languages_tracks_speakers_and_the_stream(
+    logged_in, schedule_db, published_event
+):
+    client = logged_in
+    opening = session_id(schedule_db, published_event, "opening")
+    path = f"/{published_event}/organiser/sessions/{opening}"
+    page = client.get(path)
+    assert 'name="abstract_en"' in page.text and 'name="livestream_url"' in page.text
+    assert re.search(r'value="demografie" checked', page.text)
+    speaker = re.search(r'name="speakers" value="(\d+)" checked> Thomas Westphal', page.text)[1]
+    form = {
+        "title": "Eröffnung",
+        "abstract_en": "The opening, in English.",
+        "language": "en",
+        "day": "2024-04-29",
+        "start": "13:00",
+        "end": "14:30",
+        "stage": MAIN_STAGE,
+        "type": "talk",
+        "status": "scheduled",
+        "registration": "required",
+        "speakers": [speaker],
+        "livestream_url": "https://stream.example/eroeffnung",
+        "csrf_token": csrf_token(page),
+    }
+    # No track ticked: the session leaves its track.
+    saved = client.post(path, data=form)
+    assert saved.status_code == 303
+    with schedule_db.transaction() as session:
+        changed = find_session(session, find_event(session, published_event), opening)
+        assert (changed.abstract_en, changed.language, changed.livestream_url) == (
+            "The opening, in English.",
+            "en",
+            "https://stream.example/eroeffnung",
+        )
+        assert changed.tracks == [] and [s.name for s in changed.speakers] == ["Thomas Westphal"]
+    # What the API refuses, the form shows at its field, with the ticks kept.
+    refused = client.post(
+        path, data=form | {"speakers": ["x"], "livestream_url": "javascript:alert(1)"}
+    )
+    assert refused.status_code == 422
+    assert 'id="field-speakers"' in refused.text and "field--error" in refused.text
+    assert 'id="error-livestream_url-1"' in refused.text

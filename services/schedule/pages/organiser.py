@@ -54,6 +54,8 @@ CHANGE_KINDS = {
     "cancelled": lazy_gettext("cancelled"),
     "restored": lazy_gettext("restored"),
 }
+# The languages a session is held in that the form offers (others stay as imported).
+SESSION_LANGUAGES = {"de": lazy_gettext("German"), "en": lazy_gettext("English")}
 REGISTRATION_MODES = {
     "none": lazy_gettext("No registration"),
     "required": lazy_gettext("Registration required (seats)"),
@@ -173,6 +175,11 @@ def _session_form_values(programme_session, event: Event) -> dict[str, str]:
         "title": programme_session.title,
         "title_en": programme_session.title_en,
         "abstract": programme_session.abstract,
+        "abstract_en": programme_session.abstract_en,
+        "language": programme_session.language,
+        "tracks": [track.slug for track in programme_session.tracks],
+        "speakers": [str(speaker.id) for speaker in programme_session.speakers],
+        "livestream_url": programme_session.livestream_url,
         "type": programme_session.type,
         "stage": programme_session.stage.guid,
         "day": starts.date().isoformat(),
@@ -240,6 +247,12 @@ def parse_session_form(
             "title": _text(form, "title"),
             "title_en": _text(form, "title_en"),
             "abstract": _text(form, "abstract"),
+            "abstract_en": _text(form, "abstract_en"),
+            "language": _text(form, "language") or "de",
+            "tracks": form.getlist("tracks"),
+            # Ids as numbers; anything else goes to the schema as it is, which names the field.
+            "speakers": [int(v) if v.isdigit() else v for v in form.getlist("speakers")],
+            "livestream_url": _text(form, "livestream_url"),
             "type": _text(form, "type") or "talk",
             "stage": form.get("stage", ""),
             **moments,
@@ -270,8 +283,16 @@ def _render_session_form(
         stage_options=[(stage.guid, stage.name) for stage in stages],
         type_options=[(kind, str(label)) for kind, label in SESSION_TYPES.items()],
         registration_options=[(mode, str(label)) for mode, label in REGISTRATION_MODES.items()],
+        language_options=[(code, str(label)) for code, label in SESSION_LANGUAGES.items()],
+        tracks=draft.list_tracks(db_session(), event),
+        speakers=draft.list_speakers(db_session(), event),
         nav_current="organiser",
     ), status
+
+
+def _typed(form) -> dict[str, Any]:
+    """What the form sent, to show it again with its errors (the lists as lists)."""
+    return form.to_dict() | {"tracks": form.getlist("tracks"), "speakers": form.getlist("speakers")}
 
 
 @pages.route("/<event>/organiser/sessions/new", methods=["GET", "POST"])
@@ -292,7 +313,7 @@ def new_session(event: str):
                 "success",
             )
             return redirect(url_for(".dashboard", event=event), 303)
-    return _render_session_form(found, request.form.to_dict(), errors, status=422)
+    return _render_session_form(found, _typed(request.form), errors, status=422)
 
 
 def _draft_session(event: Event, session_id: int):
@@ -326,9 +347,7 @@ def edit_session(event: str, session_id: int):
                 "success",
             )
             return redirect(url_for(".dashboard", event=event), 303)
-    return _render_session_form(
-        found, request.form.to_dict(), errors, programme_session, status=422
-    )
+    return _render_session_form(found, _typed(request.form), errors, programme_session, status=422)
 
 
 # -- stages -------------------------------------------------------------------------------------
