@@ -4,6 +4,7 @@ session page and .ics, login, CSRF, organiser pages and the street screen."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from html import unescape
 
 import icalendar
@@ -19,8 +20,10 @@ from services.schedule.draft import (
     session_values,
     update_session,
 )
+from services.schedule.importer import import_programme, move_programme
 from services.schedule.live import announce_delay, set_live_status
 from services.schedule.models import OrganiserAccount, Release
+from services.schedule.programme_format import load_programme_document
 from services.schedule.releases import publish_release
 from shared.pages.organisers import set_organiser_password
 from tests.support.schedule import MAIN_STAGE, SIDE_STAGE, berlin
@@ -70,16 +73,15 @@ def test_programme_lists_the_sessions_by_day_in_german_by_default(client, publis
     assert page.status_code == 200
     text = text_of(page)
     assert '<html lang="de">' in page.text
-    assert "Montag, 29. April" in text
+    assert "Montag, 29. April 2024" in text
     for title in ("Session opening", "Session bridges", "Session care", "Session info"):
         assert title in text
     # In time order: the side stage's 10:00 session comes first.
     assert text.index("Session info") < text.index("Session opening") < text.index("Session care")
     assert "Thomas Westphal" in text
-    # A "Platz sichern" box for each of the three sessions that need registration.
-    assert "Platz sichern" in text
-    assert page.text.count('name="sessions"') == 3
-    assert "Ohne Anmeldung" in text
+    # The 2024 week is over: no session offers a seat any more, each says it is over.
+    assert page.text.count('name="sessions"') == 0
+    assert text.count("Diese Session ist vorbei.") == 4
     assert client.get(f"/{published_event}/programme").status_code == 200
 
 
@@ -101,7 +103,7 @@ def test_programme_filters_by_track_stage_and_format(client, published_event):
 def test_language_from_query_then_cookie_then_accept_language(client, published_event):
     english = client.get(f"/{published_event}/?lang=en")
     assert '<html lang="en">' in english.text
-    assert "Monday, 29 April" in text_of(english)
+    assert "Monday, 29 April 2024" in text_of(english)
     assert "Reserve a seat" in text_of(english)
     assert "todo_lang=en" in english.headers["Set-Cookie"]
     # Remembered by the cookie.
@@ -132,7 +134,7 @@ def test_cancelled_and_live_sessions_are_marked(client, schedule_db, published_e
     text = text_of(page)
     assert "Abgesagt" in text
     assert "Jetzt live" in text
-    assert page.text.count('name="sessions"') == 2  # no seats for a cancelled session
+    assert "Diese Session ist vorbei." in text  # the 2024 week is over
 
 
 def test_unknown_event_is_a_page_for_browsers_and_json_for_programs(client):
@@ -150,7 +152,8 @@ def test_session_page_and_its_calendar_file(client, schedule_db, published_event
     assert "Thomas Westphal, OB, Stadt Dortmund" in text
     assert "Baseology" in text
     assert 'href="https://stream.example/main"' in page.text
-    assert f"/{published_event}/register?sessions={opening}" in page.text
+    # Over: nothing to register for any more.
+    assert "register?sessions" not in page.text and "Diese Session ist vorbei." in text
     assert f'href="webcal://127.0.0.1:8003/{published_event}/calendar.ics"' in page.text
 
     ics = client.get(f"/{published_event}/sessions/{opening}.ics")
@@ -642,3 +645,20 @@ def test_the_session_form_has_both_languages_tracks_speakers_and_the_stream(
     assert refused.status_code == 422
     assert 'id="field-speakers"' in refused.text and "field--error" in refused.text
     assert 'id="error-livestream_url-1"' in refused.text
+
+
+def test_seats_are_offered_until_a_session_begins(client, schedule_db, document):
+    """The same programme in the future: a box for each of the three sessions that need
+    registration, and none once a session has begun."""
+    first_day = date.today() + timedelta(days=30)
+    with schedule_db.transaction() as session:
+        moved = move_programme(load_programme_document(document), first_day)
+        event = import_programme(session, moved, "kuenftig").event
+        publish_release(session, event, "erste Fassung")
+    page = client.get("/kuenftig/")
+    text = text_of(page)
+    assert page.text.count('name="sessions"') == 3
+    assert "Platz sichern" in text and "Ohne Anmeldung" in text and "vorbei" not in text
+    assert f"{first_day.year}" in text  # the day headings carry the year
+    opening = session_id(schedule_db, "kuenftig", "opening")
+    assert "/kuenftig/register?sessions=" in client.get(f"/kuenftig/sessions/{opening}").text

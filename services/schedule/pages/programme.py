@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import format_date, lazy_gettext
 
 from services.schedule.api.published import export_store
+from shared.db import utcnow
 from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised
 
@@ -72,7 +73,8 @@ def day_of(info: dict[str, Any]) -> date:
     return starts(info).date()
 
 
-_DAY_FORMATS = {"de": "EEEE, d. MMMM", "en": "EEEE, d MMMM"}
+# With the year, so a past edition does not pass for this year's.
+_DAY_FORMATS = {"de": "EEEE, d. MMMM y", "en": "EEEE, d MMMM y"}
 
 
 def day_label(day: date) -> str:
@@ -128,9 +130,14 @@ def filter_options(sessions: list[dict[str, Any]]) -> FilterOptions:
     )
 
 
-def session_view(info: dict[str, Any], live_ids: set[int]) -> dict[str, Any]:
-    """What a page needs of one session, in the page's language."""
+def session_view(
+    info: dict[str, Any], live_ids: set[int], now: datetime | None = None
+) -> dict[str, Any]:
+    """What a page needs of one session, in the page's language, at `now` (a session that has
+    begun takes no registrations: the registration service refuses them)."""
     registration = info["registration"]
+    now = now or utcnow()
+    begun, over = starts(info) <= now, ends(info) <= now
     return {
         "id": info["id"],
         "title": localised(info, "title"),
@@ -148,7 +155,11 @@ def session_view(info: dict[str, Any], live_ids: set[int]) -> dict[str, Any]:
         "cancelled": info["status"] == SESSION_CANCELLED,
         "live": info["id"] in live_ids and info["status"] != SESSION_CANCELLED,
         "registration_mode": registration["mode"],
-        "registrable": registration["mode"] == "required" and info["status"] != SESSION_CANCELLED,
+        "registrable": registration["mode"] == "required"
+        and info["status"] != SESSION_CANCELLED
+        and not begun,
+        "running": begun and not over,
+        "over": over,
         "capacity": registration["capacity"],
         "external": registration["external"],
     }
