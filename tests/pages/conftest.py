@@ -25,19 +25,25 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """The worker's one Playwright (a second could not run beside it)."""
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     # The screen polls every few seconds and the machine is shared: wait longer than 5 s.
     expect.set_options(timeout=20_000)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    chromium = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

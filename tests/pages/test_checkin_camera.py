@@ -31,7 +31,6 @@ from tests.support.pages import (
     EVENT,
     PHONE,
     PROGRAMME,
-    require_chromium,
     running_platform,
     screenshot,
     serious_violations,
@@ -139,32 +138,29 @@ def camera_file(code: str, path: Path, frames: int = 10) -> Path:
 
 
 @pytest.fixture
-def camera_browser(tmp_path):
-    """camera_browser(video) -> a Chromium of its own whose camera shows `video`."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
+def camera_browser(playwright):
+    """camera_browser(video) -> a Chromium of its own whose camera shows `video` (from the
+    worker's one Playwright: a second one cannot run beside it)."""
     opened = []
-    with sync_playwright() as playwright:
 
-        def launch(video: Path):
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={video}",
-                ],
-            )
-            opened.append(browser)
-            return browser
+    def launch(video: Path):
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        opened.append(browser)
+        return browser
 
-        yield launch
-        for browser in opened:
-            browser.close()
+    yield launch
+    for browser in opened:
+        browser.close()
 
 
 def test_the_phone_at_the_door_scans_a_ticket_with_its_camera(door_stack, camera_browser, tmp_path):

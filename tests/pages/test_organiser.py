@@ -33,7 +33,7 @@ def test_organiser_moves_a_session_and_publishes(stack, new_page):
     page.get_by_role("link", name="Vorschau und veröffentlichen").click()
     changelog = page.locator(".changelog")
     expect(changelog).to_contain_text("verschoben")
-    expect(changelog).to_contain_text("2030-05-06 16:00 Baseology → 2030-05-06 17:30 Baseology")
+    expect(changelog).to_contain_text("Beginn: Mo. 6. Mai 2030, 16:00 → Mo. 6. Mai 2030, 17:30")
     screenshot(page, "organiser-publish-desktop")
     page.get_by_role("button", name="Jetzt veröffentlichen").click()
     expect(page.get_by_role("status")).to_contain_text("Release 2 ist veröffentlicht.")
