@@ -152,9 +152,16 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
     # From the programme: tick two sessions and continue to the registration form.
     page = new_page(viewport=PHONE)
     page.goto(f"{stack.url('schedule')}/{EVENT}/")
-    for title in ("Eröffnung der Browserwoche", "Brücken bauen"):
+    # A full session offers its waiting list, and says how long it is (nobody waits yet).
+    full = page.locator(".session-card", has_text="Brücken bauen")
+    expect(full.locator(".seats")).to_have_text("Ausgebucht – Warteliste")
+    for title, offer in (
+        ("Eröffnung der Browserwoche", "Platz sichern"),
+        ("Brücken bauen", "Auf die Warteliste"),
+    ):
         card = page.locator(".session-card", has_text=title)
-        card.get_by_label(re.compile("Platz sichern")).check()
+        expect(card.locator(".reserve__text")).to_have_text(offer)
+        card.get_by_label(re.compile(offer)).check()
     page.get_by_role("button", name="Weiter zur Anmeldung").click()
     expect(page.get_by_role("heading", name="Anmelden", exact=True)).to_be_visible()
     opening = page.locator(f"#session-{ids['opening']}")
@@ -198,6 +205,13 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
     # Someone else now waits for the opening, which Clara's seat filled.
     carla = register_by_api(stack, "Carla", "carla@example.org", [ids["opening"]])
     assert carla["tickets"][0]["status"] == "waitlisted"
+    # The programme tells the next visitor how long the waiting lists are.
+    visitor = new_page(viewport=PHONE)
+    visitor.goto(f"{stack.url('schedule')}/{EVENT}/")
+    for title in ("Eröffnung der Browserwoche", "Brücken bauen"):
+        card = visitor.locator(".session-card", has_text=title)
+        expect(card.locator(".seats")).to_have_text("Ausgebucht – 1 auf der Warteliste")
+        expect(card.locator(".reserve__text")).to_have_text("Auf die Warteliste")
 
     # The manage link from the confirmation mail.
     mail = mailbox.wait_for("clara@example.org", "Dein Platz ist sicher: Eröffnung")

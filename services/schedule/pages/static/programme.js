@@ -24,9 +24,14 @@
           if (seat.available > 1) badge.textContent = fill(badge.dataset.textFree, seat.available);
           else if (seat.available === 1) badge.textContent = badge.dataset.textOne;
           else {
-            badge.textContent = badge.dataset.textFull;
+            badge.textContent = seat.waitlisted > 0
+              ? fill(badge.dataset.textWaiting, seat.waitlisted) : badge.dataset.textFull;
             badge.classList.remove("badge--seats");
             badge.classList.add("badge--full");
+            // Full: choosing the session puts one on its waiting list, and says so.
+            var card = badge.closest(".session-card, .take-part");
+            var offer = card && card.querySelector(".reserve__text[data-text-waitlist]");
+            if (offer) offer.textContent = offer.dataset.textWaitlist;
           }
           badge.hidden = false;
         })
