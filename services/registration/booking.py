@@ -338,7 +338,14 @@ def register(
         ticket = _book(session, ticket, attendee, programme_session, settings, now)
         verb = {WAITLISTED: "waitlisted", HELD: "held"}.get(ticket.status, "confirmed")
         publish_ticket_of(
-            session, verb, programme_session.event_slug, attendee, ticket, links, position=None
+            session,
+            verb,
+            programme_session.event_slug,
+            attendee,
+            ticket,
+            links,
+            position=None,
+            confirmation_needed=held,
         )
         if ticket.status == WAITLISTED and not created:
             # A new ticket's foreign key share-locks the session row, which orders this

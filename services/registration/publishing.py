@@ -42,8 +42,17 @@ def attendee_info(attendee, event_slug: str, links: Links) -> dict:
     }
 
 
-def ticket_info(ticket, attendee, event_slug: str, links: Links, position: int | None) -> dict:
-    """`ticket`, `attendee`: models or rows with their columns."""
+def ticket_info(
+    ticket,
+    attendee,
+    event_slug: str,
+    links: Links,
+    position: int | None,
+    confirmation_needed: bool = False,
+) -> dict:
+    """`ticket`, `attendee`: models or rows with their columns. The link to confirm the address
+    goes with a held seat, and with a place on the waiting list where a seat that frees up
+    will wait for the confirmation (`confirmation_needed`); otherwise nothing needs it."""
     held = ticket.status == HELD
     return {
         "id": ticket.id,
@@ -53,7 +62,8 @@ def ticket_info(ticket, attendee, event_slug: str, links: Links, position: int |
         "status": ticket.status,
         "waitlist_position": position,
         "confirm_url": links.confirm_url(event_slug, attendee.id)
-        if attendee.email_confirmed_at is None and (held or ticket.status == WAITLISTED)
+        if attendee.email_confirmed_at is None
+        and (held or (ticket.status == WAITLISTED and confirmation_needed))
         else None,
         "hold_expires_at": ticket.hold_expires_at if held else None,
     }
@@ -73,6 +83,7 @@ def publish_ticket_of(
     links: Links,
     *,
     position: int | None = None,
+    confirmation_needed: bool = False,
     **extra,
 ) -> None:
     """Add `registration.ticket.<verb>` to the outbox of the current transaction.
@@ -83,7 +94,7 @@ def publish_ticket_of(
     data = {
         "event": event_slug,
         "attendee": attendee_info(attendee, event_slug, links),
-        "ticket": ticket_info(ticket, attendee, event_slug, links, position),
+        "ticket": ticket_info(ticket, attendee, event_slug, links, position, confirmation_needed),
         **extra,
     }
     add_message(

@@ -228,3 +228,26 @@ def test_sweeper_purges_events_some_days_after_their_end(
         due = utcnow() + timedelta(days=days_left + CONFIRMING.purge_after_days + 2)
         assert purge_due_events(session, CONFIRMING, now=due) == [EVENT]
         assert purge_due_events(session, CONFIRMING, now=due) == []
+
+
+def test_the_waiting_list_asks_to_confirm_the_address_only_where_a_seat_would_wait_for_it(
+    registration_db, publish_release, register_one
+):
+    publish_release(registration_db, 1, [session_info(1, capacity=1)])
+    register_one(registration_db, "a@example.org", [1])
+    register_one(registration_db, "b@example.org", [1])
+    with registration_db.transaction() as session:
+        session.scalars(select(Event)).one().confirm_email = False
+    register_one(registration_db, "c@example.org", [1])
+    with registration_db.transaction() as session:
+        bodies = session.scalars(
+            select(OutboxMessage.body).where(
+                OutboxMessage.routing_key == "registration.ticket.waitlisted"
+            )
+        ).all()
+    asked = {
+        data["attendee"]["email"]: data["ticket"]["confirm_url"] is not None
+        for data in (parse_envelope(body.encode()).data for body in bodies)
+    }
+    # b's seat would wait for the confirmation; c's would be confirmed at once.
+    assert asked == {"b@example.org": True, "c@example.org": False}
