@@ -67,8 +67,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\ud7ff\ue000-\U0010ffff-]+"
 _LOCAL_PART_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
 _ASCII_DOMAIN_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
-_DATETIME_FORMAT = {"de": "EEEE, d. MMMM y, HH:mm 'Uhr'", "en": "EEEE, d MMMM y, h:mm a"}
-_TIME_FORMAT = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
+# 24-hour times in English too, as the site shows them.
+_DATETIME_FORMAT = {"de": "EEEE, d. MMMM y, HH:mm 'Uhr'", "en": "EEEE, d MMMM y, HH:mm"}
+_TIME_FORMAT = {"de": "HH:mm 'Uhr'", "en": "HH:mm"}
 
 templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),

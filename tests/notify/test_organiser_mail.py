@@ -21,7 +21,7 @@ from tests.support.notify import PASSWORD_LINK_URL, parse_mail, password_link_da
 PASSWORD_LINK = "schedule.organiser.password_link"
 SECRET = "s3cr3t-0123456789abcdef"
 # 2026-06-01T12:00:00Z in Berlin (summer time).
-EXPIRES = {"de": "Montag, 1. Juni 2026, 14:00 Uhr", "en": "Monday, 1 June 2026, 2:00 PM"}
+EXPIRES = {"de": "Montag, 1. Juni 2026, 14:00 Uhr", "en": "Monday, 1 June 2026, 14:00"}
 
 
 def bodies(message: EmailMessage) -> tuple[str, str]:
