@@ -146,8 +146,7 @@ def change_membership(session: Session, organisation: str, name: str, member: di
 
 
 def remove_member(session: Session, organisation: str, name: str) -> None:
-    find_member(session, organisation, name)
-    _keep_an_owner(session, session.get(OrganiserAccount, name), None)
+    _keep_an_owner(session, find_member(session, organisation, name), None)
     remove_organiser(session, name)
 
 

@@ -82,13 +82,17 @@ def issue_token(
 def revoke_token(session: Session, organisation: str, identifier: str) -> ApiToken:
     """Revoke the organisation's token `identifier` (`token_id`) here and, by message, in every
     service; NotFound if the organisation has no such token."""
-    token = session.scalar(
-        select(ApiToken).where(
-            ApiToken.organisation == organisation,
-            ApiToken.token_hash.startswith(identifier, autoescape=True),
+    token = (
+        session.scalar(
+            select(ApiToken).where(
+                ApiToken.organisation == organisation,
+                ApiToken.token_hash.startswith(identifier, autoescape=True),
+            )
         )
+        if len(identifier) == TOKEN_ID_LENGTH
+        else None
     )
-    if token is None or len(identifier) != TOKEN_ID_LENGTH:
+    if token is None:
         raise NotFound(N_("There is no such token."), {"token": [UNKNOWN]})
     if token.revoked_at is None:
         token.revoked_at = utcnow()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask_babel import Babel, get_locale, get_translations, lazy_gettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -157,8 +157,6 @@ ORGANISER_PAGES = (
 def organiser_links(event: str) -> list[dict[str, Any]]:
     """The event's organiser pages the signed-in organiser may use: url, label, and whether it
     is the page shown."""
-    from flask import g
-
     principal = g.get("principal")
     here = current_app.extensions["todo_service"]
     return [

@@ -60,10 +60,9 @@ def event_form_field(path: tuple[str, ...]) -> str:
 
 
 def organisations_events(organisation: str) -> list[Event]:
-    """The events of `organisation` the signed-in organiser sees, latest first: what a new
-    edition may copy."""
-    seen = organisations.events_seen_by(db_session(), g.principal)
-    return [event for event in reversed(seen) if event.organisation == organisation]
+    """The events of `organisation`, latest first: what a new edition may copy (whoever may
+    create its events sees all of them: "events.create" is for unlimited members)."""
+    return organisations.organisation_events(db_session(), organisation)[::-1]
 
 
 def _render_event_form(organisation, sources: list[Event], values: dict, errors: dict, status=200):
