@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+
+# An event's day runs from 04:00 local time to 03:59 the next morning (frab's convention), so
+# a session at 01:00 belongs to the evening before: in day feeds, the frab exports and the
+# organiser's overview alike.
+DAY_CHANGE = time(4, 0)
+
+
+def event_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The event day `moment` belongs to in `zone`: before DAY_CHANGE it is the day before."""
+    local = moment.astimezone(zone)
+    if local.time() < DAY_CHANGE:
+        return local.date() - timedelta(days=1)
+    return local.date()
 
 
 @functools.lru_cache(maxsize=32)

@@ -46,8 +46,14 @@ PERMISSIONS = frozenset(
         "live.control",
         # Counts per session: capacity, registrations, waiting lists, check-ins.
         "statistics.read",
-        # Personal data: attendee and waiting lists, check-ins, their CSV export.
+        # Personal data: attendee and waiting lists, check-ins, their CSV export, the mails sent
+        # to an attendee.
         "attendees.read",
+        # Act for an attendee: cancel a ticket on their behalf, promote from the waiting list by
+        # hand, resend the confirmation or the manage link.
+        "attendees.manage",
+        # Write to the attendees of a session or of the whole event.
+        "attendees.message",
         # The event's registration settings: email confirmation, no-show release.
         "registration.settings",
         # Check a ticket in at the door (shows that ticket's name and session, nothing more).
@@ -65,11 +71,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": PERMISSIONS,
     # Draft, publish, live control.
     "programme": frozenset({"events.list", "programme.edit", "programme.publish", "live.control"}),
-    # Attendee lists and exports, registration settings; the counts the lists add up to.
+    # Attendee lists and exports, acting for attendees and writing to them, registration
+    # settings; the counts the lists add up to.
     "registrations": frozenset(
-        {"events.list", "attendees.read", "registration.settings", "statistics.read"}
+        {
+            "events.list",
+            "attendees.read",
+            "attendees.manage",
+            "attendees.message",
+            "registration.settings",
+            "statistics.read",
+        }
     ),
-    # Check-in only: no lists, no exports.
+    # Check-in (and walk-ins, who are checked in at once) only: no lists, no exports.
     "door": frozenset({"events.list", "checkin"}),
     # Counts and statistics, no personal data.
     "viewer": frozenset({"events.list", "statistics.read"}),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.notify import calendars
 from services.notify.models import Attendee, Event, Feed, ProgrammeSession, Ticket
 from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
+from shared.calendars import event_day
 from shared.messages.registration import TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED
 
 PERSONAL_STATUSES = (TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED)
@@ -69,7 +70,7 @@ def event_days(event: Event, sessions: list[ProgrammeSession]) -> set[str]:
         (event.starts_on + timedelta(days=n)).isoformat()
         for n in range((event.ends_on - event.starts_on).days + 1)
     }
-    days.update(s.starts_at.astimezone(zone).date().isoformat() for s in sessions)
+    days.update(event_day(s.starts_at, zone).isoformat() for s in sessions)
     return days
 
 
@@ -109,9 +110,7 @@ def render_event_feeds(
         for track in programme_session.tracks:
             by_track[track["slug"]].append(programme_session)
             track_names[track["slug"]] = track["name"]
-        by_day[programme_session.starts_at.astimezone(zone).date().isoformat()].append(
-            programme_session
-        )
+        by_day[event_day(programme_session.starts_at, zone).isoformat()].append(programme_session)
     for slug, chosen in by_track.items():
         store_feed(
             session,

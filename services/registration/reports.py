@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -18,7 +19,10 @@ from services.registration.publishing import waitlist_position
 from shared.audit import ATTENDEES_EXPORTED, TICKETS_LISTED
 from shared.errors import UNKNOWN, NotFound
 from shared.i18n import N_, translated, translations_for
-from shared.messages.schedule import SESSION_SCHEDULED
+from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
+
+# A session with this few seats left (or a tenth of its capacity) is nearly full.
+NEARLY_FULL_SEATS = 3
 
 
 @dataclass(frozen=True)
@@ -224,3 +228,26 @@ def attendees_csv(
         )
     audit(session, event_slug, ATTENDEES_EXPORTED, {"session": session_id, "count": len(tickets)})
     return out.getvalue()
+
+
+def attention(session: Session, event_slug: str, now: datetime) -> dict:
+    """What an organiser of the event should know now: the sessions still to come that are
+    full (with their waiting lists) or nearly so (at most `NEARLY_FULL_SEATS` seats or a tenth
+    left), and how many seats wait for an email confirmation."""
+    full, nearly_full, held = [], [], 0
+    for row in session_counts(session, event_slug):
+        held += row["held"]
+        capacity = row["capacity"]
+        if (
+            row["registration_mode"] != "required"
+            or row["status"] == SESSION_CANCELLED
+            or capacity is None
+            or row["starts_at"] <= now
+        ):
+            continue
+        left = capacity - row["confirmed"] - row["held"]
+        if left <= 0:
+            full.append(row)
+        elif left <= max(NEARLY_FULL_SEATS, capacity // 10):
+            nearly_full.append({**row, "left": left})
+    return {"full": full, "nearly_full": nearly_full, "held": held}

@@ -36,7 +36,7 @@ LIVE_MESSAGE = "schedule.live.updated"
 MAX_DELAY_MINUTES = 12 * 60
 
 
-def _live_marks(session: Session, session_ids: list[int]) -> dict[int, str]:
+def live_marks(session: Session, session_ids: list[int]) -> dict[int, str]:
     if not session_ids:
         return {}
     rows = session.execute(
@@ -66,7 +66,7 @@ def _slot(info: dict[str, Any], mark: str | None, stage: dict[str, Any]) -> dict
 _SCHEDULED_BY_RELEASE: dict[tuple[str, int], list[dict[str, Any]]] = {}
 
 
-def _scheduled_sessions(session: Session, release_id: int) -> list[dict[str, Any]]:
+def scheduled_sessions(session: Session, release_id: int) -> list[dict[str, Any]]:
     """A release's scheduled sessions, parsed once per process (releases never change)."""
     key = (str(session.get_bind().url), release_id)
     sessions = _SCHEDULED_BY_RELEASE.get(key)
@@ -97,8 +97,8 @@ def live_overview(
         return None
     asking_now = at is None
     at = (at or utcnow()).astimezone(event_timezone(event))
-    sessions = _scheduled_sessions(session, latest.id)
-    marks = _live_marks(session, [info["id"] for info in sessions])
+    sessions = scheduled_sessions(session, latest.id)
+    marks = live_marks(session, [info["id"] for info in sessions])
     stages: dict[str, dict[str, Any]] = {}
     by_stage: dict[str, list[dict[str, Any]]] = {}
     for info in sessions:
@@ -216,7 +216,7 @@ def _first_to_delay(
             .order_by(ProgrammeSession.starts_at)
         )
     )
-    marks = _live_marks(session, [programme_session.id for programme_session in on_stage])
+    marks = live_marks(session, [programme_session.id for programme_session in on_stage])
     on_air = next(
         (
             programme_session

@@ -13,9 +13,18 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, current_app, g, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+)
 from flask_babel import Babel, get_locale, get_translations, lazy_gettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -144,12 +153,17 @@ def _template_context() -> dict:
 # The organiser pages of an event, in every service's navigation the same (issue 13): service,
 # path after "/{event}", label, the permission that shows the link.
 ORGANISER_PAGES = (
+    ("schedule", "/organiser/overview", lazy_gettext("Overview"), "events.list"),
     ("schedule", "/organiser/", lazy_gettext("Sessions"), "programme.edit"),
     ("schedule", "/organiser/stages", lazy_gettext("Venues"), "programme.edit"),
     ("schedule", "/organiser/publish", lazy_gettext("Publish"), "programme.publish"),
     ("schedule", "/organiser/live", lazy_gettext("Live control"), "live.control"),
     ("registration", "/organiser/registrations", lazy_gettext("Registrations"), "statistics.read"),
+    ("registration", "/organiser/attendees", lazy_gettext("Attendees"), "attendees.read"),
     ("registration", "/organiser/check-in", lazy_gettext("Check-in"), "checkin"),
+    ("registration", "/organiser/statistics", lazy_gettext("Statistics"), "statistics.read"),
+    ("notify", "/organiser/messages", lazy_gettext("Messages"), "attendees.message"),
+    ("notify", "/organiser/mails", lazy_gettext("Mails"), "attendees.read"),
     ("schedule", "/organiser/audit", lazy_gettext("Audit log"), "audit.read"),
 )
 
@@ -168,6 +182,19 @@ def organiser_links(event: str) -> list[dict[str, Any]]:
         for service, path, label, permission in ORGANISER_PAGES
         if principal is not None and principal.may(permission)
     ]
+
+
+def attention_fragment(template: str, **context: Any) -> Response:
+    """What needs attention in this service, as an HTML fragment for the event's overview on
+    the schedule service (its `overview.js` fetches it with the organiser's cookie): readable
+    by that origin only, never stored by a cache."""
+    response = make_response(render_template(template, **context))
+    schedule = urlsplit(service_url("schedule"))
+    response.headers["Access-Control-Allow-Origin"] = f"{schedule.scheme}://{schedule.netloc}"
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.headers["Vary"] = "Origin, Cookie"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def role_name(role: str) -> str:

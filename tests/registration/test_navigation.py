@@ -40,12 +40,17 @@ def test_registrations_show_the_programmes_pages_to_an_owner(registration):
     )
     assert labels == [
         "Deine Veranstaltungen",
+        "Übersicht",
         "Sessions",
         "Orte",
         "Veröffentlichen",
         "Live-Steuerung",
         "Anmeldungen",
+        "Teilnehmende",
         "Check-in",
+        "Statistik",
+        "Nachrichten",
+        "E-Mails",
         "Protokoll",
     ]
 
@@ -53,9 +58,20 @@ def test_registrations_show_the_programmes_pages_to_an_owner(registration):
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("door", ["Deine Veranstaltungen", "Check-in"]),
-        ("viewer", ["Deine Veranstaltungen", "Anmeldungen"]),
-        ("registrations", ["Deine Veranstaltungen", "Anmeldungen"]),
+        ("door", ["Deine Veranstaltungen", "Übersicht", "Check-in"]),
+        ("viewer", ["Deine Veranstaltungen", "Übersicht", "Anmeldungen", "Statistik"]),
+        (
+            "registrations",
+            [
+                "Deine Veranstaltungen",
+                "Übersicht",
+                "Anmeldungen",
+                "Teilnehmende",
+                "Statistik",
+                "Nachrichten",
+                "E-Mails",
+            ],
+        ),
     ],
 )
 def test_each_role_sees_only_its_pages(registration, role, expected):

@@ -12,12 +12,34 @@ from services.schedule.organisations import create_organisation, set_owner
 from shared.pages.organisers import organiser_session, set_organiser_password
 from shared.permissions import Principal
 
+# Each event lists the organiser pages of the navigation (`shared.pages.ORGANISER_PAGES`) that
+# the role may use.
 ROLE_LINKS = {
-    "owner": {"Sessions", "Veröffentlichen", "Live-Steuerung", "Anmeldungen", "Check-in"},
-    "programme": {"Sessions", "Veröffentlichen", "Live-Steuerung"},
-    "registrations": {"Anmeldungen"},
-    "door": {"Check-in"},
-    "viewer": {"Anmeldungen"},
+    "owner": {
+        "Übersicht",
+        "Sessions",
+        "Orte",
+        "Veröffentlichen",
+        "Live-Steuerung",
+        "Anmeldungen",
+        "Teilnehmende",
+        "Check-in",
+        "Statistik",
+        "Nachrichten",
+        "E-Mails",
+        "Protokoll",
+    },
+    "programme": {"Übersicht", "Sessions", "Orte", "Veröffentlichen", "Live-Steuerung"},
+    "registrations": {
+        "Übersicht",
+        "Anmeldungen",
+        "Teilnehmende",
+        "Statistik",
+        "Nachrichten",
+        "E-Mails",
+    },
+    "door": {"Übersicht", "Check-in"},
+    "viewer": {"Übersicht", "Anmeldungen", "Statistik"},
 }
 
 

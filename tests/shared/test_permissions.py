@@ -37,7 +37,7 @@ from shared.service import load_service
 
 SERVICES = ("schedule", "registration", "notify")
 # What shows an attendee's personal data: lists and exports, and one name at check-in.
-PERSONAL_DATA = {"attendees.read", "checkin"}
+PERSONAL_DATA = {"attendees.read", "attendees.manage", "attendees.message", "checkin"}
 # Routes whose permission is fixed by the issue's roles (guards against declaring them public).
 KNOWN = {
     "schedule": {
@@ -132,6 +132,8 @@ def test_the_roles_hold_exactly_their_part_of_the_issue():
         "registrations": {
             "events.list",
             "attendees.read",
+            "attendees.manage",
+            "attendees.message",
             "registration.settings",
             "statistics.read",
         },

@@ -14,7 +14,7 @@ and read it back when importing (our own files and anyone else's):
 - Livestream -> a link titled `LIVESTREAM_TITLE`; in schedule.json also `do_not_stream`.
 - Speakers' organisation and role -> extra keys of the schedule.json person (XML: name only).
 
-Days follow frab: a day runs from `DAY_CHANGE` (04:00) local time to 03:59 the next morning, so a
+Days follow frab: a day runs from `shared.calendars.DAY_CHANGE` (04:00) local time to 03:59 the next morning, so a
 session at 01:00 belongs to the evening before. All times are in the event's time zone with
 their UTC offset; durations are real elapsed time (they stay right across DST changes).
 """
@@ -22,10 +22,8 @@ their UTC offset; durations are real elapsed time (they stay right across DST ch
 import re
 import unicodedata
 import uuid
-from datetime import time
 
 GENERATOR = "todo-platform"
-DAY_CHANGE = time(4, 0)
 CANCELLED_PREFIX = "ABGESAGT / CANCELLED: "
 TRACK_SEPARATOR = " / "
 LIVESTREAM_TITLE = "Livestream"

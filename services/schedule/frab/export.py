@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from services.schedule.frab.conventions import (
     CANCELLED_PREFIX,
     COLOR,
-    DAY_CHANGE,
     GENERATOR,
     GUID_NAMESPACE,
     LIVESTREAM_TITLE,
@@ -22,6 +21,7 @@ from services.schedule.frab.conventions import (
     TRACK_SEPARATOR,
     slugify,
 )
+from shared.calendars import DAY_CHANGE, event_day
 from shared.links import contact_link, is_web_url, web_url_or_empty
 from shared.messages.schedule import SESSION_CANCELLED
 
@@ -232,7 +232,9 @@ class _Schedule:
 
         by_day: dict[date, list[dict]] = {}
         for session in sessions:
-            by_day.setdefault(_frab_date(session["starts_at"]), []).append(session)
+            by_day.setdefault(
+                event_day(session["starts_at"], session["starts_at"].tzinfo), []
+            ).append(session)
         first = min([self.event["starts_on"], *by_day])
         last = max([self.event["ends_on"], *by_day])
         self.days = []
@@ -380,13 +382,6 @@ def _registration_link(session: dict, session_url: str) -> dict | None:
             f"Anmeldung erforderlich ({capacity} Plätze) / Registration required ({capacity} seats)"
         )
     return {"title": title, "url": session_url, "type": "web"}
-
-
-def _frab_date(moment: datetime) -> date:
-    """The frab day a local time belongs to: before DAY_CHANGE it is still the day before."""
-    if moment.time() < DAY_CHANGE:
-        return moment.date() - timedelta(days=1)
-    return moment.date()
 
 
 def _format_duration(duration: timedelta) -> str:

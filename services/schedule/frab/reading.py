@@ -15,7 +15,6 @@ from marshmallow import ValidationError
 from services.schedule.frab.conventions import (
     CANCELLED_PREFIX,
     COLOR,
-    DAY_CHANGE,
     GENERATOR,
     GUID_NAMESPACE,
     LIVESTREAM_TITLE,
@@ -25,6 +24,7 @@ from services.schedule.frab.conventions import (
     slugify,
 )
 from services.schedule.programme_format import FORMAT, load_programme_document
+from shared.calendars import DAY_CHANGE
 from shared.links import link_problem
 from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 

@@ -17,6 +17,7 @@ from services.schedule.limits import refuse_too_many_attempts
 from services.schedule.live import announce_delay, live_overview, set_live_status
 from services.schedule.models import Event, OrganiserAccount
 from services.schedule.organisers import end_session
+from services.schedule.overview import programme_overview
 from services.schedule.pages import pages
 from services.schedule.pages.programme import SESSION_TYPES, day_label
 from services.schedule.releases import changelog_preview, latest_release, publish_release
@@ -144,6 +145,25 @@ def organiser_home():
             else organisations.find_organisation(db_session(), principal.organisation)
         ),
         today=date.today(),
+    )
+
+
+# -- the event's overview -----------------------------------------------------------------------
+
+
+@pages.get("/<event>/organiser/overview")
+@organiser_login_required("events.list")
+def overview(event: str):
+    """The event's landing page: what needs attention, and the day at hand. Registration and
+    notify add their parts (full sessions, failed mails) to it from their own data."""
+    found = load_event(event)
+    return render_template(
+        "pages/organiser/overview.html",
+        event=found,
+        overview=programme_overview(db_session(), found),
+        day_label=day_label,
+        principal=g.principal,
+        nav_current="organiser",
     )
 
 
