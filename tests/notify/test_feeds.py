@@ -84,6 +84,27 @@ def test_track_and_day_feeds_hold_their_sessions(published, client):
     assert uids("/todo2024/calendar/days/2024-05-01.ics") == []
 
 
+def test_a_night_session_belongs_to_the_day_feed_of_the_evening_before(
+    deliver, release_data, session_info, client
+):
+    """A day runs 04:00-03:59, as in the frab exports (`shared.calendars.event_day`)."""
+    night = session_info(
+        4,
+        starts_at=berlin("2024-04-30", "01:00"),
+        ends_at=berlin("2024-04-30", "02:00"),
+    )
+    deliver("schedule.release.published", release_data(1, sessions=[session_info(1), night]))
+
+    def uids(url):
+        return sorted(str(e["uid"]) for e in events_of(assert_valid_calendar(client.get(url).data)))
+
+    assert uids("/todo2024/calendar/days/2024-04-29.ics") == [
+        "session-1@todo.example",
+        "session-4@todo.example",
+    ]
+    assert uids("/todo2024/calendar/days/2024-04-30.ics") == []
+
+
 def test_etag_and_last_modified_answer_304(published, client):
     first = client.get(FEED_URLS[0])
     etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
