@@ -40,6 +40,14 @@ TICKETS_LISTED = "attendees.listed"
 CHECKED_IN = "ticket.checked_in"
 # `changes`: {field: [old, new]} of confirm_email, release_no_shows_after_minutes.
 SETTINGS_CHANGED = "registration.settings_changed"
+# Attendee admin (issue 13), ids only. `ticket`, `session`, `attendee`.
+TICKET_CANCELLED_BY_ORGANISER = "ticket.cancelled_by_organiser"
+# `ticket`, `session`, `attendee`, `over_capacity` (a seat was added beyond the capacity).
+TICKET_PROMOTED_BY_HAND = "ticket.promoted_by_hand"
+# `ticket`, `session`, `attendee`, `new_ticket` (False: the person's own ticket was used).
+TICKET_WALK_IN = "ticket.walk_in"
+# `attendee`, `what` (confirmation, manage_link), `tickets` (ids whose status mail went again).
+ATTENDEE_MAIL_RESENT = "attendee.mail_resent"
 ACTIONS = (
     PUBLISHED,
     SESSION_CHANGED,
@@ -49,6 +57,10 @@ ACTIONS = (
     TICKETS_LISTED,
     CHECKED_IN,
     SETTINGS_CHANGED,
+    TICKET_CANCELLED_BY_ORGANISER,
+    TICKET_PROMOTED_BY_HAND,
+    TICKET_WALK_IN,
+    ATTENDEE_MAIL_RESENT,
 )
 
 # The actor outside any request: an operator's `todo` command.

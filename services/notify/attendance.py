@@ -184,8 +184,8 @@ def send_manage_link(
     cause_message_id: str,
 ) -> None:
     """Mail the manage link to the attendee's address, at most once per LINK_MAIL_INTERVAL
-    however often it is asked for (anyone may ask). No name: whoever asked may have typed one
-    that is not the mailbox owner's."""
+    however often it is asked for (anyone may ask), unless an organiser resent it. No name:
+    whoever asked may have typed one that is not the mailbox owner's."""
     info = data["attendee"]
     if is_erased(session, info["id"]):
         return
@@ -196,7 +196,7 @@ def send_manage_link(
             OutgoingMail.created_at > utcnow() - LINK_MAIL_INTERVAL,
         )
     )
-    if recent is not None:
+    if recent is not None and not data["by_organiser"]:
         return
     event = session.scalar(select(Event).where(Event.slug == data["event"]))
     feed_url = mailer.personal_feed_url(data["event"], info["feed_token"])

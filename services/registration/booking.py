@@ -21,7 +21,7 @@ from services.registration.publishing import (
 from services.registration.seats import claim_seat, fill_after_commit, needs_confirmation
 from services.registration.settings import Links, RegistrationSettings
 from shared.db import insert_ignoring_duplicates, utcnow
-from shared.errors import DomainError, NoSuchEvent
+from shared.errors import Conflict, DomainError, NoSuchEvent
 from shared.i18n import N_
 from shared.messages.schedule import SESSION_CANCELLED
 
@@ -167,9 +167,14 @@ _REQUEST_AGAIN = (
 
 
 def _registrable_sessions(
-    session: Session, event_slug: str, session_ids: list[int], now: datetime
+    session: Session,
+    event_slug: str,
+    session_ids: list[int],
+    now: datetime,
+    at_the_door: bool = False,
 ) -> list[Row]:
-    """The chosen sessions (in id order, with their event), each checked to be open for booking."""
+    """The chosen sessions (in id order, with their event), each checked to be open for booking:
+    until its start, or `at_the_door` until its end."""
     found = {
         row.id: row
         for row in session.connection().execute(
@@ -191,7 +196,9 @@ def _registrable_sessions(
             problem = N_("Registration for this session is taken elsewhere, see the programme.")
         elif programme_session.capacity is None:
             problem = N_("No seat capacity is known for this session.")
-        elif programme_session.starts_at <= now:
+        elif at_the_door and programme_session.ends_at <= now:
+            problem = N_("This session is over.")
+        elif not at_the_door and programme_session.starts_at <= now:
             problem = N_("This session has already started.")
         else:
             continue
@@ -250,13 +257,20 @@ def _book(
     programme_session: Row,
     settings: RegistrationSettings,
     now: datetime,
+    at_the_door: bool = False,
 ) -> Row:
-    """Seat the ticket (inserted or reset as if it will get a seat) or put it on the waiting list."""
+    """Seat the ticket (inserted or reset as if it will get a seat) or put it on the waiting list;
+    `at_the_door` confirmed at once, and Conflict (409) rather than the waiting list."""
     if claim_seat(session, programme_session.id, ticket.id):
-        if needs_confirmation(attendee, programme_session, settings):
+        if not at_the_door and needs_confirmation(attendee, programme_session, settings):
             status, hold_expires_at = HELD, now + timedelta(minutes=settings.hold_minutes)
         else:
             status, hold_expires_at = CONFIRMED, None
+    elif at_the_door:
+        raise Conflict(
+            N_("The session is full: no seat is free."),
+            {"sessions": {str(programme_session.id): [N_("No seat is free.")]}},
+        )
     else:
         status, hold_expires_at = WAITLISTED, None
     # Compared first so that the usual case, a new ticket that got its seat, needs no UPDATE.
@@ -283,6 +297,7 @@ def register(
     links: Links,
     settings: RegistrationSettings,
     now: datetime | None = None,
+    at_the_door: bool = False,
 ) -> RegistrationResult:
     """Register one attendee (email already normalised, consent already given) for sessions.
 
@@ -290,10 +305,15 @@ def register(
     cancelled one is booked afresh, at the end of the waiting list if the session is full.
     Each new ticket keeps `name`. If nothing was booked afresh, the address gets its manage
     link again by mail: the link only ever goes to the mailbox, never to whoever registered.
+
+    `at_the_door`: an organiser registers someone standing at the door (a walk-in,
+    `attendee_admin.walk_in`): open until the session ends, seated and confirmed at once (the
+    organiser sees the person), never put on the waiting list (Conflict if no seat is free;
+    the caller's transaction is rolled back, so nothing is stored).
     """
     now = now or utcnow()
     session_ids = list(dict.fromkeys(session_ids))
-    programme_sessions = _registrable_sessions(session, event_slug, session_ids, now)
+    programme_sessions = _registrable_sessions(session, event_slug, session_ids, now, at_the_door)
     connection = session.connection()
     event_id = programme_sessions[0].event_id
     attendee, attendee_created = _attendee(
@@ -309,7 +329,7 @@ def register(
     results = []
     # Sessions in id order, so two requests of one attendee lock their tickets in one order.
     for programme_session in programme_sessions:
-        held = needs_confirmation(attendee, programme_session, settings)
+        held = not at_the_door and needs_confirmation(attendee, programme_session, settings)
         # Inserted as if it will get a seat.
         ticket = connection.execute(
             insert_ticket,
@@ -335,7 +355,7 @@ def register(
             ticket = connection.execute(
                 _REQUEST_AGAIN, {"ticket_id": ticket.id, "name": name, "now": now}
             ).one()
-        ticket = _book(session, ticket, attendee, programme_session, settings, now)
+        ticket = _book(session, ticket, attendee, programme_session, settings, now, at_the_door)
         verb = {WAITLISTED: "waitlisted", HELD: "held"}.get(ticket.status, "confirmed")
         publish_ticket_of(
             session,
@@ -354,7 +374,7 @@ def register(
             # so it checks again after its commit.
             fill_after_commit(session, programme_session.id, links, settings)
         results.append(TicketResult(BookedTicket.of(ticket, session), True))
-    if not any(result.created for result in results):
+    if not at_the_door and not any(result.created for result in results):
         publish_link_requested(session, programme_sessions[0].event_slug, attendee, links)
     return RegistrationResult(attendee, attendee_created, results)
 

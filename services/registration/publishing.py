@@ -115,13 +115,19 @@ def publish_ticket(session: Session, verb: str, ticket: Ticket, links: Links, **
     )
 
 
-def publish_link_requested(session: Session, event_slug: str, attendee, links: Links) -> None:
+def publish_link_requested(
+    session: Session, event_slug: str, attendee, links: Links, *, by_organiser: bool = False
+) -> None:
     """Ask notify to mail the manage link to the attendee's own address (never elsewhere)."""
     add_message(
         session,
         OutboxMessage,
         "registration.attendee.link_requested",
-        {"event": event_slug, "attendee": attendee_info(attendee, event_slug, links)},
+        {
+            "event": event_slug,
+            "attendee": attendee_info(attendee, event_slug, links),
+            "by_organiser": by_organiser,
+        },
         aggregate=aggregate_of(attendee),
     )
 

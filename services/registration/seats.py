@@ -119,9 +119,9 @@ def _first_waiting(session: Session, session_id: int) -> Ticket | None:
     ).first()
 
 
-def _promote(
-    session: Session, ticket: Ticket, links: Links, settings: RegistrationSettings
-) -> None:
+def promote(session: Session, ticket: Ticket, links: Links, settings: RegistrationSettings) -> None:
+    """The waiting `ticket`, which now holds a seat row, gets its seat (confirmed, or held for
+    the email confirmation) and `registration.ticket.promoted` is published."""
     now = utcnow()
     ticket.status, ticket.hold_expires_at = seat_status(ticket, settings, now)
     session.flush()
@@ -140,7 +140,7 @@ def fill_free_seats(
     while (waiting := _first_waiting(session, session_id)) is not None:
         if not claim_seat(session, session_id, waiting.id):
             break
-        _promote(session, waiting, links, settings)
+        promote(session, waiting, links, settings)
         promoted += 1
     return promoted
 
@@ -167,7 +167,7 @@ def release_seat(
         .values(ticket_id=waiting.id if waiting is not None else None)
     )
     if waiting is not None:
-        _promote(session, waiting, links, settings)
+        promote(session, waiting, links, settings)
     elif promoting:
         fill_after_commit(session, ticket.session_id, links, settings)
 

@@ -92,6 +92,9 @@ class AttendeeLinkRequestedSchema(Schema):
 
     event = fields.String(required=True)
     attendee = fields.Nested(AttendeeInfoSchema, required=True)
+    # An organiser resent it: mailed even if a link went to the address just before (anyone
+    # else's requests are mailed at most once per interval).
+    by_organiser = fields.Boolean(load_default=False)
 
 
 @message_type("registration.attendee.erased", version=2)

@@ -186,6 +186,40 @@ def test_no_show_mail_says_the_seat_went_to_people_at_the_door(
     assert expected in message.get_body(("html",)).get_content()
 
 
+@pytest.mark.parametrize(
+    ("locale", "subject", "sentence"),
+    [
+        (
+            "de",
+            "Buchung storniert: Session 1",
+            "Das Organisationsteam hat deine Buchung storniert.",
+        ),
+        ("en", "Booking cancelled: Session 1", "The organisers have cancelled your booking."),
+    ],
+)
+def test_a_ticket_the_organisers_cancelled_says_so_in_subject_and_text(
+    programme, deliver, ticket_data, mails, locale, subject, sentence
+):
+    data = {**ticket_data(status="cancelled", locale=locale), "reason": "organiser"}
+    deliver("registration.ticket.cancelled", data)
+    (mail,) = mails(kind="ticket_cancelled")
+    message = parse_mail(mail.message)
+    assert message["Subject"].startswith(subject)
+    assert sentence in message.get_body(("plain",)).get_content()
+
+
+def test_the_manage_link_goes_once_per_interval_unless_an_organiser_resends_it(
+    programme, deliver, ticket_data, mails
+):
+    attendee = ticket_data()["attendee"]
+    for by_organiser in (False, False, True):
+        deliver(
+            "registration.attendee.link_requested",
+            {"event": "todo2024", "attendee": attendee, "by_organiser": by_organiser},
+        )
+    assert len(mails(kind="manage_link")) == 2
+
+
 def test_check_in_sends_no_mail(programme, deliver, ticket_data, mails):
     deliver("registration.ticket.confirmed", ticket_data())
     deliver(

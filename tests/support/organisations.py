@@ -306,6 +306,19 @@ class World:
         for event in (EVENT_A, EVENT_B):
             answer = self.register(event, self.session_id(event))
             assert answer.status_code == 201, answer.get_data(as_text=True)
+        # The attendee admin's routes act on EVENT_A's registration (issue 13).
+        self.values["registration"].update(self._registration_values(EVENT_A))
+
+    def _registration_values(self, event: str) -> dict[str, int]:
+        """The attendee and ticket of the registration for `event`."""
+        with self.dbs["registration"].transaction() as session:
+            ticket = session.scalars(
+                select(Ticket)
+                .join(Attendee, Ticket.attendee_id == Attendee.id)
+                .join(RegistrationEvent, Attendee.event_id == RegistrationEvent.id)
+                .where(RegistrationEvent.slug == event)
+            ).first()
+            return {"attendee_id": ticket.attendee_id, "ticket_id": ticket.id}
 
     def store_token(self, principal: Principal) -> str:
         """A new token of `principal`'s membership, in every service (as `todo create-token`)."""

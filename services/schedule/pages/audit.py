@@ -30,6 +30,10 @@ ACTIONS = {
     audit.TICKETS_LISTED: lazy_gettext("Attendee list viewed"),
     audit.CHECKED_IN: lazy_gettext("Ticket checked in"),
     audit.SETTINGS_CHANGED: lazy_gettext("Registration settings changed"),
+    audit.TICKET_CANCELLED_BY_ORGANISER: lazy_gettext("Ticket cancelled for the attendee"),
+    audit.TICKET_PROMOTED_BY_HAND: lazy_gettext("Seat given from the waiting list by hand"),
+    audit.TICKET_WALK_IN: lazy_gettext("Walk-in at the door"),
+    audit.ATTENDEE_MAIL_RESENT: lazy_gettext("Mail sent again"),
 }
 LIVE_MARKS = {
     "on_air": lazy_gettext("On air"),
@@ -124,7 +128,25 @@ def describe(entry: AuditEntry, tz: ZoneInfo) -> str:
                 session=details["session"],
                 page=details["page"],
             )
-        if entry.action == audit.CHECKED_IN:
+        if entry.action == audit.TICKET_PROMOTED_BY_HAND and details["over_capacity"]:
+            return _(
+                "Ticket %(ticket)s, session %(session)s, one seat beyond the capacity",
+                ticket=details["ticket"],
+                session=details["session"],
+            )
+        if entry.action == audit.ATTENDEE_MAIL_RESENT:
+            if details["what"] == "manage_link":
+                return _(
+                    "Attendee %(attendee)s: link to manage the booking",
+                    attendee=details["attendee"],
+                )
+            return _("Attendee %(attendee)s: confirmation", attendee=details["attendee"])
+        if entry.action in (
+            audit.CHECKED_IN,
+            audit.TICKET_CANCELLED_BY_ORGANISER,
+            audit.TICKET_PROMOTED_BY_HAND,
+            audit.TICKET_WALK_IN,
+        ):
             return _(
                 "Ticket %(ticket)s, session %(session)s",
                 ticket=details["ticket"],
