@@ -199,3 +199,186 @@ class EventSettingsSchema(Schema):
             "left out: unchanged"
         },
     )
+
+
+# -- attendee admin (issue 13) ---------------------------------------------------------------------
+
+MAX_QUERY_LENGTH = 200
+
+
+class AttendeeSearchQuerySchema(Schema):
+    q = Text(
+        load_default="",
+        validate=validate.Length(max=MAX_QUERY_LENGTH),
+        metadata={
+            "description": "part of a name (the attendee's or a ticket's), of the email address "
+            "or of a ticket code (any case, dashes optional); empty: everyone, newest first"
+        },
+    )
+    page = Id(load_default=1)
+    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class AdminTicketSchema(Schema):
+    id = fields.Integer()
+    attendee = fields.Integer()
+    session = fields.Integer()
+    title = fields.String()
+    title_en = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    name = fields.String(metadata={"description": "the name given when it was booked"})
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    session_full = fields.Boolean(
+        metadata={"description": "waiting tickets of the record: no seat is free"}
+    )
+    code = fields.String(metadata={"description": "as printed"})
+    requested_at = fields.AwareDateTime()
+    hold_expires_at = fields.AwareDateTime(allow_none=True)
+    checked_in_at = fields.AwareDateTime(allow_none=True)
+    checked_in_by = fields.String(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+
+class AdminAttendeeSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    locale = fields.String()
+    registered_at = fields.AwareDateTime()
+    email_confirmed_at = fields.AwareDateTime(allow_none=True)
+    tickets = fields.List(fields.Nested(AdminTicketSchema))
+
+
+class AttendeeSearchSchema(Schema):
+    items = fields.List(fields.Nested(AdminAttendeeSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+class PromoteRequestSchema(Schema):
+    over_capacity = fields.Boolean(
+        load_default=False,
+        metadata={"description": "if no seat is free, add one beyond the capacity"},
+    )
+
+
+class ResendRequestSchema(Schema):
+    what = fields.String(
+        required=True,
+        validate=validate.OneOf(("confirmation", "manage_link")),
+        metadata={
+            "description": "confirmation: each booked ticket's confirmation, hold or "
+            "waiting-list mail again; manage_link: the link to manage the booking"
+        },
+    )
+
+
+class ResendResponseSchema(Schema):
+    what = fields.String()
+    tickets = fields.List(fields.Integer(), metadata={"description": "whose mail goes again"})
+
+
+class WalkInRequestSchema(RegistrationRequestSchema):
+    """Someone at the door: name, email and language as in a registration, one session."""
+
+    class Meta:
+        exclude = ("sessions", "consent")
+
+    session = Id(required=True, strict=True)
+
+
+class WalkInResponseSchema(CheckInResponseSchema):
+    attendee = fields.Integer()
+    new_ticket = fields.Boolean(
+        metadata={"description": "false: the person's own ticket for the session was used"}
+    )
+
+
+# -- statistics (issue 13) -------------------------------------------------------------------------
+
+
+class StatisticsBucketSchema(Schema):
+    starts_at = fields.AwareDateTime(metadata={"description": "local time of the event"})
+    ends_at = fields.AwareDateTime()
+    count = fields.Integer(metadata={"description": "in this hour or day"})
+    total = fields.Integer(metadata={"description": "running total at the bucket's end"})
+
+
+class StatisticsSeriesSchema(Schema):
+    bucket = fields.String(metadata={"enum": ["hour", "day"]})
+    registrations = fields.List(
+        fields.Nested(StatisticsBucketSchema),
+        metadata={"description": "tickets by the time they were requested (buckets with some)"},
+    )
+    cancellations = fields.List(fields.Nested(StatisticsBucketSchema))
+
+
+class CheckInBucketSchema(Schema):
+    starts_at = fields.AwareDateTime(metadata={"description": "a quarter hour, local time"})
+    count = fields.Integer()
+
+
+class StatisticsFiguresSchema(Schema):
+    registrations = fields.Integer(metadata={"description": "seated + waitlisted + cancelled"})
+    confirmed = fields.Integer()
+    held = fields.Integer(metadata={"description": "seated until the email is confirmed"})
+    seated = fields.Integer()
+    waitlisted = fields.Integer()
+    cancelled = fields.Integer()
+    cancellations = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "by reason"}
+    )
+    checked_in = fields.Integer()
+    no_shows = fields.Integer(
+        allow_none=True, metadata={"description": "null until a session has ended"}
+    )
+    no_show_rate = fields.Float(allow_none=True)
+
+
+class SessionStatisticsSchema(Schema):
+    session = fields.Integer()
+    title = fields.String()
+    title_en = fields.String()
+    stage = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    status = fields.String()
+    registration_mode = fields.String()
+    capacity = fields.Integer(allow_none=True)
+    ended = fields.Boolean()
+    figures = fields.Nested(StatisticsFiguresSchema)
+    fill_rate = fields.Float(allow_none=True, metadata={"description": "seated / capacity"})
+    filled_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "the request with which seated + waiting first reached the capacity"
+        },
+    )
+    over_time = fields.Nested(StatisticsSeriesSchema)
+    checkins = fields.List(
+        fields.Nested(CheckInBucketSchema), metadata={"description": "per 15 minutes"}
+    )
+
+
+class SessionSummaryStatisticsSchema(SessionStatisticsSchema):
+    """A session in the event's statistics: without its series (see its own statistics)."""
+
+    class Meta:
+        exclude = ("over_time", "checkins")
+
+
+class EventStatisticsSchema(Schema):
+    event = fields.String()
+    title = fields.String()
+    timezone = fields.String()
+    at = fields.AwareDateTime(metadata={"description": "when the figures were counted"})
+    figures = fields.Nested(StatisticsFiguresSchema)
+    over_time = fields.Nested(StatisticsSeriesSchema)
+    checkins = fields.List(
+        fields.Nested(CheckInBucketSchema), metadata={"description": "per 15 minutes"}
+    )
+    sessions = fields.List(fields.Nested(SessionSummaryStatisticsSchema))

@@ -14,4 +14,11 @@ pages = Blueprint(
 )
 
 # Imported for their routes on `pages`.
-from services.registration.pages import attendee, attention, manage, organiser  # noqa: E402, F401
+from services.registration.pages import (  # noqa: E402, F401
+    attendee,
+    attendees,
+    attention,
+    manage,
+    organiser,
+    statistics,
+)
