@@ -2,6 +2,8 @@ from flask import Flask
 
 from services.notify.api import BLUEPRINTS
 from services.notify.api.feeds import FeedFastPath
+from services.notify.mails import Mailer
+from services.notify.pages import pages
 from services.notify.settings import NotifySettings
 from shared.config import Config
 from shared.headers import public_headers
@@ -15,8 +17,10 @@ def create_app(config: Config | None = None, settings: NotifySettings | None = N
         config,
         title="Notify API",
         blueprints=BLUEPRINTS,
+        page_blueprints=[pages],
     )
     app.extensions["notify_settings"] = settings or NotifySettings.from_env()
+    app.extensions["notify_mailer"] = Mailer(config)
     app.extensions["notify_feed_cache"] = cache = {}
     app.wsgi_app = FeedFastPath(app.wsgi_app, cache, public_headers(config))
     return app

@@ -54,6 +54,8 @@ SMTPUTF8_MISSING = (
     "before the @ needs."
 )
 WORKER_DIED = "Sending stopped on every attempt (the worker died)."
+# Kept of the server's answer to a delivered mail, for the organisers' mail history.
+SMTP_REPLY_LENGTH = 500
 
 
 class TemporaryFailure(Exception):
@@ -69,6 +71,36 @@ def _reply_failure(code: int, text: bytes | str) -> Exception:
         text = text.decode("utf-8", "replace")
     message = without_personal_data(f"{code} {text}".strip())
     return PermanentFailure(message) if 500 <= code < 600 else TemporaryFailure(message)
+
+
+class _KeepsDataReply:
+    """`smtplib.SMTP.sendmail` returns only the refused recipients and drops the server's final
+    answer to DATA ("250 2.0.0 Ok: queued as 4F3A"), the receipt the mail history shows; this
+    keeps it. Nothing else of the conversation changes."""
+
+    data_reply: tuple[int, bytes] | None = None
+
+    def data(self, msg):
+        code, reply = super().data(msg)
+        self.data_reply = (code, reply)
+        return code, reply
+
+
+class ReplyKeepingSMTP(_KeepsDataReply, smtplib.SMTP):
+    pass
+
+
+class ReplyKeepingSMTP_SSL(_KeepsDataReply, smtplib.SMTP_SSL):
+    pass
+
+
+def _success_reply(reply: tuple[int, bytes] | None) -> str | None:
+    if reply is None:
+        return None
+    code, text = reply
+    return without_personal_data(f"{code} {text.decode('utf-8', 'replace')}".strip())[
+        :SMTP_REPLY_LENGTH
+    ]
 
 
 class SmtpTransport:
@@ -93,11 +125,11 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.implicit_tls:
-            connection = smtplib.SMTP_SSL(
+            connection = ReplyKeepingSMTP_SSL(
                 self.host, self.port, timeout=self.timeout, context=context
             )
         else:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            connection = ReplyKeepingSMTP(self.host, self.port, timeout=self.timeout)
             connection.ehlo()
             if connection.has_extn("starttls"):
                 connection.starttls(context=context)
@@ -107,11 +139,15 @@ class SmtpTransport:
         return connection
 
     @staticmethod
-    def _deliver(connection: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+    def _deliver(
+        connection: smtplib.SMTP, sender: str, recipient: str, message: bytes
+    ) -> str | None:
+        """Send one mail on `connection`; the server's answer to its data."""
         # Non-ASCII is left only in local parts (domains go as A-labels): RFC 6531 territory.
         smtputf8 = not (sender + recipient).isascii()
         if smtputf8 and not connection.has_extn("smtputf8"):
             raise PermanentFailure(SMTPUTF8_MISSING)
+        connection.data_reply = None
         # In angle brackets, so smtplib takes them as they are instead of parsing them again.
         connection.sendmail(
             f"<{sender}>",
@@ -119,21 +155,22 @@ class SmtpTransport:
             message,
             mail_options=("SMTPUTF8",) if smtputf8 else (),
         )
+        return _success_reply(getattr(connection, "data_reply", None))
 
-    def _sendmail(self, sender: str, recipient: str, message: bytes) -> None:
+    def _sendmail(self, sender: str, recipient: str, message: bytes) -> str | None:
         if self._connection is not None:
             try:
-                self._deliver(self._connection, sender, recipient, message)
-                return
+                return self._deliver(self._connection, sender, recipient, message)
             except smtplib.SMTPServerDisconnected:
                 # The server dropped the idle connection; that says nothing about this mail.
                 self._connection = None
         self._connection = self._connect()
-        self._deliver(self._connection, sender, recipient, message)
+        return self._deliver(self._connection, sender, recipient, message)
 
-    def send(self, sender: str, recipient: str, message: bytes) -> None:
+    def send(self, sender: str, recipient: str, message: bytes) -> str | None:
+        """Hand one mail to the server; its answer to the data (None if there was none)."""
         try:
-            self._sendmail(sender, recipient, message)
+            return self._sendmail(sender, recipient, message)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._reset()
@@ -181,11 +218,12 @@ class MaildirTransport:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.box = mailbox.Maildir(path, create=True)
 
-    def send(self, sender: str, recipient: str, message: bytes) -> None:
+    def send(self, sender: str, recipient: str, message: bytes) -> str | None:
         try:
-            self.box.add(message)
+            key = self.box.add(message)
         except OSError as exc:
             raise TemporaryFailure(f"Maildir {self.path}: {exc}") from exc
+        return f"Maildir: {key}"
 
     def close(self) -> None:
         pass
@@ -302,12 +340,19 @@ class MailWorker:
             claimed = self.claim(session, now)
         for mail in claimed:
             composed: dict[int, bytes] = {}
-            outcome = self._attempt(mail, composed)
-            self._record_until_stored(mail.id, outcome, composed, now)
+            replies: dict[int, str | None] = {}
+            outcome = self._attempt(mail, composed, replies)
+            self._record_until_stored(mail.id, outcome, composed, now, replies)
         return len(claimed)
 
-    def _attempt(self, mail: OutgoingMail, composed: dict[int, bytes]) -> Exception | None:
-        """Compose and send one mail; what goes wrong becomes its outcome, never the worker's."""
+    def _attempt(
+        self,
+        mail: OutgoingMail,
+        composed: dict[int, bytes],
+        replies: dict[int, str | None] | None = None,
+    ) -> Exception | None:
+        """Compose and send one mail; what goes wrong becomes its outcome, never the worker's.
+        The server's answer to a delivered mail goes into `replies`."""
         if mail.recipient is None or (mail.message is None and mail.content is None):
             return PermanentFailure("nothing to send (erased)")
         try:
@@ -320,12 +365,14 @@ class MailWorker:
             return PermanentFailure(f"The mail could not be composed. ({type(exc).__name__})")
         self.rate.wait()
         try:
-            self.transport.send(self.sender, recipient, message)
+            reply = self.transport.send(self.sender, recipient, message)
         except (TemporaryFailure, PermanentFailure) as exc:
             return exc
         except Exception as exc:
             self._log_unexpected(mail, "sending", exc)
             return PermanentFailure(f"The mail could not be sent. ({type(exc).__name__})")
+        if replies is not None:
+            replies[mail.id] = reply
         return None
 
     @staticmethod
@@ -346,7 +393,12 @@ class MailWorker:
         )
 
     def _record_until_stored(
-        self, mail_id: int, outcome: Exception | None, composed: dict[int, bytes], now: datetime
+        self,
+        mail_id: int,
+        outcome: Exception | None,
+        composed: dict[int, bytes],
+        now: datetime,
+        replies: dict[int, str | None] | None = None,
     ) -> None:
         # SMTP has answered: losing that answer to a database restart would send the mail twice.
         backoff = Backoff()
@@ -359,7 +411,7 @@ class MailWorker:
                         # itself within a fraction of a second can lose this record (never a
                         # crash of this worker), and then the mail is sent again.
                         session.execute(text("SET LOCAL synchronous_commit TO off"))
-                    self.record(session, {mail_id: outcome}, composed, now)
+                    self.record(session, {mail_id: outcome}, composed, now, replies)
                 return
             except DATABASE_UNAVAILABLE as exc:
                 if self.stop_event.is_set():
@@ -376,6 +428,7 @@ class MailWorker:
         outcomes: dict[int, Exception | None],
         composed: dict[int, bytes],
         now: datetime,
+        replies: dict[int, str | None] | None = None,
     ) -> None:
         mails = session.scalars(select(OutgoingMail).where(OutgoingMail.id.in_(outcomes)))
         for mail in mails:
@@ -387,6 +440,7 @@ class MailWorker:
                 mail.state = SENT
                 mail.sent_at = utcnow()
                 mail.last_error = None
+                mail.smtp_reply = (replies or {}).get(mail.id)
                 self._publish(session, mail, "notify.mail.sent")
             elif isinstance(error, TemporaryFailure) and (
                 mail.attempts < self.settings.mail_max_attempts

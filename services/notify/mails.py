@@ -57,6 +57,8 @@ MAIL_KINDS = (
     "attendee_erased",
     "manage_link",
     "organiser_password_link",
+    # An organiser's own words to the attendees of an event or a session (attendee_messages.py).
+    "organiser_message",
 )
 MAIL_READY_CHANNEL = "outgoing_mail_ready"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -82,6 +84,15 @@ templates = Environment(
     auto_reload=False,
 )
 templates.filters["ticket_code"] = printed_ticket_code
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """Plain text as HTML mail shows it: paragraphs (split at blank lines) of lines."""
+    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return [block.strip("\n").split("\n") for block in blocks if block.strip()]
+
+
+templates.filters["paragraphs"] = paragraphs
 
 
 class _CachingHeaderRegistry(HeaderRegistry):

@@ -54,7 +54,7 @@ def test_concurrent_first_sessions_all_succeed(tmp_path, monkeypatch):
 NEVER_REUSED = {
     "schedule": ("events", "stages", "tracks", "speakers", "sessions", "releases"),
     "registration": ("attendees", "tickets"),
-    "notify": ("outgoing_mail",),
+    "notify": ("outgoing_mail", "attendee_messages"),
 }
 
 

@@ -1,6 +1,7 @@
 """The notify service's tables; importing this package registers every model on `Base`."""
 
 from services.notify.models.attendee import Attendee, ErasedAttendee
+from services.notify.models.attendee_message import AttendeeMessage
 from services.notify.models.base import (
     ApiToken,
     AuditEntry,
@@ -19,6 +20,7 @@ from services.notify.models.ticket import Ticket
 __all__ = [
     "ApiToken",
     "Attendee",
+    "AttendeeMessage",
     "AuditEntry",
     "Base",
     "ErasedAttendee",

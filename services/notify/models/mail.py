@@ -12,6 +12,7 @@ SENDING = "sending"
 RETRYING = "retrying"
 SENT = "sent"
 FAILED = "failed"
+MAIL_STATES = (QUEUED, SENDING, RETRYING, SENT, FAILED)
 
 
 class OutgoingMail(Base):
@@ -33,6 +34,8 @@ class OutgoingMail(Base):
     # No foreign key: the record of a mail outlives the attendee's erasure.
     attendee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     session_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The organiser's message (`AttendeeMessage`) this mail delivers, if it is one.
+    attendee_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     recipient: Mapped[str | None] = mapped_column(String(320), nullable=True)
     # What the mail says, fixed when it is queued: {"name", "locale", "context", "invitation":
     # [method, ics] | null, "qr_code"}; the delivery worker composes `message` from it once.
@@ -44,6 +47,9 @@ class OutgoingMail(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The server's final answer to the mail's data on success ("250 2.0.0 Ok: queued as 4F3A"),
+    # for the organiser's mail history; failures keep theirs in `last_error`.
+    smtp_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -60,5 +66,7 @@ class OutgoingMail(Base):
             postgresql_where=text("state = 'sending'"),
             sqlite_where=text("state = 'sending'"),
         ),
+        # An event's mail history, newest first.
+        Index("ix_outgoing_mail_event", "event_slug", "id"),
         IDS_NEVER_REUSED,
     )
