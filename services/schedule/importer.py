@@ -140,6 +140,9 @@ def _upsert_speakers(session: Session, event: Event, sessions: list[dict]) -> di
         speaker.name = item["name"]
         speaker.organisation = item["organisation"]
         speaker.role = item["role"]
+        for name in ("biography", "biography_en"):
+            if item.get(name) is not None:
+                setattr(speaker, name, item[name])
     return speakers
 
 

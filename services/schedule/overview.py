@@ -61,9 +61,7 @@ def programme_overview(
     zone = event_timezone(event)
     sessions = scheduled_sessions(session, release.id)
     today = event_day(now, zone)
-    days = sorted(
-        {event_day(datetime.fromisoformat(info["starts_at"]), zone) for info in sessions}
-    )
+    days = sorted({event_day(datetime.fromisoformat(info["starts_at"]), zone) for info in sessions})
     at_hand = next((day for day in days if day >= today), None)
     over = not sessions or max(datetime.fromisoformat(i["ends_at"]) for i in sessions) <= now
     if at_hand is None:

@@ -71,6 +71,9 @@ class SpeakerDocument(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     organisation = Text(load_default="", validate=validate.Length(max=200))
     role = Text(load_default="", validate=validate.Length(max=200))
+    # Not given (or None): the importer keeps what the draft has; "" clears it.
+    biography = Text(allow_none=True, validate=validate.Length(max=5_000))
+    biography_en = Text(allow_none=True, validate=validate.Length(max=5_000))
 
 
 class RegistrationDocument(Schema):

@@ -19,7 +19,14 @@ from services.schedule.audit import audit
 from services.schedule.changelog import SessionChange, session_changes
 from services.schedule.draft import REGISTRATION_DEFAULTS, event_timezone, list_sessions
 from services.schedule.frab.export import render_schedule_json, render_schedule_xml
-from services.schedule.models import Event, OutboxMessage, ProgrammeSession, Release, ReleaseExport
+from services.schedule.models import (
+    Event,
+    OutboxMessage,
+    ProgrammeSession,
+    Release,
+    ReleaseExport,
+    Speaker,
+)
 from shared.audit import PUBLISHED
 from shared.db import utcnow
 from shared.errors import Conflict, NothingChanged
@@ -56,6 +63,21 @@ def event_info(event: Event) -> dict[str, Any]:
     return info
 
 
+def speaker_info(speaker: Speaker) -> dict[str, Any]:
+    """A speaker as a release shows it; the biographies only where there are any, so that
+    speakers without one publish as they did before biographies existed."""
+    info = {
+        "guid": speaker.guid,
+        "name": speaker.name,
+        "organisation": speaker.organisation,
+        "role": speaker.role,
+    }
+    for name in ("biography", "biography_en"):
+        if getattr(speaker, name):
+            info[name] = getattr(speaker, name)
+    return info
+
+
 def session_info(programme_session: ProgrammeSession, event: Event) -> dict[str, Any]:
     """A draft session as it appears in a release (times in the event's time zone)."""
     tz = event_timezone(event)
@@ -88,10 +110,7 @@ def session_info(programme_session: ProgrammeSession, event: Event) -> dict[str,
             {"slug": t.slug, "name": t.name, "color": t.color}
             for t in sorted(programme_session.tracks, key=lambda t: t.slug)
         ],
-        "speakers": [
-            {"guid": s.guid, "name": s.name, "organisation": s.organisation, "role": s.role}
-            for s in programme_session.speakers
-        ],
+        "speakers": [speaker_info(s) for s in programme_session.speakers],
         "streamed": programme_session.streamed,
         # Links stored before they were checked are left out of what the services publish.
         "livestream_url": web_url_or_empty(programme_session.livestream_url)

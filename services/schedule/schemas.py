@@ -28,6 +28,7 @@ _GUID = validate.Regexp(
 )
 _COLOR = validate.Regexp(r"^(#[0-9a-fA-F]{6})?$", error=N_("Give a colour like #1a2b3c."))
 _MAX_CAPACITY = 100_000
+MAX_BIOGRAPHY = 5_000
 
 
 class EventSchema(Schema):
@@ -101,6 +102,16 @@ class SpeakerSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     organisation = Text(load_default="", validate=validate.Length(max=200))
     role = Text(load_default="", validate=validate.Length(max=200))
+    biography = Text(
+        load_default="",
+        validate=validate.Length(max=MAX_BIOGRAPHY),
+        metadata={"description": "shown on the public speaker page (German)"},
+    )
+    biography_en = Text(
+        load_default="",
+        validate=validate.Length(max=MAX_BIOGRAPHY),
+        metadata={"description": "the same in English; empty: the German one"},
+    )
 
 
 class RegistrationSchema(Schema):

@@ -74,6 +74,10 @@ class SpeakerInfoSchema(Schema):
     name = fields.String(required=True)
     organisation = fields.String(load_default="")
     role = fields.String(load_default="")
+    # Only where a speaker has one (no default: releases from before biographies, and speakers
+    # without one, publish no change).
+    biography = fields.String()
+    biography_en = fields.String()
 
 
 class RegistrationInfoSchema(Schema):

@@ -160,7 +160,10 @@ def _json_event(schedule: _Schedule, session: dict) -> dict:
     persons = []
     for person in event["persons"]:
         entry = {"guid": person["guid"], "name": person["name"], "public_name": person["name"]}
-        entry.update({key: person[key] for key in ("organisation", "role") if person[key]})
+        # The biography as pretalx writes it (in the programme's language, German), only where
+        # there is one, so that files without biographies stay as they were.
+        keys = ("organisation", "role", "biography")
+        entry.update({key: person[key] for key in keys if person[key]})
         persons.append(entry)
     return {
         "guid": event["guid"],
@@ -294,6 +297,7 @@ class _Schedule:
                     "name": speaker["name"],
                     "organisation": speaker["organisation"],
                     "role": speaker["role"],
+                    "biography": speaker["biography"],
                 }
                 for speaker in session["speakers"]
             ],
@@ -343,6 +347,7 @@ def _loaded_release(release_data: dict) -> dict:
                         "name": speaker["name"],
                         "organisation": speaker.get("organisation") or "",
                         "role": speaker.get("role") or "",
+                        "biography": speaker.get("biography") or "",
                     }
                     for speaker in raw.get("speakers", [])
                 ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.schedule.models.base import Base
@@ -19,3 +19,6 @@ class Speaker(Base):
     name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(200), default="")
+    # Shown on the public speaker page, German and English (empty: none).
+    biography: Mapped[str] = mapped_column(Text, default="", server_default="")
+    biography_en: Mapped[str] = mapped_column(Text, default="", server_default="")

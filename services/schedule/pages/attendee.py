@@ -15,14 +15,20 @@ from services.schedule.live import live_overview
 from services.schedule.pages import pages
 from services.schedule.pages.programme import (
     Filters,
+    day_label,
     filter_options,
     find_published_session,
+    map_url,
     programme_days,
     published_programme,
     session_view,
+    short_day_label,
 )
+from services.schedule.pages.speakers import find_published_speaker, published_speakers
+from services.schedule.pages.timetable import parse_day, timetable_days, timetable_grid
 from services.schedule.reads import published_events_by_organisation
-from shared.calendars import calendar_time, vtimezone
+from shared.calendars import calendar_time, event_day, vtimezone
+from shared.db import utcnow
 from shared.links import web_url_or_empty
 from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised, service_url
@@ -30,6 +36,9 @@ from shared.permissions import public
 from shared.web import db_session
 
 PRODID = "-//to:DO event-week platform//schedule//DE"
+
+
+pages.add_app_template_filter(map_url, "map_url")
 
 
 def _programme_or_404(slug: str) -> dict:
@@ -99,6 +108,66 @@ def session_page(event: str, session_id: int):
         availability_url=availability_url(event),
         feed_url=service_url("notify", f"/{event}/calendar.ics"),
         ics_url=url_for(".session_ics", event=event, session_id=session_id),
+        nav_current="programme",
+    )
+
+
+@pages.get("/<event>/timetable")
+@public
+def timetable(event: str):
+    data = _programme_or_404(event)
+    zone = ZoneInfo(data["event"]["timezone"])
+    days = timetable_days(data["sessions"], zone)
+    now = utcnow()
+    today = event_day(now, zone)
+    asked = request.args.get("day")
+    if asked is None:
+        day = today if today in days else (days[0] if days else today)
+    else:
+        day = parse_day(asked.strip())
+        if day is None or day not in days:
+            abort(404, _("There are no sessions on this day."))
+    grid = timetable_grid(data["sessions"], day, zone, now if day == today else None)
+    live_ids = live_session_ids(event)
+    return render_template(
+        "pages/timetable.html",
+        event=data["event"],
+        grid=grid,
+        day_label=day_label(day),
+        days=[(other, short_day_label(other), day_label(other)) for other in days],
+        blocks=[(block, session_view(block.info, live_ids, now)) for block in grid.blocks],
+        availability_url=availability_url(event),
+        nav_current="programme",
+    )
+
+
+@pages.get("/<event>/speakers")
+@public
+def speakers(event: str):
+    data = _programme_or_404(event)
+    return render_template(
+        "pages/speakers.html",
+        event=data["event"],
+        speakers=published_speakers(data),
+        nav_current="programme",
+    )
+
+
+@pages.get("/<event>/speakers/<guid>")
+@public
+def speaker_page(event: str, guid: str):
+    data = _programme_or_404(event)
+    speaker = find_published_speaker(data, guid)
+    if speaker is None:
+        abort(404, _("This person does not speak in the programme."))
+    live_ids = live_session_ids(event)
+    biography = {"biography": speaker.biography, "biography_en": speaker.biography_en}
+    return render_template(
+        "pages/speaker.html",
+        event=data["event"],
+        speaker=speaker,
+        biography=localised(biography, "biography"),
+        sessions=[session_view(info, live_ids) for info in speaker.sessions],
         nav_current="programme",
     )
 

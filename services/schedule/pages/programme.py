@@ -9,10 +9,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask_babel import format_date, lazy_gettext
 
 from services.schedule.api.published import export_store
+from shared.calendars import event_day
 from shared.db import utcnow
 from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised
@@ -69,8 +71,10 @@ def ends(info: dict[str, Any]) -> datetime:
 
 
 def day_of(info: dict[str, Any]) -> date:
-    # Release times carry the event's offset, so the date is the local day.
-    return starts(info).date()
+    """The event day of a session (04:00-03:59, `shared.calendars.event_day`): release times
+    carry the event's offset, so that is the zone."""
+    moment = starts(info)
+    return event_day(moment, moment.tzinfo)
 
 
 # With the year, so a past edition does not pass for this year's.
@@ -79,6 +83,14 @@ _DAY_FORMATS = {"de": "EEEE, d. MMMM y", "en": "EEEE, d MMMM y"}
 
 def day_label(day: date) -> str:
     return format_date(day, _DAY_FORMATS[current_language()])
+
+
+_SHORT_DAY_FORMATS = {"de": "EEE d. MMM", "en": "EEE d MMM"}
+
+
+def short_day_label(day: date) -> str:
+    """A day as a tab names it: "Mo. 29. Apr."."""
+    return format_date(day, _SHORT_DAY_FORMATS[current_language()])
 
 
 @dataclass(frozen=True)
@@ -175,6 +187,21 @@ def programme_days(
         if filters.keep(info):
             days.setdefault(day_of(info), []).append(session_view(info, live_ids))
     return [(day, day_label(day), listed) for day, listed in sorted(days.items())]
+
+
+OPENSTREETMAP_SEARCH = "https://www.openstreetmap.org/search?query="
+
+
+def map_url(address: str, around: str = "") -> str:
+    """An OpenStreetMap search for `address` (empty if there is none). A street without its town
+    ("Prinzenstraße 11") gets the town of the event's address `around` ("44137 Dortmund")."""
+    address = " ".join((address or "").split())
+    if not address:
+        return ""
+    town = " ".join((around or "").split()).rpartition(",")[2].strip()
+    if town and "," not in address and town.casefold() not in address.casefold():
+        address = f"{address}, {town}"
+    return OPENSTREETMAP_SEARCH + quote(address[:300], safe="")
 
 
 def find_published_session(data: dict[str, Any], session_id: int) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ from services.schedule.live import live_overview
 from services.schedule.models import Release, StageDelay
 from services.schedule.pages import pages
 from services.schedule.pages.programme import day_of, ends, published_programme, starts
+from shared.calendars import event_day
 from shared.fields import MOMENT_MESSAGE, computable_moment
 from shared.headers import allow_framing
 from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
@@ -98,7 +99,7 @@ def screen_state(slug: str, stage_guid: str, at: datetime | None) -> dict[str, A
     now = by_id.get(live["now"]["id"]) if live and live["now"] else None
     upcoming = by_id.get(live["next"]["id"]) if live and live["next"] else None
     shown = {info["id"] for info in (now, upcoming) if info}
-    today = moment.date()
+    today = event_day(moment, moment.tzinfo)
     later = [
         info
         for info in on_stage
