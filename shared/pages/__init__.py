@@ -147,6 +147,7 @@ def _template_context() -> dict:
         "role_name": role_name,
         "organiser_links": organiser_links,
         "roles": ROLES,
+        "this_service": current_app.extensions["todo_service"],
     }
 
 
@@ -185,12 +186,16 @@ def organiser_links(event: str) -> list[dict[str, Any]]:
 
 
 def attention_fragment(template: str, **context: Any) -> Response:
-    """What needs attention in this service, as an HTML fragment for the event's overview on
-    the schedule service (its `overview.js` fetches it with the organiser's cookie): readable
-    by that origin only, never stored by a cache."""
+    """What this service knows that another's organiser pages show (the event's overview, the
+    draft's unpublished changes), as an HTML fragment that `organiser.js` fetches with the
+    organiser's cookie: readable by the platform's own origins only, never cached."""
     response = make_response(render_template(template, **context))
-    schedule = urlsplit(service_url("schedule"))
-    response.headers["Access-Control-Allow-Origin"] = f"{schedule.scheme}://{schedule.netloc}"
+    origins = {
+        "{0.scheme}://{0.netloc}".format(urlsplit(url)) for url in config().service_urls.values()
+    }
+    asking = request.headers.get("Origin")
+    schedule = "{0.scheme}://{0.netloc}".format(urlsplit(service_url("schedule")))
+    response.headers["Access-Control-Allow-Origin"] = asking if asking in origins else schedule
     response.headers["Access-Control-Allow-Credentials"] = "true"
     response.headers["Vary"] = "Origin, Cookie"
     response.headers["Cache-Control"] = "no-store"

@@ -23,7 +23,7 @@ def test_the_overview_shows_the_next_day_and_what_registration_adds(
     expect(
         page.get_by_role("heading", name="Nächster Veranstaltungstag: Montag, 6. Mai 2030")
     ).to_be_visible()
-    registrations = page.locator("[data-attention]").filter(has_text="Anmeldungen")
+    registrations = page.locator("[data-attention]", has_text="Anmeldungen")
     expect(registrations).to_contain_text("Keine kommende Sitzung ist ausgebucht")
     expect(registrations.get_by_role("link", name="Alle Anmeldungen")).to_be_visible()
     assert not serious_violations(page)
@@ -31,6 +31,24 @@ def test_the_overview_shows_the_next_day_and_what_registration_adds(
 
     page.goto(f"{schedule}/{EVENT}/organiser/overview?lang=en")
     expect(page.get_by_role("heading", name="Next event day: Monday, 6 May 2030")).to_be_visible()
-    expect(page.locator("[data-attention]").first).to_contain_text("No session to come is full")
+    expect(page.locator("[data-attention]", has_text="No session to come is full")).to_be_visible()
     assert not serious_violations(page)
     screenshot(page, f"organiser-overview-{size}-en")
+
+
+def test_registrations_pages_say_the_draft_has_unpublished_changes(stack, new_page):
+    page = new_page(viewport=PHONE)
+    schedule, registration = stack.url("schedule"), stack.url("registration")
+    sign_in(page, schedule)
+    page.goto(f"{schedule}/{EVENT}/organiser/sessions/{stack.session_ids()['care']}")
+    page.locator('input[name="title"]').fill("Pflege sichern – neu")
+    page.get_by_role("button", name="Im Entwurf speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Im Entwurf gespeichert")
+
+    page.goto(f"{registration}/{EVENT}/organiser/registrations")
+    notice = page.locator("[data-attention] .notice")
+    expect(notice).to_contain_text("1 unveröffentlichte Änderung im Entwurf.")
+    expect(notice.get_by_role("link", name="Änderungen ansehen")).to_have_attribute(
+        "href", f"{schedule}/{EVENT}/organiser/publish"
+    )
+    screenshot(page, "registrations-with-unpublished-changes-phone")

@@ -77,3 +77,15 @@ def test_registrations_show_the_programmes_pages_to_an_owner(registration):
 def test_each_role_sees_only_its_pages(registration, role, expected):
     path = "/organiser/check-in" if role == "door" else "/organiser/registrations"
     assert nav_labels(registration, Principal("tuer", "dortmund", role), path) == expected
+
+
+def test_the_programmes_unpublished_changes_are_asked_of_the_schedule_service(registration):
+    def page(role: str) -> str:
+        with registration.session_transaction() as cookie:
+            cookie.update(organiser_session(Principal("erika", "dortmund", role)))
+        return registration.get(f"/{EVENT}/organiser/check-in", headers=HTML).text
+
+    assert f"/{EVENT}/organiser/pending?lang=de" in page("owner")
+    assert "organiser.js" in page("owner")
+    # The door may not edit the programme: nothing to ask.
+    assert "/organiser/pending" not in page("door")

@@ -127,7 +127,7 @@ def test_the_owner_sees_where_registration_and_notify_add_their_part(client, own
     # Without JavaScript, the links to the pages themselves.
     assert f"/{owned_event}/organiser/registrations" in page.text
     assert f"/{owned_event}/organiser/mails?state=failed" in page.text
-    assert "overview.js" in page.text
+    assert "organiser.js" in page.text
 
 
 def test_the_door_sees_the_day_but_neither_counts_nor_mails_nor_the_draft(
@@ -150,3 +150,31 @@ def test_another_organisations_member_finds_no_such_event(client, owned_event):
         cookie.update(organiser_session(Principal("hanna", "herne", "owner")))
     page = client.get(f"/{owned_event}/organiser/overview", headers={"Accept": "text/html"})
     assert page.status_code == 404
+
+
+def test_the_drafts_unpublished_changes_as_a_fragment_for_the_other_services(
+    client, owned_event, schedule_db, schedule_app
+):
+    with schedule_db.transaction() as session:
+        find_event(session, owned_event).title = "Testwoche (neu)"
+    with client.session_transaction() as cookie:
+        cookie.update(organiser_session(Principal("erika", "bochum", "programme")))
+    registration = schedule_app.extensions["todo_config"].service_urls["registration"]
+    answer = client.get(
+        f"/{owned_event}/organiser/pending?lang=en",
+        headers={"Accept": "text/html", "Origin": registration},
+    )
+    assert answer.status_code == 200
+    assert "1 unpublished change in the draft." in answer.text
+    assert f"/{owned_event}/organiser/publish" in answer.text
+    assert answer.headers["Access-Control-Allow-Origin"] == registration
+    assert answer.headers["Cache-Control"] == "no-store"
+    # Another site's page may not read it.
+    stranger = client.get(
+        f"/{owned_event}/organiser/pending", headers={"Origin": "https://evil.example"}
+    )
+    assert stranger.headers["Access-Control-Allow-Origin"] != "https://evil.example"
+    assert overview_page(client, owned_event, "door").status_code == 200
+    with client.session_transaction() as cookie:
+        cookie.update(organiser_session(Principal("erika", "bochum", "door")))
+    assert client.get(f"/{owned_event}/organiser/pending").status_code == 403

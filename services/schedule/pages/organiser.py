@@ -30,7 +30,7 @@ from services.schedule.schemas import (
 from shared.errors import DomainError
 from shared.fields import MOMENT_MESSAGE, computable_date
 from shared.messages.schedule import SESSION_SCHEDULED
-from shared.pages import translate
+from shared.pages import attention_fragment, translate
 from shared.pages.organisers import (
     check_organiser_password,
     organiser_login_required,
@@ -164,6 +164,16 @@ def overview(event: str):
         day_label=day_label,
         principal=g.principal,
         nav_current="organiser",
+    )
+
+
+@pages.get("/<event>/organiser/pending")
+@organiser_login_required("programme.edit")
+def pending_changes(event: str):
+    """The draft's unpublished changes, for registration's and notify's organiser pages."""
+    found = load_event(event)
+    return attention_fragment(
+        "pages/organiser/_pending.html", event=found, pending=unpublished_changes(found)
     )
 
 

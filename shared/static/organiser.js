@@ -1,7 +1,19 @@
-// The event's overview: the registration and notify services add what needs attention from
-// their own data (an HTML fragment in the page's language). Without an answer the link stays.
+// What every organiser page does in the browser (loaded by the shared navigation).
+//
+// On a phone the navigation is one row that scrolls sideways: the page shown is scrolled into
+// view.
+//
+// Organiser pages show what another service knows (`shared.pages.attention_fragment`): the
+// overview what registration and notify find needs attention, every page the draft's
+// unpublished changes. Each is an HTML fragment in the page's language, fetched with the
+// organiser's cookie; without an answer the placeholder (a link, or nothing) stays.
 (function () {
   "use strict";
+  var current = document.querySelector('.sub-nav [aria-current="page"]');
+  var row = current && current.closest("ul");
+  if (row && row.scrollWidth > row.clientWidth) {
+    row.scrollLeft = current.offsetLeft - row.offsetLeft - 16;
+  }
   if (!window.fetch) return;
   Array.prototype.forEach.call(document.querySelectorAll("[data-fragment-url]"), function (box) {
     fetch(box.getAttribute("data-fragment-url"), {
