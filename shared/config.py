@@ -72,6 +72,9 @@ class Config:
     smtp_url: str = field(default="", repr=False)
     mail_from: str = "to:DO Dortmund <noreply@todo-dortmund.de>"
     organizer_email: str = "programm@todo-dortmund.de"
+    # Where replies to the attendees' mails go (MAIL_REPLY_TO); unset, mails come from the
+    # no-reply sender only and their texts do not invite replies.
+    mail_reply_to: str = ""
     public_base_url: str = ""
     service_urls: dict[str, str] = field(default_factory=dict)
     secret_key: str = field(default="", repr=False)
@@ -121,6 +124,7 @@ class Config:
             smtp_url=env.get("SMTP_URL", ""),
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             organizer_email=env.get("ORGANIZER_EMAIL") or cls.organizer_email,
+            mail_reply_to=env.get("MAIL_REPLY_TO", "").strip(),
             public_base_url=public_url.rstrip("/"),
             service_urls=service_urls,
             secret_key=secret_key(env, var_dir, bind_host, [*service_urls.values(), public_url]),

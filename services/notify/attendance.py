@@ -23,6 +23,12 @@ from services.notify.models import (
 from services.notify.models.mail import FAILED, QUEUED, RETRYING
 from services.notify.programme import attendee_context
 from shared.db import utcnow
+from shared.messages.registration import (
+    TICKET_CANCELLED,
+    TICKET_CONFIRMED,
+    TICKET_HELD,
+    TICKET_WAITLISTED,
+)
 
 log = logging.getLogger(__name__)
 # However often the link is asked for, the mailbox gets it at most once in this time.
@@ -38,9 +44,25 @@ TICKET_MAILS: dict[str, tuple[str, str | None, bool]] = {
 }
 
 
+# A registration of several sessions (the messages' `booking`) is one mail, sent with its last
+# message: the template, and its kind in the mail history by the best status it holds.
+BOOKING_VERBS = ("confirmed", "held", "waitlisted")
+BOOKING_TEMPLATE = "booking"
+BOOKING_KINDS = {
+    TICKET_CONFIRMED: "ticket_confirmed",
+    TICKET_HELD: "ticket_held",
+    TICKET_WAITLISTED: "ticket_waitlisted",
+}
+
+
 class SessionNotKnownYet(RuntimeError):
     """A ticket for a session whose release has not reached notify yet; the consumer retries
     the message later."""
+
+
+class BookingNotComplete(RuntimeError):
+    """The last message of a booking came before an earlier one (that one failed once and is
+    retried); the consumer retries this one later, so the mail covers every ticket."""
 
 
 def is_erased(session: Session, attendee_id: int) -> bool:
@@ -86,10 +108,19 @@ def apply_ticket_message(
     if is_erased(session, data["attendee"]["id"]):
         log.info("ticket %s belongs to an erased attendee; ignored", info["id"])
         return
+    booking = data.get("booking")
+    if verb not in BOOKING_VERBS or booking is None or booking["size"] < 2:
+        # One ticket of its own: today's mail about it.
+        booking = None
+    last_of_booking = booking is not None and booking["index"] == booking["size"] - 1
     attendee = upsert_attendee(session, data["event"], data["attendee"], occurred_at)
     ticket = session.get(Ticket, info["id"], with_for_update=True)
     if ticket is not None and ticket.updated_at > occurred_at:
         log.info("ticket %s: %s message is older than the copy; ignored", ticket.id, verb)
+        if last_of_booking:
+            # The ticket changed since (its message was retried); the others still need
+            # their mail, which tells what they are now.
+            _queue_booking_mail(session, booking, attendee, occurred_at, mailer, cause_message_id)
         return
     if ticket is None:
         ticket = Ticket(id=info["id"], attendee_id=attendee.id)
@@ -107,7 +138,11 @@ def apply_ticket_message(
         ticket.checked_in_at = data["checked_in_at"]
     session.flush()
 
-    if verb in TICKET_MAILS and not (
+    if booking is not None:
+        # The earlier messages of a booking only update the copy; the last mails it all.
+        if last_of_booking:
+            _queue_booking_mail(session, booking, attendee, occurred_at, mailer, cause_message_id)
+    elif verb in TICKET_MAILS and not (
         # The session's own cancellation mail (from the release) already told them.
         verb == "cancelled" and data.get("reason") == "session_cancelled"
     ):
@@ -159,6 +194,85 @@ def _queue_ticket_mail(
         # The cause is this message, recorded as processed in the same transaction; the
         # unique dedup key still stops a concurrent second delivery at commit.
         known_new=True,
+    )
+
+
+def _queue_booking_mail(
+    session: Session,
+    booking: dict[str, Any],
+    attendee: Attendee,
+    occurred_at: datetime,
+    mailer: Mailer,
+    cause_message_id: str,
+) -> None:
+    """One mail for all tickets of a booking, each with its status (a QR code and an invitation
+    for each seat, the link to confirm the address once); sent with its last message, when the
+    copies of the others are there. Tickets cancelled since are left out."""
+    cause = f"booking-{booking['id']}"
+    keys = [Mailer.dedup_key(cause, attendee.id, kind) for kind in BOOKING_KINDS.values()]
+    if mailer.queued_keys(session, keys):
+        return
+    copies = {
+        ticket.id: ticket
+        for ticket in session.scalars(
+            select(Ticket).where(
+                Ticket.id.in_(booking["tickets"]), Ticket.attendee_id == attendee.id
+            )
+        )
+    }
+    for ticket_id in booking["tickets"]:
+        ticket = copies.get(ticket_id)
+        # Not applied yet: no copy, or still the copy of a cancelled ticket booked again.
+        if ticket is None or (
+            ticket.status == TICKET_CANCELLED and ticket.updated_at < occurred_at
+        ):
+            raise BookingNotComplete(f"ticket {ticket_id} of booking {booking['id']}")
+    booked: list[tuple[ProgrammeSession, Ticket]] = []
+    for ticket in copies.values():
+        if ticket.status not in BOOKING_KINDS:
+            continue
+        programme_session = session.get(ProgrammeSession, ticket.session_id)
+        if programme_session is None:
+            raise SessionNotKnownYet(f"session {ticket.session_id} of ticket {ticket.id}")
+        booked.append((programme_session, ticket))
+    if not booked:
+        return
+    booked.sort(key=lambda pair: (pair[0].starts_at, pair[0].id))
+    event = booked[0][0].event
+    locale = attendee.locale
+    statuses = {ticket.status for _, ticket in booked}
+    kind = next(BOOKING_KINDS[status] for status in BOOKING_KINDS if status in statuses)
+    holds = [ticket.hold_expires_at for _, ticket in booked if ticket.hold_expires_at]
+    seated = [(s, ticket) for s, ticket in booked if ticket.status == TICKET_CONFIRMED]
+    # The greeting: the name given with the booking (the same on all its tickets).
+    name = booked[-1][1].name
+    mailer.queue(
+        session,
+        kind=kind,
+        cause=cause,
+        recipient=Recipient(name, attendee.email, locale, attendee.id),
+        event_slug=attendee.event_slug,
+        context={
+            **attendee_context(mailer, attendee, event, name),
+            "tickets": [
+                {
+                    "status": ticket.status,
+                    "code": ticket.code,
+                    "waitlist_position": ticket.waitlist_position,
+                    "session": session_details(programme_session, locale),
+                }
+                for programme_session, ticket in booked
+            ],
+            "confirm_url": next((t.confirm_url for _, t in booked if t.confirm_url), None),
+            "hold_expires": local_datetime(min(holds), event.timezone, locale) if holds else None,
+        },
+        cause_message_id=cause_message_id,
+        booking={
+            "template": BOOKING_TEMPLATE,
+            "sessions": [programme_session for programme_session, _ in seated],
+            "method": "REQUEST",
+            "qr_codes": [ticket.code for _, ticket in seated],
+        },
     )
 
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import string
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address, HeaderRegistry, UniqueUnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
 from pathlib import Path
@@ -95,12 +96,72 @@ def paragraphs(text: str) -> list[list[str]]:
 templates.filters["paragraphs"] = paragraphs
 
 
+# A header line SHOULD stay within 78 characters (RFC 5322 2.1.1), an encoded word within 75
+# (RFC 2047 2); the characters an encoded word may carry as they are anywhere (RFC 2047 5(3)).
+_HEADER_LINE = 78
+_ENCODED_WORD = 75
+_Q_PREFIX, _Q_SUFFIX = "=?utf-8?q?", "?="
+_Q_SAFE = frozenset(string.ascii_letters + string.digits + "!*+-/")
+
+
+def _q_encoded(char: str) -> str:
+    if char == " ":
+        return "_"
+    if char in _Q_SAFE:
+        return char
+    return "".join(f"={byte:02X}" for byte in char.encode("utf-8", "replace"))
+
+
+def fold_unstructured(name: str, value: str) -> list[str]:
+    """The lines of header `name` with the one-line text `value`, each within 78 characters,
+    so that unfolding gives back exactly `value`.
+
+    Python's own folder (3.11) moves a value that does not fit after the name to the next line,
+    which decoders read with a leading space, and puts two spaces before an encoded word after
+    a fold, which some keep. So: ASCII text is folded before one of its own spaces; anything
+    else (or a word too long for a line) is written as encoded words that hold the spaces
+    themselves, one per line: the folds between them are not part of the text (RFC 2047 6.2).
+    """
+    head = len(name) + 2
+    if value.isascii():
+        lines = [""]
+        for piece in re.findall(r" *[^ ]+| +$", value):
+            room = _HEADER_LINE - (head if len(lines) == 1 else 0)
+            if lines[-1] and len(lines[-1]) + len(piece) > room:
+                lines.append(piece)
+            else:
+                lines[-1] += piece
+        if all(len(line) <= _HEADER_LINE - (head if i == 0 else 0) for i, line in enumerate(lines)):
+            return lines
+    overhead = len(_Q_PREFIX) + len(_Q_SUFFIX)
+    words = [""]
+    for char in value:
+        encoded = _q_encoded(char)
+        line = head if len(words) == 1 else 1
+        room = min(_HEADER_LINE - line, _ENCODED_WORD) - overhead
+        if words[-1] and len(words[-1]) + len(encoded) > room:
+            words.append(encoded)
+        else:
+            words[-1] += encoded
+    return [f"{'' if i == 0 else ' '}{_Q_PREFIX}{word}{_Q_SUFFIX}" for i, word in enumerate(words)]
+
+
+class SubjectHeader(UniqueUnstructuredHeader):
+    """A Subject folded by `fold_unstructured`, in ASCII whatever the policy (encoded words are
+    understood everywhere, also by SMTPUTF8 servers)."""
+
+    def fold(self, *, policy) -> str:
+        lines = fold_unstructured(self.name, str(self))
+        return f"{self.name}: " + policy.linesep.join(lines) + policy.linesep
+
+
 class _CachingHeaderRegistry(HeaderRegistry):
     """The standard registry builds a new header class on every header it parses; building a
     mail sets dozens of headers, so the classes are made once per header name."""
 
     def __init__(self):
         super().__init__()
+        self.map_to_type("subject", SubjectHeader)
         self._classes: dict[str, type] = {}
 
     def __getitem__(self, name: str) -> type:
@@ -222,8 +283,13 @@ def session_details(programme_session: ProgrammeSession, locale: str) -> dict[st
     }
 
 
-def render(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of a mail; the subject is `{% set subject %}` in the .txt."""
+def render(
+    kind: str, locale: str, context: dict[str, Any], *, can_reply: bool = False
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a mail; the subject is `{% set subject %}` in the .txt.
+    `kind` names the templates; `can_reply`: the mail has a Reply-To, so its footer may invite
+    replies (a mail from the no-reply sender alone must not)."""
+    context = {**context, "can_reply": can_reply}
     text_module = templates.get_template(f"mail/{locale}/{kind}.txt").make_module(context)
     subject = single_line(str(text_module.subject))
     html = templates.get_template(f"mail/{locale}/{kind}.html").render(
@@ -237,6 +303,7 @@ class Mailer:
 
     def __init__(self, config: Config):
         self.sender = sender_address(config.mail_from)
+        self.reply_to = sender_address(config.mail_reply_to) if config.mail_reply_to else None
         self.organizer_email = config.organizer_email
         self.host = calendars.calendar_host(config.public_base_url)
         self.notify_url = config.service_urls["notify"]
@@ -256,45 +323,74 @@ class Mailer:
         message_id: str,
         invitation: tuple[str, bytes] | None = None,
         qr_code: str | None = None,
+        template: str | None = None,
+        invitations: list[tuple[str, bytes, str]] | None = None,
+        qr_codes: list[str] | None = None,
     ) -> bytes:
-        """The mail as sent. Raises ValueError for an address that cannot be written."""
+        """The mail as sent. Raises ValueError for an address that cannot be written.
+
+        A mail about one ticket has at most one `invitation` and one `qr_code`; a booking of
+        several sessions has `invitations` (method, iCalendar, file name), one per seated
+        session, and a QR code per seat (`qr_codes`), and is written from `template`."""
         to = WireAddress.of(recipient.email)
-        qr_cid = f"qr.{message_id}" if qr_code else None
-        subject, plain, html = render(kind, recipient.locale, {**context, "qr_cid": qr_cid})
+        if invitation is not None:
+            invitations = [(*invitation, "invite.ics")]
+        codes = [qr_code] if qr_code else list(qr_codes or [])
+        local_id = message_id.split("@", 1)[0]
+        qr_cids = {
+            code: f"qr.{message_id}" if index == 0 else f"qr{index}.{message_id}"
+            for index, code in enumerate(codes)
+        }
+        subject, plain, html = render(
+            template or kind,
+            recipient.locale,
+            {**context, "qr_cid": qr_cids.get(qr_code), "qr_cids": qr_cids},
+            can_reply=self.reply_to is not None,
+        )
         message = EmailMessage(policy=SMTPUTF8_POLICY if to.needs_smtputf8 else MAIL_POLICY)
         message["Subject"] = subject
         message["From"] = self.sender
+        if self.reply_to is not None:
+            message["Reply-To"] = self.reply_to
         # Python's header parser decodes RFC 2047 words anywhere in an address, even in a
         # quoted local part, and "=?utf-8?q?=0D=0ABcc:...?=@example.org" is a valid address:
         # the header is folded around a stand-in, and the checked address is put in as bytes.
-        stand_in = f"to-{message_id.split('@', 1)[0]}@stand-in.invalid"
+        stand_in = f"to-{local_id}@stand-in.invalid"
         message["To"] = Address(display_name=single_line(recipient.name), addr_spec=stand_in)
         message["Date"] = rfc2822_datetime(utcnow())
         message["Message-ID"] = f"<{message_id}>"
         message["Auto-Submitted"] = "auto-generated"
         # Boundaries given up front spare the generator searching the body for a free one;
         # "=_" cannot occur at a line start in quoted-printable or base64 parts.
-        boundary = f"=_{message_id.split('@', 1)[0]}_"
+        boundary = f"=_{local_id}_"
         message.set_content(plain, cte="quoted-printable")
         message.make_alternative(boundary=boundary + "alt")
         message.add_alternative(html, subtype="html", cte="quoted-printable")
-        if qr_code:
+        if qr_cids:
             html_part = message.get_payload()[1]
             html_part.make_related(boundary=boundary + "rel")
-            html_part.add_related(
-                qr_png(qr_code), "image", "png", cid=f"<{qr_cid}>", filename="ticket-qr.png"
-            )
-        if invitation is not None:
-            method, ics = invitation
+            for index, (code, cid) in enumerate(qr_cids.items()):
+                html_part.add_related(
+                    qr_png(code),
+                    "image",
+                    "png",
+                    cid=f"<{cid}>",
+                    filename="ticket-qr.png" if index == 0 else f"ticket-qr-{index + 1}.png",
+                )
+        if invitations:
             # RFC 6047: the iTIP object as an alternative that clients act on, plus the same
-            # file attached for clients that only offer attachments.
+            # file attached for clients that only offer attachments. One iTIP REQUEST holds
+            # one UID (RFC 5546 3.2.2) and clients act on the first calendar part only, so a
+            # booking of several sessions offers the first inline and each one as a file.
+            method, ics, _ = invitations[0]
             message.add_alternative(
                 ics.decode(), subtype="calendar", params={"method": method}, cte="quoted-printable"
             )
             message.make_mixed(boundary=boundary + "mix")
-            message.add_attachment(
-                ics, maintype="application", subtype="ics", filename="invite.ics"
-            )
+            for _, ics, filename in invitations:
+                message.add_attachment(
+                    ics, maintype="application", subtype="ics", filename=filename
+                )
         # After the parts: making a message multipart moves its Content-* headers to a part.
         message["Content-Language"] = recipient.locale
         return message.as_bytes().replace(stand_in.encode(), to.addr_spec.encode(), 1)
@@ -358,6 +454,13 @@ class Mailer:
             message_id=self.message_id(mail.dedup_key),
             invitation=(invitation[0], invitation[1].encode()) if invitation else None,
             qr_code=content["qr_code"],
+            # Only in mails of bookings of several sessions.
+            template=content.get("template"),
+            invitations=[
+                (method, ics.encode(), filename)
+                for method, ics, filename in content.get("invitations", [])
+            ],
+            qr_codes=content.get("qr_codes"),
         )
 
     def queue(
@@ -375,9 +478,14 @@ class Mailer:
         cause_message_id: str | None = None,
         scrub_after_send: bool = False,
         known_new: bool = False,
+        booking: dict[str, Any] | None = None,
     ) -> OutgoingMail | None:
         """Queue one mail unless this (cause, recipient, kind) was queued before (callers
-        queueing many mails check that in bulk with `queued_keys` and pass `known_new`)."""
+        queueing many mails check that in bulk with `queued_keys` and pass `known_new`).
+
+        `booking`: a mail about several sessions, {"template", "sessions": [ProgrammeSession],
+        "method" (of their invitations), "qr_codes"}; the mail's `kind` says what it is in
+        the mail history."""
         if kind not in MAIL_KINDS:
             raise ValueError(f"unknown mail kind {kind!r}")
         dedup_key = self.dedup_key(cause, recipient.attendee_id, kind)
@@ -388,6 +496,24 @@ class Mailer:
             if invitation_method and programme_session is not None
             else None
         )
+        content = {
+            "name": recipient.name,
+            "locale": recipient.locale,
+            "context": context,
+            "invitation": [invitation[0], invitation[1].decode()] if invitation else None,
+            "qr_code": qr_code,
+        }
+        if booking is not None:
+            content["template"] = booking["template"]
+            content["invitations"] = [
+                [
+                    booking["method"],
+                    self.invitation(seated, recipient, booking["method"])[1].decode(),
+                    f"invite-{index}.ics",
+                ]
+                for index, seated in enumerate(booking["sessions"], 1)
+            ]
+            content["qr_codes"] = booking["qr_codes"]
         mail = OutgoingMail(
             dedup_key=dedup_key,
             kind=kind,
@@ -396,13 +522,7 @@ class Mailer:
             attendee_id=recipient.attendee_id,
             session_id=programme_session.id if programme_session is not None else None,
             recipient=clean_address(recipient.email),
-            content={
-                "name": recipient.name,
-                "locale": recipient.locale,
-                "context": context,
-                "invitation": [invitation[0], invitation[1].decode()] if invitation else None,
-                "qr_code": qr_code,
-            },
+            content=content,
             scrub_after_send=scrub_after_send,
             state=QUEUED,
             attempts=0,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.notify.feeds import FeedContext, render_event_feeds, render_personal_feeds
 from services.notify.mails import Mailer, Recipient, session_details, single_line
 from services.notify.models import Attendee, Event, ProgrammeSession, Ticket
+from shared.calendars import event_day
 from shared.messages.registration import TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED
 from shared.messages.schedule import SESSION_CANCELLED
 
@@ -28,6 +30,12 @@ SIGNIFICANT_FIELDS = {
 }
 # Ticket holders who hear about changes of their session.
 CONCERNED_STATUSES = (TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED)
+# A session moved by at most this much (start and end, either way, on the same day, nothing
+# else changed) updates the calendars (SEQUENCE up, feeds re-rendered) but mails nobody:
+# live programmes slip by a few minutes all the time, and a "changed" mail per ticket for each
+# slip (a same-day registrant got six mails within minutes) teaches people to ignore the one
+# that matters. Whoever comes a quarter of an hour early or late still catches the session.
+QUIET_SHIFT = timedelta(minutes=15)
 
 
 def session_values(info: dict[str, Any]) -> dict[str, Any]:
@@ -157,12 +165,29 @@ def _apply_change(
     what = {SIGNIFICANT_FIELDS[name] for name in changed if name in SIGNIFICANT_FIELDS}
     if what:
         previous = {locale: session_details(current, locale) for locale in ("de", "en")}
+        quiet = what == {"time"} and is_small_shift(current, values)
     for name in changed:
         setattr(current, name, values[name])
     current.modified_at = released_at
     if what:
         current.sequence += 1
-        significant[current] = (what, previous)
+        if not quiet:
+            significant[current] = (what, previous)
+
+
+def is_small_shift(current: ProgrammeSession, values: dict[str, Any]) -> bool:
+    """Whether the new times move the session by at most QUIET_SHIFT, start and end alike, and
+    keep it on its day (the calendar date and the event's day, see `shared.calendars`)."""
+    starts_at = values.get("starts_at", current.starts_at)
+    ends_at = values.get("ends_at", current.ends_at)
+    if abs(starts_at - current.starts_at) > QUIET_SHIFT:
+        return False
+    if abs(ends_at - current.ends_at) > QUIET_SHIFT:
+        return False
+    zone = ZoneInfo(current.event.timezone)
+    return event_day(starts_at, zone) == event_day(current.starts_at, zone) and (
+        starts_at.astimezone(zone).date() == current.starts_at.astimezone(zone).date()
+    )
 
 
 def _queue_change_mails(

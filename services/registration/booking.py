@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -327,6 +328,9 @@ def register(
     )
     insert_ticket = _INSERTS_IGNORING_DUPLICATES[connection.dialect.name]["ticket"]
     results = []
+    # What was booked afresh: (verb, ticket, held); published after the loop, when their
+    # number is known, as one booking (notify mails it once).
+    booked: list[tuple[str, Row, bool]] = []
     # Sessions in id order, so two requests of one attendee lock their tickets in one order.
     for programme_session in programme_sessions:
         held = not at_the_door and needs_confirmation(attendee, programme_session, settings)
@@ -357,16 +361,7 @@ def register(
             ).one()
         ticket = _book(session, ticket, attendee, programme_session, settings, now, at_the_door)
         verb = {WAITLISTED: "waitlisted", HELD: "held"}.get(ticket.status, "confirmed")
-        publish_ticket_of(
-            session,
-            verb,
-            programme_session.event_slug,
-            attendee,
-            ticket,
-            links,
-            position=None,
-            confirmation_needed=held,
-        )
+        booked.append((verb, ticket, held))
         if ticket.status == WAITLISTED and not created:
             # A new ticket's foreign key share-locks the session row, which orders this
             # transaction against any cancellation (it locks that row for update): one
@@ -374,8 +369,27 @@ def register(
             # so it checks again after its commit.
             fill_after_commit(session, programme_session.id, links, settings)
         results.append(TicketResult(BookedTicket.of(ticket, session), True))
+    event_slug = programme_sessions[0].event_slug
+    booking_id = uuid.uuid4().hex
+    for index, (verb, ticket, held) in enumerate(booked):
+        publish_ticket_of(
+            session,
+            verb,
+            event_slug,
+            attendee,
+            ticket,
+            links,
+            position=None,
+            confirmation_needed=held,
+            booking={
+                "id": booking_id,
+                "size": len(booked),
+                "index": index,
+                "tickets": [t.id for _, t, _ in booked],
+            },
+        )
     if not at_the_door and not any(result.created for result in results):
-        publish_link_requested(session, programme_sessions[0].event_slug, attendee, links)
+        publish_link_requested(session, event_slug, attendee, links)
     return RegistrationResult(attendee, attendee_created, results)
 
 

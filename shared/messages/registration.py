@@ -39,10 +39,24 @@ class TicketInfoSchema(Schema):
     hold_expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
+class BookingSchema(Schema):
+    """The registration (one request, several sessions) a ticket message belongs to: its
+    messages are published in order, `index` 0 to `size` - 1, and `tickets` lists the ids of
+    all of them, so that notify can send one mail for the whole booking with the last."""
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    size = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+    index = fields.Integer(required=True, validate=validate.Range(min=0, max=999))
+    tickets = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+
+
 class TicketMessageSchema(Schema):
     event = fields.String(required=True)
     attendee = fields.Nested(AttendeeInfoSchema, required=True)
     ticket = fields.Nested(TicketInfoSchema, required=True)
+    # Only in the messages of a registration; absent in older messages and in those of single
+    # actions (promotion, cancellation, confirmation of the address, an organiser's resend).
+    booking = fields.Nested(BookingSchema, load_default=None, allow_none=True)
 
 
 @message_type("registration.ticket.confirmed")

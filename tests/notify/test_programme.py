@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from services.notify.models import Feed, ProgrammeSession
@@ -164,3 +165,61 @@ def test_session_missing_from_release_is_kept_as_cancelled(
     events = {str(e["uid"]): e for e in events_of(assert_valid_calendar(programme_feed(notify_db)))}
     assert str(events["session-2@todo.example"]["status"]) == "CANCELLED"
     assert str(events["session-1@todo.example"]["status"]) == "CONFIRMED"
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "changes", "mailed"),
+    [
+        # Five minutes late, start and end: calendars follow, nobody gets a mail.
+        (("2024-04-29", "18:05"), ("2024-04-29", "19:05"), {}, False),
+        # Exactly a quarter of an hour earlier is still quiet.
+        (("2024-04-29", "17:45"), ("2024-04-29", "18:45"), {}, False),
+        (("2024-04-29", "18:20"), ("2024-04-29", "19:20"), {}, True),
+        # The start stays, but the session runs half an hour longer.
+        (("2024-04-29", "18:00"), ("2024-04-29", "19:30"), {}, True),
+        # A small shift together with another stage is a change worth a mail.
+        (("2024-04-29", "18:05"), ("2024-04-29", "19:05"), {"stage": "other"}, True),
+        (("2024-04-29", "18:05"), ("2024-04-29", "19:05"), {"title": "Neuer Titel"}, True),
+    ],
+)
+def test_a_small_shift_updates_calendars_without_mail(
+    deliver,
+    release_data,
+    session_info,
+    ticket_data,
+    mails,
+    notify_db,
+    starts,
+    ends,
+    changes,
+    mailed,
+):
+    deliver("schedule.release.published", release_data(1))
+    book(deliver, ticket_data, 2)
+    if changes.get("stage"):
+        stage = {**session_info(1)["stage"], "name": "planQ", "address": "Prinzenstraße 11"}
+        changes = {"stage": stage}
+    moved = session_info(1, starts_at=berlin(*starts), ends_at=berlin(*ends), **changes)
+    deliver("schedule.release.published", release_data(2, sessions=[moved]))
+
+    assert len(mails(kind="session_changed")) == (2 if mailed else 0)
+    assert sequence_of(notify_db, 1) == 1
+    (event,) = events_of(assert_valid_calendar(programme_feed(notify_db)))
+    assert event["sequence"] == 1
+    assert event.DTSTART.isoformat() == berlin(*starts)
+
+
+def test_a_small_shift_onto_another_day_is_mailed(
+    deliver, release_data, session_info, ticket_data, mails
+):
+    late = session_info(
+        1, starts_at=berlin("2024-04-29", "23:55"), ends_at=berlin("2024-04-30", "00:55")
+    )
+    deliver("schedule.release.published", release_data(1, sessions=[late]))
+    book(deliver, ticket_data, 1)
+    later = session_info(
+        1, starts_at=berlin("2024-04-30", "00:05"), ends_at=berlin("2024-04-30", "01:05")
+    )
+    deliver("schedule.release.published", release_data(2, sessions=[later]))
+
+    assert len(mails(kind="session_changed")) == 1

@@ -101,6 +101,29 @@ def test_register_confirms_then_waitlists(client, programme):
     assert json.loads(waitlisted)["data"]["ticket"]["waitlist_position"] is None
 
 
+def test_one_registration_of_several_sessions_is_one_booking(client, programme):
+    client.post(URL, json=body(email="a@example.org"))
+    client.post(URL, json=body(email="b@example.org"))
+    client.post(URL, json=body(email="c@example.org", sessions=[1, 2]))
+    client.post(URL, json=body(email="d@example.org", sessions=[2]))
+    with programme.transaction() as session:
+        bodies = session.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.routing_key.like("registration.ticket.%"))
+            .order_by(OutboxMessage.id)
+        ).all()
+    data = [json.loads(b)["data"] for b in bodies]
+    bookings = [d["booking"] for d in data]
+    # Each registration is a booking of its own, the two sessions of c's numbered in order.
+    assert [(b["size"], b["index"]) for b in bookings] == [(1, 0), (1, 0), (2, 0), (2, 1), (1, 0)]
+    assert len({b["id"] for b in bookings}) == 4
+    assert bookings[2]["id"] == bookings[3]["id"]
+    assert (
+        bookings[2]["tickets"] == bookings[3]["tickets"] == [d["ticket"]["id"] for d in data[2:4]]
+    )
+    assert [d["ticket"]["status"] for d in data[2:4]] == ["waitlisted", "confirmed"]
+
+
 def test_email_is_normalised_and_same_email_gets_the_existing_ticket(client, programme):
     first = client.post(URL, json=body(email="Erika@Example.ORG"))
     again = client.post(URL, json=body(email="erika@example.org ", name="Someone Else"))
