@@ -2,6 +2,7 @@ from flask import Flask
 
 from services.notify.api import BLUEPRINTS
 from services.notify.api.feeds import FeedFastPath
+from services.notify.feeds import FeedContext
 from services.notify.mails import Mailer
 from services.notify.pages import pages
 from services.notify.settings import NotifySettings
@@ -19,8 +20,9 @@ def create_app(config: Config | None = None, settings: NotifySettings | None = N
         blueprints=BLUEPRINTS,
         page_blueprints=[pages],
     )
-    app.extensions["notify_settings"] = settings or NotifySettings.from_env()
+    app.extensions["notify_settings"] = settings = settings or NotifySettings.from_env()
     app.extensions["notify_mailer"] = Mailer(config)
+    app.extensions["notify_feed_context"] = FeedContext.of(config, settings)
     app.extensions["notify_feed_cache"] = cache = {}
     app.wsgi_app = FeedFastPath(app.wsgi_app, cache, public_headers(config))
     return app

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from services.notify import calendars
 from services.notify.models import Attendee, Event, Feed, ProgrammeSession, Ticket
 from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
+from services.notify.settings import NotifySettings
 from shared.calendars import event_day
+from shared.config import Config
 from shared.messages.registration import TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED
 
 PERSONAL_STATUSES = (TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED)
@@ -30,6 +32,64 @@ class FeedContext:
     host: str
     refresh: timedelta
     organizer_email: str
+
+    @classmethod
+    def of(cls, config: Config, settings: NotifySettings) -> FeedContext:
+        return cls(
+            host=calendars.calendar_host(config.public_base_url),
+            refresh=settings.feed_refresh,
+            organizer_email=config.organizer_email,
+        )
+
+
+_CHOSEN_NAME = {"de": "{event} – mein Programm", "en": "{event} – my programme"}
+
+
+@dataclass(frozen=True)
+class ChosenCalendar:
+    body: bytes
+    # When the newest of its sessions last changed (the calendar's Last-Modified).
+    changed_at: datetime
+
+
+def chosen_sessions_calendar(
+    session: Session,
+    event_slug: str,
+    session_ids: list[int],
+    context: FeedContext,
+    locale: str | None = None,
+) -> ChosenCalendar | None:
+    """The chosen sessions of the event as one calendar, rendered on request: one session's
+    download (the schedule's session page links it) or someone's favourites. Written by the
+    same code as every feed (VTIMEZONE, SEQUENCE, ORGANIZER). None if the event or every
+    chosen session is unknown here; unknown ids among known ones are left out."""
+    event = session.scalar(select(Event).where(Event.slug == event_slug))
+    if event is None:
+        return None
+    chosen = list(
+        session.scalars(
+            select(ProgrammeSession).where(
+                ProgrammeSession.event == event, ProgrammeSession.id.in_(session_ids)
+            )
+        )
+    )
+    if not chosen:
+        return None
+    locale = locale or event.locale
+    if len(chosen) == 1:
+        name = chosen[0].title_for(locale)
+    else:
+        name = _CHOSEN_NAME.get(locale, _CHOSEN_NAME["de"]).format(event=event.title)
+    body = calendars.feed(
+        name,
+        chosen,
+        host=context.host,
+        locale=locale,
+        refresh=context.refresh,
+        timezone=event.timezone,
+        organizer=(context.organizer_email, event.title),
+    )
+    return ChosenCalendar(body, max(s.modified_at for s in chosen))
 
 
 def strong_etag(body: bytes) -> str:

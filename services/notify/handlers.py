@@ -14,7 +14,6 @@ from services.notify.attendance import (
     forget_attendee,
     send_manage_link,
 )
-from services.notify.calendars import calendar_host
 from services.notify.feeds import FeedContext
 from services.notify.mails import Mailer
 from services.notify.organisers import send_password_link
@@ -36,11 +35,7 @@ def dependencies(config: Config, settings: NotifySettings | None = None) -> Depe
     settings = settings or NotifySettings.from_env()
     return Dependencies(
         mailer=Mailer(config),
-        feeds=FeedContext(
-            host=calendar_host(config.public_base_url),
-            refresh=settings.feed_refresh,
-            organizer_email=config.organizer_email,
-        ),
+        feeds=FeedContext.of(config, settings),
     )
 
 

@@ -8,10 +8,12 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notify.models.mail import MAIL_STATES
-from shared.fields import Id, Text
+from shared.fields import Id, Text, parse_id
 from shared.i18n import N_
 
 SUBJECT_LENGTH = 150
+# At most this many sessions in one calendar of chosen sessions (someone's favourites).
+MAX_CHOSEN_SESSIONS = 200
 MESSAGE_TEXT_LENGTH = 10_000
 HISTORY_PAGE_SIZE = 50
 MAX_HISTORY_PAGE_SIZE = 200
@@ -180,3 +182,32 @@ class MailHistorySchema(Schema):
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
+
+
+class IdList(fields.String):
+    """Ids separated by commas (`?ids=3,1,2`), as a URL carries a list: each an `Id`, duplicates
+    dropped, at most `MAX_CHOSEN_SESSIONS`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parts = [
+            part.strip() for part in super()._deserialize(value, attr, data, **kwargs).split(",")
+        ]
+        ids = [parse_id(part) for part in parts if part]
+        if not ids or None in ids:
+            raise ValidationError(N_("Give session ids separated by commas, e.g. 3,1,2."))
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > MAX_CHOSEN_SESSIONS:
+            raise ValidationError(
+                N_("At most %(most)s sessions in one calendar.", most=MAX_CHOSEN_SESSIONS)
+            )
+        return ids
+
+
+class CalendarLanguageSchema(Schema):
+    """`?lang=` of a calendar rendered on request (default: the event's language)."""
+
+    lang = fields.String(validate=validate.OneOf(("de", "en")), load_default=None)
+
+
+class ChosenSessionsQuerySchema(CalendarLanguageSchema):
+    ids = IdList(required=True)

@@ -267,3 +267,77 @@ def test_cached_public_feed_is_served_by_the_fast_path(published, notify_config,
     assert client.head(url).data == b""
     # Unknown feeds and personal ones still go through the app.
     assert client.get("/todo2024/calendar/tracks/nope.ics").status_code == 404
+
+
+# -- calendars of chosen sessions: one session's download, someone's favourites ------------------
+
+
+def test_one_sessions_download_is_written_like_the_feeds(published, client, deliver, release_data):
+    response = client.get("/todo2024/calendar/sessions/1.ics?lang=en")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="todo2024-1.ics"'
+    calendar = assert_valid_calendar(response.data)
+    [vevent] = events_of(calendar)
+    assert str(vevent["uid"]) == "session-1@todo.example"
+    assert str(vevent["summary"]) == "Session 1: Work 4.0"
+    assert vevent["sequence"] == 0
+    assert str(vevent["organizer"]).startswith("mailto:")
+    assert b"DTSTART;TZID=Europe/Berlin:20240429T180000" in response.data
+    # ical.js (Thunderbird, Nextcloud) reads only the first value of an RDATE list: the time
+    # zone describes the session's year with single transitions, summer time included.
+    [zone] = calendar.walk("VTIMEZONE")
+    assert all("," not in line for line in response.data.decode().splitlines() if "RDATE" in line)
+    assert all(part.decoded("dtstart").year == 2024 for part in zone.walk("DAYLIGHT"))
+    # Conditional GET, as for every calendar.
+    again = client.get(
+        "/todo2024/calendar/sessions/1.ics?lang=en",
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_a_moved_session_downloads_with_a_higher_sequence(
+    published, client, deliver, release_data, session_info
+):
+    moved = session_info(
+        1, starts_at=berlin("2024-04-30", "10:00"), ends_at=berlin("2024-04-30", "11:00")
+    )
+    deliver("schedule.release.published", release_data(2, sessions=[moved, *published[1:]]))
+    [vevent] = events_of(
+        assert_valid_calendar(client.get("/todo2024/calendar/sessions/1.ics").data)
+    )
+    assert vevent["sequence"] == 1
+
+
+def test_favourites_as_one_calendar_leave_unknown_ids_out(published, client):
+    response = client.get("/todo2024/calendar/sessions.ics?ids=2,1,999,2")
+    assert response.status_code == 200
+    calendar = assert_valid_calendar(response.data)
+    assert str(calendar["x-wr-calname"]) == "to:DO – Dortmunds neue Arbeit – mein Programm"
+    assert sorted(str(e["uid"]) for e in events_of(calendar)) == [
+        "session-1@todo.example",
+        "session-2@todo.example",
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ids=",
+        "ids=1,x",
+        "ids=0",
+        "ids=99999999999",
+        "ids=" + ",".join(map(str, range(1, 300))),
+        "lang=fr&ids=1",
+    ],
+)
+def test_a_bad_choice_of_sessions_answers_422_naming_the_field(published, client, query):
+    response = client.get(f"/todo2024/calendar/sessions.ics?{query}")
+    assert response.status_code == 422
+    assert set(response.json["errors"]) <= {"ids", "lang"} and response.json["errors"]
+
+
+def test_unknown_sessions_or_events_answer_404(published, client):
+    assert client.get("/todo2024/calendar/sessions/999.ics").status_code == 404
+    assert client.get("/todo2024/calendar/sessions.ics?ids=999").status_code == 404
+    assert client.get("/other/calendar/sessions/1.ics").status_code == 404

@@ -14,11 +14,14 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
+from services.notify.api.context import feed_context
+from services.notify.feeds import chosen_sessions_calendar, strong_etag
 from services.notify.models import Event, Feed
 from services.notify.models.feed import DAY, PERSONAL, PROGRAMME, TRACK
+from services.notify.schemas import CalendarLanguageSchema, ChosenSessionsQuerySchema
 from shared.i18n import N_, Message
 from shared.permissions import public
-from shared.web import ErrorSchema, conditional_response, not_modified
+from shared.web import ErrorSchema, conditional_response, db_session, not_modified
 
 # A flask-smorest blueprint only so that the OpenAPI document describes the feeds (and the fuzzing
 # reaches them); the views answer with stored bytes, and FeedFastPath below still answers hot
@@ -253,6 +256,43 @@ def day_feed(event: str, day: str):
             N_("%(day)r is not a day of this event (format YYYY-MM-DD).", day=day),
         )
     return _serve(stored, _PUBLIC_CACHE_CONTROL)
+
+
+def _chosen(event: str, session_ids: list[int], lang: str | None) -> Response:
+    calendar = chosen_sessions_calendar(db_session(), event, session_ids, feed_context(), lang)
+    if calendar is None:
+        raise _missing(event, N_("These sessions are not in the programme."))
+    return conditional_response(
+        lambda: calendar.body,
+        etag=strong_etag(calendar.body),
+        last_modified=calendar.changed_at,
+        content_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": _PUBLIC_CACHE_CONTROL},
+    )
+
+
+@blp.route("/<event>/calendar/sessions/<int:session_id>.ics", methods=["GET"])
+@public
+@blp.arguments(CalendarLanguageSchema, location="query")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="text/calendar")
+@blp.alt_response(404, schema=ErrorSchema, description="no such session")
+def session_calendar(args: dict, event: str, session_id: int):
+    """One session as a calendar file to download (`?lang=de|en`); the schedule's session
+    page links it."""
+    response = _chosen(event, [session_id], args["lang"])
+    response.headers["Content-Disposition"] = f'attachment; filename="{event}-{session_id}.ics"'
+    return response
+
+
+@blp.route("/<event>/calendar/sessions.ics", methods=["GET"])
+@public
+@blp.arguments(ChosenSessionsQuerySchema, location="query")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="text/calendar")
+@blp.alt_response(404, schema=ErrorSchema, description="none of these sessions is known")
+def chosen_sessions(args: dict, event: str):
+    """Chosen sessions as one calendar (`?ids=3,1,2`, e.g. someone's favourites): to download
+    or to subscribe to; unknown ids are left out."""
+    return _chosen(event, args["ids"], args["lang"])
 
 
 @feed_route(PERSONAL_FEED, "Your own tickets (link from the emails)")

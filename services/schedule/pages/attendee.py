@@ -1,13 +1,12 @@
-"""Attendee pages: the events, the programme by day with filters, a session, its .ics file."""
+"""Attendee pages: the events, the programme by day with filters, a session, its .ics file (from
+the notify service)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import icalendar
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.schedule.draft import find_event
@@ -27,16 +26,11 @@ from services.schedule.pages.programme import (
 from services.schedule.pages.speakers import find_published_speaker, published_speakers
 from services.schedule.pages.timetable import parse_day, timetable_days, timetable_grid
 from services.schedule.reads import published_events_by_organisation
-from shared.calendars import calendar_time, event_day, vtimezone
+from shared.calendars import event_day
 from shared.db import utcnow
-from shared.links import web_url_or_empty
-from shared.messages.schedule import SESSION_CANCELLED
 from shared.pages import current_language, localised, service_url
 from shared.permissions import public
 from shared.web import db_session
-
-PRODID = "-//to:DO event-week platform//schedule//DE"
-
 
 pages.add_app_template_filter(map_url, "map_url")
 
@@ -172,51 +166,19 @@ def speaker_page(event: str, guid: str):
     )
 
 
-def session_calendar(data: dict, info: dict, host: str, page_url: str) -> bytes:
-    """One session as an iCalendar file, with the UID notify's feeds give the same session."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    vevent = icalendar.Event()
-    vevent.add("uid", f"session-{info['id']}@{host}")
-    vevent.add("dtstamp", datetime.fromisoformat(data["release"]["published_at"]))
-    zone = ZoneInfo(data["event"]["timezone"])
-    vevent.add("dtstart", calendar_time(datetime.fromisoformat(info["starts_at"]), zone))
-    vevent.add("dtend", calendar_time(datetime.fromisoformat(info["ends_at"]), zone))
-    vevent.add("summary", localised(info, "title"))
-    stage = info["stage"]
-    vevent.add("location", ", ".join(part for part in (stage["name"], stage["address"]) if part))
-    description = [localised(info, "abstract")]
-    if info["speakers"]:
-        description.append(", ".join(speaker["name"] for speaker in info["speakers"]))
-    if web_url_or_empty(info["livestream_url"]):
-        description.append(f"Livestream: {info['livestream_url']}")
-    vevent.add("description", "\n\n".join(part for part in description if part))
-    vevent.add("url", page_url)
-    vevent.add("status", "CANCELLED" if info["status"] == SESSION_CANCELLED else "CONFIRMED")
-    starts_at = datetime.fromisoformat(info["starts_at"]).astimezone(zone)
-    calendar.add_component(vtimezone(data["event"]["timezone"], starts_at.year, starts_at.year))
-    calendar.add_component(vevent)
-    return calendar.to_ical()
-
-
 @pages.get("/<event>/sessions/<int:session_id>.ics")
 @public
 def session_ics(event: str, session_id: int):
+    """The session as a calendar file, written by the notify service as every calendar of the
+    platform is (one writer: VTIMEZONE, SEQUENCE, ORGANIZER, the same UID as in the feeds)."""
     data = _programme_or_404(event)
-    info = find_published_session(data, session_id)
-    if info is None:
+    if find_published_session(data, session_id) is None:
         abort(404, _("This session is not in the programme."))
-    config = current_app.extensions["todo_config"]
-    host = urlsplit(config.public_base_url).hostname or "localhost"
-    page_url = config.public_base_url + url_for(".session_page", event=event, session_id=session_id)
-    body = session_calendar(data, info, host, page_url)
-    return Response(
-        body,
-        content_type="text/calendar; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{event}-{session_id}.ics"',
-            "Content-Language": current_language(),
-        },
+    query = urlencode({"lang": current_language()})
+    return redirect(
+        service_url("notify", f"/{event}/calendar/sessions/{session_id}.ics?{query}"), 302
     )
+
+
+# Their routes are on `pages` too; imported here, where the helpers they use are defined.
+from services.schedule.pages import favourites, widget  # noqa: E402, F401
