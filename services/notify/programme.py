@@ -125,7 +125,13 @@ def apply_release(
         if current is None:
             session.add(
                 ProgrammeSession(
-                    id=info["id"], event=event, sequence=0, modified_at=released_at, **values
+                    id=info["id"],
+                    event=event,
+                    sequence=0,
+                    modified_at=released_at,
+                    mailed_starts_at=values["starts_at"],
+                    mailed_ends_at=values["ends_at"],
+                    **values,
                 )
             )
             touched.add(info["id"])
@@ -173,20 +179,24 @@ def _apply_change(
         current.sequence += 1
         if not quiet:
             significant[current] = (what, previous)
+            current.mailed_starts_at, current.mailed_ends_at = current.starts_at, current.ends_at
 
 
 def is_small_shift(current: ProgrammeSession, values: dict[str, Any]) -> bool:
-    """Whether the new times move the session by at most QUIET_SHIFT, start and end alike, and
-    keep it on its day (the calendar date and the event's day, see `shared.calendars`)."""
+    """Whether the new times are at most QUIET_SHIFT from those ticket holders were last told
+    by mail, start and end alike (several small shifts add up), and keep the session on its
+    day (the calendar date and the event's day, see `shared.calendars`)."""
+    told_start = current.mailed_starts_at or current.starts_at
+    told_end = current.mailed_ends_at or current.ends_at
     starts_at = values.get("starts_at", current.starts_at)
     ends_at = values.get("ends_at", current.ends_at)
-    if abs(starts_at - current.starts_at) > QUIET_SHIFT:
+    if abs(starts_at - told_start) > QUIET_SHIFT:
         return False
-    if abs(ends_at - current.ends_at) > QUIET_SHIFT:
+    if abs(ends_at - told_end) > QUIET_SHIFT:
         return False
     zone = ZoneInfo(current.event.timezone)
-    return event_day(starts_at, zone) == event_day(current.starts_at, zone) and (
-        starts_at.astimezone(zone).date() == current.starts_at.astimezone(zone).date()
+    return event_day(starts_at, zone) == event_day(told_start, zone) and (
+        starts_at.astimezone(zone).date() == told_start.astimezone(zone).date()
     )
 
 

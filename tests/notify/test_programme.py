@@ -209,6 +209,24 @@ def test_a_small_shift_updates_calendars_without_mail(
     assert event.DTSTART.isoformat() == berlin(*starts)
 
 
+def test_small_shifts_add_up_to_a_mail_measured_from_what_people_were_told(
+    deliver, release_data, session_info, ticket_data, mails, notify_db
+):
+    deliver("schedule.release.published", release_data(1))
+    book(deliver, ticket_data, 1)
+    for number, minutes in enumerate((5, 10, 15, 20, 25), start=2):
+        moved = session_info(
+            1,
+            starts_at=berlin("2024-04-29", f"18:{minutes:02d}"),
+            ends_at=berlin("2024-04-29", f"19:{minutes:02d}"),
+        )
+        deliver("schedule.release.published", release_data(number, sessions=[moved]))
+    # 18:05, 18:10, 18:15 are quiet; 18:20 is 20 minutes from the 18:00 they were told, so it
+    # is mailed; 18:25 is 5 minutes from that mail's 18:20, quiet again.
+    assert len(mails(kind="session_changed")) == 1
+    assert sequence_of(notify_db, 1) == 5
+
+
 def test_a_small_shift_onto_another_day_is_mailed(
     deliver, release_data, session_info, ticket_data, mails
 ):

@@ -37,6 +37,10 @@ class ProgrammeSession(Base):
     url: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(20))
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # The times ticket holders were last told by mail (as first published, or in the last
+    # "changed" mail): small shifts are measured from these, so several add up to a mail.
+    mailed_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    mailed_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # When anything shown in a calendar last changed (the release's time, so output is stable).
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
