@@ -187,7 +187,9 @@ def preview_message(
         context = _mail_context(
             mailer, message, event, programme_session, sample, SAMPLE_NAME, locale
         )
-        subject, text, html = render(MESSAGE_MAIL, locale, context)
+        subject, text, html = render(
+            MESSAGE_MAIL, locale, context, can_reply=mailer.reply_to is not None
+        )
         previews[locale] = {"subject": subject, "text": text, "html": html}
     return {"message": message, "recipients": counts, "previews": previews}
 
