@@ -122,6 +122,24 @@ def test_registering_shows_a_seat_and_a_waiting_list_place(client, register_one,
         assert attendee.locale == "de"
 
 
+def test_the_confirmation_offers_each_session_and_the_programme_for_the_calendar(client, programme):
+    token = csrf_token(client, f"/{EVENT}/register?sessions=1,2")
+    receipt = client.post(f"/{EVENT}/register?sessions=1,2", data=form(token)).headers["Location"]
+    html = client.get(receipt).text
+    assert html.count("In den Kalender") >= 3  # one per session, and the heading
+    schedule = re.search(r'href="(http://[^"]+)/todo2024/sessions/1\.ics"', html).group(1)
+    assert f'href="{schedule}/todo2024/sessions/2.ics"' in html
+    assert re.search(r'href="webcal://[^"]+/todo2024/calendar\.ics"', html)
+    assert "Das ganze Programm abonnieren" in html
+    # Never the personal feed: whoever registered may not own the address.
+    assert "/calendar/personal/" not in html and "webcal://" in html
+    english = client.get(
+        receipt.replace("lang=de", "lang=en") if "lang=" in receipt else receipt + "?lang=en"
+    ).text
+    assert "Add to calendar" in english and "Subscribe to the whole programme" in english
+    assert "/calendar/personal/" not in english
+
+
 def test_held_seats_ask_to_confirm_the_email(programme, make_app):
     with programme.transaction() as session:
         session.scalar(select(Event)).confirm_email = True

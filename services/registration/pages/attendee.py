@@ -23,6 +23,7 @@ from services.registration.pages.common import (
     local_times,
     settings,
 )
+from services.registration.pages.manage import session_ics_url
 from services.registration.publishing import waitlist_position
 from services.registration.reports import availability
 from services.registration.schemas import MAX_SESSIONS, RegistrationRequestSchema
@@ -31,7 +32,7 @@ from shared.errors import DomainError
 from shared.fields import parse_id
 from shared.i18n import Message
 from shared.messages.schedule import SESSION_SCHEDULED
-from shared.pages import LOCALES, current_language, render_message_page, translate
+from shared.pages import LOCALES, current_language, render_message_page, service_url, translate
 from shared.permissions import public
 from shared.web import db_session, field_errors
 
@@ -294,6 +295,7 @@ def registration_receipt(event: str, receipt: str):
         tickets.append(
             {
                 **session_choice(programme_session, True, []),
+                "ics_url": session_ics_url(found.slug, programme_session.id),
                 "status": status,
                 "waitlist_position": _waiting_since(ticket_id, requested_at),
             }
@@ -307,6 +309,9 @@ def registration_receipt(event: str, receipt: str):
         email=data["email"],
         confirm_email=any(t["status"] == HELD for t in tickets),
         hold_minutes=settings().hold_minutes,
+        # The whole programme only: the personal feed would tell whoever registered what the
+        # owner of the address booked (see `booking.RegistrationResult`); it comes by mail.
+        programme_feed_url=service_url("notify", f"/{found.slug}/calendar.ics"),
         nav_current="register",
     )
 

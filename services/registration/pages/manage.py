@@ -1,6 +1,7 @@
-"""The attendee's manage page behind the secret link from their email, and the email
-confirmation link. The token in the URL is the credential (another site cannot know it), so
-these forms need no CSRF token; cancelling and erasing ask once more before they act."""
+"""The attendee's manage page behind the secret link from their email, its tickets to print
+(a page and a PDF), and the email confirmation link. The token in the URL is the credential
+(another site cannot know it), so these forms need no CSRF token; cancelling and erasing ask once
+more before they act. An invalid or expired link offers to send the link again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import wraps
 
-import segno
 from flask import Response, flash, json, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -22,8 +22,17 @@ from services.registration.models.ticket import CANCELLED, SEATED
 from services.registration.pages import pages
 from services.registration.pages.common import links, load_event, local_times, settings
 from services.registration.schemas import ManageLinkRequestSchema
+from services.registration.tickets_pdf import PrintedTicket, ticket_pdf, ticket_qr, when_text
 from shared.errors import DomainError
-from shared.pages import LANG_COOKIE, LOCALES, csrf, current_language, render_message_page, webcal
+from shared.pages import (
+    LANG_COOKIE,
+    LOCALES,
+    csrf,
+    current_language,
+    render_message_page,
+    service_url,
+    webcal,
+)
 from shared.permissions import public
 from shared.ticket_codes import printed
 from shared.web import db_session
@@ -39,7 +48,14 @@ def attendee_language(attendee: Attendee) -> Iterator[None]:
             yield
 
 
+# Manage tokens are 32 URL-safe characters (`booking.new_secret_token`); anything far longer or
+# with a NUL (which PostgreSQL refuses in a query) is no link of ours.
+MAX_TOKEN_LENGTH = 200
+
+
 def _attendee(event: str, token: str) -> Attendee | None:
+    if len(token) > MAX_TOKEN_LENGTH or "\x00" in token:
+        return None
     try:
         attendee = manage.attendee_by_manage_token(db_session(), token)
     except DomainError:
@@ -47,8 +63,22 @@ def _attendee(event: str, token: str) -> Attendee | None:
     return attendee if attendee.event.slug == event else None
 
 
-def _invalid_link():
-    return render_message_page(404, _("Link not valid"), _("This link is invalid or has expired."))
+def _invalid_link(event: str):
+    """404 with the form that mails the link again (the same form, limit and answer as
+    `/{event}/manage`)."""
+    return render_template(
+        "pages/manage_invalid.html",
+        event=load_event(event),
+        values={},
+        errors={},
+        lang_args=_lang_args(),
+    ), 404
+
+
+def _no_ticket():
+    return render_message_page(
+        404, _("No ticket here"), _("This ticket does not exist or has no seat.")
+    )
 
 
 def _with_attendee(view):
@@ -59,7 +89,7 @@ def _with_attendee(view):
     def with_attendee(event: str, token: str, **kwargs):
         attendee = _attendee(event, token)
         if attendee is None:
-            return _invalid_link()
+            return _invalid_link(event)
         return view(attendee, event, token, **kwargs)
 
     return with_attendee
@@ -76,10 +106,14 @@ def _back(event: str, token: str):
 
 def qr_svg(code: str, label: str) -> str:
     """The ticket's check-in code as an inline SVG QR code (the scanner at the door reads it)."""
-    # Never a Micro QR code (segno's choice for short contents): phones' scanners cannot read it.
-    return segno.make(code, error="m", micro=False).svg_inline(
+    return ticket_qr(code).svg_inline(
         scale=5, border=2, omitsize=True, title=label, svgclass="qr", lineclass=None
     )
+
+
+def session_ics_url(event: str, session_id: int) -> str:
+    """The session's calendar file on the schedule service."""
+    return service_url("schedule", f"/{event}/sessions/{session_id}.ics")
 
 
 def ticket_view(ticket: Ticket, status_info: dict) -> dict:
@@ -88,6 +122,7 @@ def ticket_view(ticket: Ticket, status_info: dict) -> dict:
     return {
         **status_info,
         "title": title,
+        "ics_url": session_ics_url(ticket.session.event.slug, ticket.session_id),
         "stage": ticket.session.stage,
         "starts": starts,
         "ends": ends,
@@ -102,6 +137,12 @@ def ticket_view(ticket: Ticket, status_info: dict) -> dict:
 def _owned_ticket(attendee: Attendee, ticket_id: int) -> Ticket | None:
     ticket = db_session().get(Ticket, ticket_id)
     return ticket if ticket is not None and ticket.attendee_id == attendee.id else None
+
+
+def _seated_ticket(attendee: Attendee, ticket_id: int) -> Ticket | None:
+    """The attendee's ticket if it has a seat (only a seat has a ticket to show at the door)."""
+    ticket = _owned_ticket(attendee, ticket_id)
+    return ticket if ticket is not None and ticket.status in SEATED else None
 
 
 def _manage_link_page(event, values: dict, errors: dict, status: int = 200):
@@ -196,7 +237,7 @@ def _confirm_step(attendee: Attendee, *, question: str, detail: str, action: str
 def cancel_ticket_confirm(attendee: Attendee, event: str, token: str, ticket_id: int):
     ticket = _owned_ticket(attendee, ticket_id)
     if ticket is None or ticket.status == CANCELLED:
-        return _invalid_link()
+        return _invalid_link(event)
     with attendee_language(attendee):
         title = ticket.session.display_title(current_language())
         return _confirm_step(
@@ -217,12 +258,82 @@ def cancel_ticket_confirm(attendee: Attendee, event: str, token: str, ticket_id:
 def cancel_ticket_page(attendee: Attendee, event: str, token: str, ticket_id: int):
     ticket = _owned_ticket(attendee, ticket_id)
     if ticket is None:
-        return _invalid_link()
+        return _invalid_link(event)
     manage.cancel_attendee_ticket(db_session(), attendee, ticket_id, links(), settings())
     with attendee_language(attendee):
         title = ticket.session.display_title(current_language())
         flash(_("Your place for “%(title)s” is cancelled.", title=title), "success")
     return _back(event, token)
+
+
+def printed_ticket(attendee: Attendee, ticket: Ticket) -> PrintedTicket:
+    """The ticket's texts in the page's language, for the print page and the PDF."""
+    starts, ends = local_times(ticket.session)
+    return PrintedTicket(
+        event=attendee.event.title or attendee.event.slug,
+        title=ticket.session.display_title(current_language()),
+        starts=starts,
+        ends=ends,
+        venue=ticket.session.stage,
+        holder=ticket.name or attendee.name,
+        address=attendee.email,
+        code=ticket.code,
+        printed_code=printed(ticket.code),
+        locale=current_language(),
+        labels={
+            "document": _("Ticket"),
+            "holder": _("Name"),
+            "address": _("Email address"),
+            "code": _("Ticket code"),
+            "hint": _(
+                "Show this ticket at the door, printed or on your phone; we scan the QR code."
+            ),
+        },
+    )
+
+
+@pages.get("/<event>/manage/<token>/tickets/<int:ticket_id>")
+@public
+@_with_attendee
+def ticket_page(attendee: Attendee, event: str, token: str, ticket_id: int):
+    """One seated ticket as a page to print (its print stylesheet leaves out all but the
+    ticket), with a link to the same ticket as PDF."""
+    ticket = _seated_ticket(attendee, ticket_id)
+    if ticket is None:
+        return _no_ticket()
+    with attendee_language(attendee):
+        printed_ticket_ = printed_ticket(attendee, ticket)
+        return render_template(
+            "pages/ticket.html",
+            event=attendee.event,
+            ticket=printed_ticket_,
+            ticket_id=ticket.id,
+            when=when_text(printed_ticket_.starts, printed_ticket_.ends, current_language()),
+            qr=qr_svg(
+                ticket.code, _("QR code of your ticket for %(title)s", title=printed_ticket_.title)
+            ),
+            token=token,
+            lang_args=_lang_args(),
+        )
+
+
+@pages.get("/<event>/manage/<token>/tickets/<int:ticket_id>.pdf")
+@public
+@_with_attendee
+def ticket_pdf_page(attendee: Attendee, event: str, token: str, ticket_id: int):
+    ticket = _seated_ticket(attendee, ticket_id)
+    if ticket is None:
+        return _no_ticket()
+    with attendee_language(attendee):
+        document = ticket_pdf(printed_ticket(attendee, ticket))
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{event}-ticket-{ticket.id}.pdf"',
+            "X-Robots-Tag": "noindex",
+        },
+    )
 
 
 @pages.get("/<event>/manage/<token>/cancel")
@@ -322,7 +433,7 @@ def confirm_page(event: str, token: str):
     attendee_id = links().attendee_of_confirm_token(token)
     attendee = db_session().get(Attendee, attendee_id) if attendee_id is not None else None
     if attendee is None or attendee.erased_at is not None or attendee.event.slug != event:
-        return _invalid_link()
+        return _invalid_link(event)
     confirm_email(db_session(), attendee, links())
     with attendee_language(attendee):
         flash(_("Thank you, your email address is confirmed."), "success")

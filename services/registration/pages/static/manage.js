@@ -1,5 +1,6 @@
 // Manage page: a "Copy link" button for the personal calendar feed (shown only where the
-// browser can copy; the address stays selectable in its field anyway).
+// browser can copy; the address stays selectable in its field anyway). Ticket page: a "Print"
+// button (shown only with JavaScript; the browser's own print command works without it).
 (function () {
   "use strict";
   var buttons = document.querySelectorAll("[data-copy]");
@@ -14,5 +15,10 @@
         function () { field.select(); }
       );
     });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+    if (typeof window.print !== "function") return;
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
   });
 })();
