@@ -7,14 +7,21 @@ Screenshots go to `artifacts/screenshots/` (git-ignored); look at them after a r
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from harness.infra import database_factory, private_vhost, wait_until
 from harness.stack import Stack
+from tests.support.organisations import today_zone
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -175,3 +182,103 @@ def serious_violations(page) -> list[str]:
         for violation in result["violations"]
         if violation["impact"] in ("serious", "critical")
     ]
+
+
+# -- helpers of the organiser's pages (issue 13) ---------------------------------------------------
+
+
+def programme_of_today(capacities: dict[str, int | None] | None = None) -> dict:
+    """The browser week today, in a zone (`today_zone`) where the next hours fall on one day:
+    "Pflege sichern" in an hour and "Brücken bauen" half an hour later on the main stage, the
+    workshop "Beratung im planQ" (with registration) in an hour on the side stage, the opening
+    tomorrow at 13:00. `capacities` by guid (None: the venue's)."""
+    zone = ZoneInfo(today_zone(datetime.now(UTC)))
+    starts = (
+        (datetime.now(UTC) + timedelta(hours=1)).astimezone(zone).replace(second=0, microsecond=0)
+    )
+    today, tomorrow = starts.date(), starts.date() + timedelta(days=1)
+    programme = copy.deepcopy(PROGRAMME)
+    programme["event"] |= {
+        "timezone": zone.key,
+        "starts_on": today.isoformat(),
+        "ends_on": tomorrow.isoformat(),
+    }
+    opening = datetime.combine(tomorrow, clock(13, 0), tzinfo=zone)
+    times = {
+        "care": (starts, starts + timedelta(minutes=30)),
+        "bridges": (starts + timedelta(minutes=30), starts + timedelta(minutes=60)),
+        "advice": (starts, starts + timedelta(minutes=60)),
+        "opening": (opening, opening + timedelta(hours=1)),
+    }
+    for info in programme["sessions"]:
+        begin, end = times[info["guid"]]
+        info |= {"starts_at": begin.isoformat(), "ends_at": end.isoformat()}
+        if info["guid"] == "advice":
+            info["registration"] = {"mode": "required", "capacity": None}
+        if capacities and info["guid"] in capacities:
+            info["registration"] = {"mode": "required", "capacity": capacities[info["guid"]]}
+    return programme
+
+
+@contextlib.contextmanager
+def platform_of(tmp_path: Path, programme: dict, **env: str) -> Iterator[PlatformStack]:
+    """`running_platform` on a private vhost and fresh databases, once the registration
+    service has the programme (for a module-scoped fixture of a test module)."""
+    with (
+        private_vhost() as amqp_url,
+        database_factory(tmp_path) as make_database,
+        running_platform(make_database, amqp_url, tmp_path, programme, **env) as platform,
+    ):
+        ids = platform.session_ids()
+        wait_until(
+            lambda: all(platform.availability(i) is not None for i in ids.values()),
+            timeout=60,
+            message="registration has the programme",
+        )
+        yield platform
+
+
+def register_attendee(
+    stack: Stack, name: str, email: str, session_ids: list[int], locale: str = "de"
+) -> dict:
+    """Register through the public API as the registration form does; its answer."""
+    request = urllib.request.Request(
+        f"{stack.url('registration')}/api/v1/events/{EVENT}/registrations",
+        data=json.dumps(
+            {
+                "name": name,
+                "email": email,
+                "sessions": session_ids,
+                "locale": locale,
+                "consent": True,
+            }
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"registration refused: {error.code} {error.read()!r}") from error
+
+
+def mails_to(server, address: str) -> list:
+    """The mails `server` (tests.support.notify.SmtpServer) accepted for `address`."""
+    return [mail for mail in server.messages if address in str(mail["To"])]
+
+
+def wait_for_mails(server, address: str, count: int = 1, timeout: float = 60) -> list:
+    """At least `count` mails to `address` arrived at `server`; they are returned."""
+    wait_until(
+        lambda: len(mails_to(server, address)) >= count,
+        timeout=timeout,
+        message=f"{count} mails to {address}",
+    )
+    return mails_to(server, address)
+
+
+def plain_text_of(mail) -> str:
+    """The plain-text part of a mail (an `EmailMessage`)."""
+    return mail.get_body(preferencelist=("plain",)).get_content()
