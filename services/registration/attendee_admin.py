@@ -369,7 +369,7 @@ def promote_by_hand(
         if not over_capacity:
             raise Conflict(
                 N_(
-                    "The session is full (%(capacity)s seats). To seat this person anyway, "
+                    "The session is full (capacity: %(capacity)s). To seat this person anyway, "
                     "confirm one seat beyond the capacity.",
                     capacity=programme_session.capacity,
                 ),

@@ -11,10 +11,12 @@ cookie, then the browser's Accept-Language. Strings are gettext catalogues under
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from babel.dates import format_datetime
 from flask import (
     Blueprint,
     Flask,
@@ -111,6 +113,23 @@ def service_url(service: str, path: str = "") -> str:
     return config().service_urls[service] + path
 
 
+# Day and time on organiser pages (lists, records), on the 24-hour clock in both languages.
+_LOCAL_TIME_FORMATS = {
+    ("de", False): "dd.MM. HH:mm",
+    ("de", True): "dd.MM.y HH:mm",
+    ("en", False): "d MMM, HH:mm",
+    ("en", True): "d MMM y, HH:mm",
+}
+
+
+def local_time(moment: datetime, year: bool = False) -> str:
+    """An aware datetime, already in the event's time zone, as the page's language writes it."""
+    language = current_language()
+    return format_datetime(
+        moment, _LOCAL_TIME_FORMATS[language, year], tzinfo=moment.tzinfo, locale=language
+    )
+
+
 def webcal(url: str) -> str:
     """A feed's URL as calendar apps subscribe to it (webcal:// opens the calendar app)."""
     return "webcal://" + url.split("://", 1)[-1]
@@ -171,17 +190,29 @@ ORGANISER_PAGES = (
 
 def organiser_links(event: str) -> list[dict[str, Any]]:
     """The event's organiser pages the signed-in organiser may use: url, label, and whether it
-    is the page shown."""
+    is the page shown (or the one it belongs to: an attendee's record to the attendees)."""
     principal = g.get("principal")
     here = current_app.extensions["todo_service"]
-    return [
-        {
-            "url": service_url(service, f"/{event}{path}"),
-            "label": label,
-            "current": service == here and request.path == f"/{event}{path}",
-        }
+    links = [
+        (service, f"/{event}{path}", label)
         for service, path, label, permission in ORGANISER_PAGES
         if principal is not None and principal.may(permission)
+    ]
+    # The longest path of this service that the page's path starts with.
+    within = [
+        path
+        for service, path, _label in links
+        if service == here
+        and (request.path == path or request.path.startswith(path.rstrip("/") + "/"))
+    ]
+    current = max(within, key=len, default=None)
+    return [
+        {
+            "url": service_url(service, path),
+            "label": label,
+            "current": path == current and service == here,
+        }
+        for service, path, label in links
     ]
 
 
@@ -267,6 +298,7 @@ def init_pages(app: Flask, config: Config, *, api_blueprints: list, json_errors)
     )
     Babel(app, locale_selector=select_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["webcal"] = webcal
     app.jinja_env.filters["web_url"] = web_url_or_empty
     app.jinja_env.filters["contact_link"] = contact_link

@@ -24,7 +24,7 @@ def test_the_overview_shows_the_next_day_and_what_registration_adds(
         page.get_by_role("heading", name="Nächster Veranstaltungstag: Montag, 6. Mai 2030")
     ).to_be_visible()
     registrations = page.locator("[data-attention]", has_text="Anmeldungen")
-    expect(registrations).to_contain_text("Keine kommende Sitzung ist ausgebucht")
+    expect(registrations).to_contain_text("Keine kommende Session ist ausgebucht")
     expect(registrations.get_by_role("link", name="Alle Anmeldungen")).to_be_visible()
     assert not serious_violations(page)
     screenshot(page, f"organiser-overview-{size}")

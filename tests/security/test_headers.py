@@ -23,8 +23,9 @@ from tests.support.security import EVENT
 PASSWORD = "correct horse battery"
 SERVICES = ("schedule", "registration", "notify")
 SECRET_ROUTES = {"<token>", "<receipt>"}
-# The street screen may be shown in a frame by signage players; it has nothing to click.
-FRAMABLE = {"schedule_pages.screen"}
+# The street screen may be shown in a frame by signage players; it has nothing to click. The
+# programme widget is made for other sites' frames; its links open new tabs.
+FRAMABLE = {"schedule_pages.screen", "schedule_pages.widget"}
 # Calendar apps may keep the personal feed for a few minutes; it is theirs alone (`private`).
 PRIVATELY_CACHED = {"feeds.personal_feed"}
 

@@ -22,7 +22,7 @@ from services.registration.settings import MAX_NO_SHOW_MINUTES
 from shared.errors import DomainError
 from shared.fields import parse_id
 from shared.messages.schedule import SESSION_CANCELLED
-from shared.pages import current_language, translate
+from shared.pages import current_language, local_time, translate
 from shared.pages.organisers import organiser_login_required
 from shared.web import db_session, field_errors
 
@@ -145,7 +145,7 @@ def organiser_settings(event: str):
 def _check_in_page(found: Event, status: int = 200, **context):
     tz = _tz(found)
     doors = [
-        (str(row["session"]), f"{row['starts_at'].astimezone(tz):%d.%m. %H:%M} {row['title']}")
+        (str(row["session"]), f"{local_time(row['starts_at'].astimezone(tz))} {row['title']}")
         for row in reports.session_counts(db_session(), found.slug)
         if row["registration_mode"] == "required" and row["status"] != SESSION_CANCELLED
     ]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import render_template
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from services.registration import charts, statistics
 from services.registration.pages import pages
@@ -128,7 +129,7 @@ def organiser_session_statistics(event: str, session_id: int):
         )
     reference = None
     if stats.capacity:
-        reference = (stats.capacity, _("%(seats)s seats", seats=stats.capacity))
+        reference = (stats.capacity, ngettext("%(num)d seat", "%(num)d seats", stats.capacity))
     return render_template(
         "pages/organiser/statistics_session.html",
         event=found,
