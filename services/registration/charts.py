@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_percent
 
+from shared.db import utcnow
+
 WIDTH = 360
 FONT = 12
 # Roughly how wide a character of the axis labels is, in viewBox units.
@@ -345,7 +347,8 @@ def cumulative_vertices(
     vertices = [(lo.astimezone(UTC), 0)]
     total = 0
     for bucket in buckets:
-        starts, ends = bucket.starts_at.astimezone(UTC), bucket.ends_at.astimezone(UTC)
+        starts = bucket.starts_at.astimezone(UTC)
+        ends = min(bucket.ends_at.astimezone(UTC), max(hi.astimezone(UTC), starts))
         if starts > vertices[-1][0]:
             vertices.append((starts, total))
         total = bucket.total
@@ -389,7 +392,8 @@ def line_chart(
     if not every:
         return None
     lo = min(b.starts_at for b in every).astimezone(UTC)
-    hi = max(b.ends_at for b in every).astimezone(UTC)
+    # The bucket of this hour (or day) ends in the future: the line stops at now.
+    hi = min(max(b.ends_at for b in every).astimezone(UTC), max(utcnow(), lo))
     for at, _label in markers:
         lo, hi = min(lo, at.astimezone(UTC)), max(hi, at.astimezone(UTC))
     top = max([b.total for b in every] + [reference[0] if reference else 0])

@@ -184,6 +184,19 @@ def test_line_chart_without_buckets_is_none():
     assert charts.line_chart([("registrations", "A", [])], BERLIN, "de") is None
 
 
+def test_the_line_of_this_hours_bucket_stops_at_now():
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    buckets = [
+        B(hour - timedelta(hours=1), hour, 2, 2),
+        B(hour, hour + timedelta(hours=1), 1, 3),
+    ]
+    chart = charts.line_chart([("registrations", "A", buckets)], BERLIN, "de")
+    [line] = chart.lines
+    assert line.vertices[-1][1] == 3
+    assert line.vertices[-1][0] <= datetime.now(UTC)
+    assert chart.ends <= datetime.now(UTC)
+
+
 def test_bar_chart_bars_fill_the_plot_in_order():
     start = local(2024, 3, 31, 1, 45)
     buckets = [
