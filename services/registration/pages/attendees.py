@@ -203,7 +203,7 @@ def organiser_walk_in(event: str):
         "email": form.get("email", ""),
         "locale": form.get("locale", current_language()),
     }
-    page = {"values": {"session": raw_session}, "walk_in_values": values}
+    page = {"values": {"session": form.get("door", "")}, "walk_in_values": values}
     try:
         args = WalkInRequestSchema().load({**values, "session": parse_id(raw_session) or 0})
     except ValidationError as error:
