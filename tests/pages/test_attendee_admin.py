@@ -121,7 +121,7 @@ def test_search_cancel_promote_and_resend(admin_stack, smtp, new_page):
     expect(bridges).to_contain_text("Warteliste, Platz 1")
     expect(bridges).to_contain_text("In dieser Session ist kein Platz frei.")
     bridges.get_by_role("button", name="Jetzt einen Platz geben").click()
-    expect(page.get_by_role("status")).to_contain_text("Die Session ist voll (1 Plätze)")
+    expect(page.get_by_role("status")).to_contain_text("Die Session ist voll (Platzzahl: 1)")
     expect(ticket(page, "Brücken bauen")).to_contain_text("Warteliste, Platz 1")
     screenshot(page, "attendee-admin-promote-refused-desktop")
     bridges = ticket(page, "Brücken bauen")

@@ -214,7 +214,8 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
         expect(card.locator(".reserve__text")).to_have_text("Auf die Warteliste")
 
     # The manage link from the confirmation mail.
-    mail = mailbox.wait_for("clara@example.org", "Dein Platz ist sicher: Eröffnung")
+    # One booking of two sessions, one mail.
+    mail = mailbox.wait_for("clara@example.org", "Deine Anmeldung bei Browserwoche: 1 Platz sicher")
     manage_url = re.search(r"http://\S+/manage/[\w-]+", plain_text(mail)).group(0)
     page.goto(manage_url)
     expect(page.get_by_role("heading", name="Deine Anmeldung")).to_be_visible()

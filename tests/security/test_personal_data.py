@@ -165,18 +165,21 @@ def mail_states(platform) -> list[str]:
 
 
 def register_both(platform) -> None:
-    response = platform.clients["registration"].post(
-        f"/api/v1/events/{EVENT}/registrations",
-        json={
-            "name": PERSON,
-            "email": ADDRESS,
-            "sessions": [1, 2],
-            "locale": "de",
-            "consent": True,
-        },
-        headers={"Idempotency-Key": "erase-me-1"},
-    )
-    assert response.status_code == 201, response.text
+    """The person books sessions 1 and 2 one after the other: two bookings, two confirmation
+    mails (one booking of both would be one mail)."""
+    for session_id in (1, 2):
+        response = platform.clients["registration"].post(
+            f"/api/v1/events/{EVENT}/registrations",
+            json={
+                "name": PERSON,
+                "email": ADDRESS,
+                "sessions": [session_id],
+                "locale": "de",
+                "consent": True,
+            },
+            headers={"Idempotency-Key": f"erase-me-{session_id}"},
+        )
+        assert response.status_code == 201, response.text
     assert platform.register(OTHER, "olivia@example.org").status_code == 201
 
 
