@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.infra import database_factory, private_vhost
+from tests.support.notify import SmtpServer
 from tests.support.pages import CHROMIUM, DESKTOP, PROGRAMME, require_chromium, running_platform
 
 
@@ -22,6 +23,15 @@ def stack(tmp_path_factory):
         running_platform(make_database, amqp_url, tmp_path, PROGRAMME) as platform,
     ):
         yield platform
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    """A real SMTP server (aiosmtpd) for a module's platform (`SMTP_URL=smtp.url`)."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.notify import SmtpServer
 from tests.support.pages import (
     DESKTOP,
     EVENT,
@@ -32,14 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # One seat each in the main stage's two sessions today: a waiting list after one person.
 CAPACITIES = {"care": 1, "bridges": 1}
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import expect
 
 from harness.infra import wait_until
-from tests.support.notify import SmtpServer
 from tests.support.pages import (
     DESKTOP,
     EVENT,
@@ -31,14 +30,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SUBJECT_DE = "Bitte Ausweis mitbringen"
 SUBJECT_EN = "Please bring your ID"
 PEOPLE = ("juergen@example.org", "ana@example.org", "carla@example.org")
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

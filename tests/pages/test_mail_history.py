@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import expect
 
 from harness.infra import wait_until
-from tests.support.notify import SmtpServer
 from tests.support.pages import (
     DESKTOP,
     EVENT,
@@ -29,14 +28,6 @@ from tests.support.pages import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REFUSAL = "550 5.1.1 Mailbox unknown"
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
