@@ -21,14 +21,6 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def pytest_collection_modifyitems(config, items):
-    """Browser tests first. `--dist loadscope` hands modules to the workers in this order, and a
-    browser module mostly waits (for its platform to start, for pages and mails): started early,
-    that waiting overlaps the other workers' CPU-bound tests instead of ending the run as a
-    tail of browser modules on a few workers."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
-
-
 @pytest.fixture(scope="session")
 def amqp_vhost():
     vhost, url = create_vhost()
