@@ -116,28 +116,35 @@ def _refused(error: DomainError) -> None:
     flash(" ".join([translate(error.message), *details]), "error")
 
 
-@pages.post("/<event>/organiser/tickets/<int:ticket_id>/cancel")
-@organiser_login_required("attendees.manage")
-def organiser_cancel_ticket(event: str, ticket_id: int):
-    load_event(event)
+def _act(event: str, action, success):
+    """Run the domain call `action` for a ticket's button; say `success(its result)` or why it
+    was refused (an unknown ticket stays a 404), and go back to the record."""
     try:
-        ticket = attendee_admin.cancel_on_behalf(
-            db_session(), event, ticket_id, links(), settings()
-        )
+        result = action()
     except DomainError as error:
         if error.status == 404:
             raise
         _refused(error)
     else:
-        flash(
-            _(
-                "The ticket for “%(title)s” is cancelled; %(name)s gets an email about it.",
-                title=ticket["title"],
-                name=ticket["name"],
-            ),
-            "success",
-        )
+        flash(success(result), "success")
     return _back(event)
+
+
+@pages.post("/<event>/organiser/tickets/<int:ticket_id>/cancel")
+@organiser_login_required("attendees.manage")
+def organiser_cancel_ticket(event: str, ticket_id: int):
+    load_event(event)
+    return _act(
+        event,
+        lambda: attendee_admin.cancel_on_behalf(
+            db_session(), event, ticket_id, links(), settings()
+        ),
+        lambda ticket: _(
+            "The ticket for “%(title)s” is cancelled; %(name)s gets an email about it.",
+            title=ticket["title"],
+            name=ticket["name"],
+        ),
+    )
 
 
 @pages.post("/<event>/organiser/tickets/<int:ticket_id>/promote")
@@ -147,24 +154,17 @@ def organiser_promote_ticket(event: str, ticket_id: int):
     args = PromoteRequestSchema().load(
         {"over_capacity": request.form.get("over_capacity") == "yes"}
     )
-    try:
-        ticket = attendee_admin.promote_by_hand(
+    return _act(
+        event,
+        lambda: attendee_admin.promote_by_hand(
             db_session(), event, ticket_id, links(), settings(), args["over_capacity"]
-        )
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        _refused(error)
-    else:
-        flash(
-            _(
-                "%(name)s has a seat in “%(title)s” now and gets an email about it.",
-                name=ticket["name"],
-                title=ticket["title"],
-            ),
-            "success",
-        )
-    return _back(event)
+        ),
+        lambda ticket: _(
+            "%(name)s has a seat in “%(title)s” now and gets an email about it.",
+            name=ticket["name"],
+            title=ticket["title"],
+        ),
+    )
 
 
 @pages.post("/<event>/organiser/attendees/<int:attendee_id>/resend")
