@@ -267,10 +267,9 @@ def _queue_booking_mail(
             "hold_expires": local_datetime(min(holds), event.timezone, locale) if holds else None,
         },
         cause_message_id=cause_message_id,
-        booking={
+        bundle={
             "template": BOOKING_TEMPLATE,
-            "sessions": [programme_session for programme_session, _ in seated],
-            "method": "REQUEST",
+            "invitations": [(programme_session, "REQUEST") for programme_session, _ in seated],
             "qr_codes": [ticket.code for _, ticket in seated],
         },
     )

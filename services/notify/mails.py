@@ -329,9 +329,10 @@ class Mailer:
     ) -> bytes:
         """The mail as sent. Raises ValueError for an address that cannot be written.
 
-        A mail about one ticket has at most one `invitation` and one `qr_code`; a booking of
-        several sessions has `invitations` (method, iCalendar, file name), one per seated
-        session, and a QR code per seat (`qr_codes`), and is written from `template`."""
+        A mail about one ticket has at most one `invitation` and one `qr_code`; a mail about
+        several sessions has `invitations` (method, iCalendar, file name), one per session
+        with a seat, a QR code per seat of a booking (`qr_codes`), and is written from
+        `template`."""
         to = WireAddress.of(recipient.email)
         if invitation is not None:
             invitations = [(*invitation, "invite.ics")]
@@ -381,7 +382,7 @@ class Mailer:
             # RFC 6047: the iTIP object as an alternative that clients act on, plus the same
             # file attached for clients that only offer attachments. One iTIP REQUEST holds
             # one UID (RFC 5546 3.2.2) and clients act on the first calendar part only, so a
-            # booking of several sessions offers the first inline and each one as a file.
+            # mail about several sessions offers the first inline and each one as a file.
             method, ics, _ = invitations[0]
             message.add_alternative(
                 ics.decode(), subtype="calendar", params={"method": method}, cte="quoted-printable"
@@ -454,7 +455,7 @@ class Mailer:
             message_id=self.message_id(mail.dedup_key),
             invitation=(invitation[0], invitation[1].encode()) if invitation else None,
             qr_code=content["qr_code"],
-            # Only in mails of bookings of several sessions.
+            # Only in mails about several sessions.
             template=content.get("template"),
             invitations=[
                 (method, ics.encode(), filename)
@@ -478,14 +479,14 @@ class Mailer:
         cause_message_id: str | None = None,
         scrub_after_send: bool = False,
         known_new: bool = False,
-        booking: dict[str, Any] | None = None,
+        bundle: dict[str, Any] | None = None,
     ) -> OutgoingMail | None:
         """Queue one mail unless this (cause, recipient, kind) was queued before (callers
         queueing many mails check that in bulk with `queued_keys` and pass `known_new`).
 
-        `booking`: a mail about several sessions, {"template", "sessions": [ProgrammeSession],
-        "method" (of their invitations), "qr_codes"}; the mail's `kind` says what it is in
-        the mail history."""
+        `bundle`: a mail about several sessions (a booking, the changes of a release),
+        {"template", "invitations": [(ProgrammeSession, method)], "qr_codes"}; the mail's
+        `kind` says what it is in the mail history."""
         if kind not in MAIL_KINDS:
             raise ValueError(f"unknown mail kind {kind!r}")
         dedup_key = self.dedup_key(cause, recipient.attendee_id, kind)
@@ -503,17 +504,13 @@ class Mailer:
             "invitation": [invitation[0], invitation[1].decode()] if invitation else None,
             "qr_code": qr_code,
         }
-        if booking is not None:
-            content["template"] = booking["template"]
+        if bundle is not None:
+            content["template"] = bundle["template"]
             content["invitations"] = [
-                [
-                    booking["method"],
-                    self.invitation(seated, recipient, booking["method"])[1].decode(),
-                    f"invite-{index}.ics",
-                ]
-                for index, seated in enumerate(booking["sessions"], 1)
+                [method, self.invitation(about, recipient, method)[1].decode(), f"invite-{i}.ics"]
+                for i, (about, method) in enumerate(bundle["invitations"], 1)
             ]
-            content["qr_codes"] = booking["qr_codes"]
+            content["qr_codes"] = bundle["qr_codes"]
         mail = OutgoingMail(
             dedup_key=dedup_key,
             kind=kind,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,8 @@ CONCERNED_STATUSES = (TICKET_CONFIRMED, TICKET_HELD, TICKET_WAITLISTED)
 # slip (a same-day registrant got six mails within minutes) teaches people to ignore the one
 # that matters. Whoever comes a quarter of an hour early or late still catches the session.
 QUIET_SHIFT = timedelta(minutes=15)
+# A ticket holder with several changed sessions in one release gets one mail about all of them.
+CHANGES_TEMPLATE = "programme_changed"
 
 
 def session_values(info: dict[str, Any]) -> dict[str, Any]:
@@ -150,8 +153,7 @@ def apply_release(
             touched.add(current.id)
     session.flush()
 
-    for programme_session, (what, previous) in significant.items():
-        _queue_change_mails(session, programme_session, what, previous, mailer, cause_message_id)
+    _queue_change_mails(session, event, significant, mailer, cause_message_id)
     render_event_feeds(session, event, feed_context, released_at)
     attendees = session.scalars(
         select(Attendee).where(
@@ -200,54 +202,113 @@ def is_small_shift(current: ProgrammeSession, values: dict[str, Any]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Change:
+    """What one ticket holder hears about one session of a release."""
+
+    ticket: Ticket
+    programme_session: ProgrammeSession
+    what: set[str]
+    previous: dict[str, Any]
+
+    @property
+    def invitation_method(self) -> str | None:
+        # Only confirmed attendees got an invitation; the others have nothing to update.
+        if self.ticket.status != TICKET_CONFIRMED:
+            return None
+        return "CANCEL" if self.programme_session.cancelled else "REQUEST"
+
+    def context(self, locale: str) -> dict[str, Any]:
+        return {
+            "session": session_details(self.programme_session, locale),
+            "previous": self.previous[locale],
+            "changed": sorted(self.what),
+            "ticket_status": self.ticket.status,
+        }
+
+
 def _queue_change_mails(
     session: Session,
-    programme_session: ProgrammeSession,
-    what: set[str],
-    previous: dict[str, Any],
+    event: Event,
+    significant: dict[ProgrammeSession, tuple[set[str], dict[str, Any]]],
     mailer: Mailer,
     cause_message_id: str | None,
 ) -> None:
-    if programme_session.cancelled:
-        kind, method = "session_cancelled", "CANCEL"
-    else:
-        kind, method = "session_changed", "REQUEST"
-    # One change of a session is one SEQUENCE value: a repeated release queues nothing twice.
-    cause = f"session-{programme_session.id}-seq-{programme_session.sequence}"
+    """One mail per ticket holder and release: about their one changed session as before, or
+    about all of them in one mail (`CHANGES_TEMPLATE`) with an invitation for each."""
+    if not significant:
+        return
+    by_id = {programme_session.id: programme_session for programme_session in significant}
     tickets = session.scalars(
         select(Ticket)
-        .where(Ticket.session_id == programme_session.id, Ticket.status.in_(CONCERNED_STATUSES))
-        .order_by(Ticket.id)
+        .where(Ticket.session_id.in_(by_id), Ticket.status.in_(CONCERNED_STATUSES))
+        .order_by(Ticket.attendee_id, Ticket.id)
     )
-    tickets = list(tickets)
-    done = mailer.queued_keys(
-        session, [Mailer.dedup_key(cause, ticket.attendee_id, kind) for ticket in tickets]
-    )
-    details = {locale: session_details(programme_session, locale) for locale in ("de", "en")}
+    changes: dict[int, list[_Change]] = {}
     for ticket in tickets:
-        if Mailer.dedup_key(cause, ticket.attendee_id, kind) in done:
+        programme_session = by_id[ticket.session_id]
+        what, previous = significant[programme_session]
+        changes.setdefault(ticket.attendee_id, []).append(
+            _Change(ticket, programme_session, what, previous)
+        )
+    keys = {attendee_id: _change_mail_key(event, found) for attendee_id, found in changes.items()}
+    done = mailer.queued_keys(
+        session, [Mailer.dedup_key(cause, a, kind) for a, (cause, kind) in keys.items()]
+    )
+    for attendee_id, found in changes.items():
+        cause, kind = keys[attendee_id]
+        if Mailer.dedup_key(cause, attendee_id, kind) in done:
             continue
-        attendee = ticket.attendee
-        recipient = Recipient(ticket.name, attendee.email, attendee.locale, attendee.id)
+        found.sort(key=lambda change: (change.programme_session.starts_at, change.ticket.id))
+        first = found[0]
+        attendee = first.ticket.attendee
+        recipient = Recipient(first.ticket.name, attendee.email, attendee.locale, attendee.id)
+        context = attendee_context(mailer, attendee, event, first.ticket.name)
+        if len(found) == 1:
+            mailer.queue(
+                session,
+                kind=kind,
+                cause=cause,
+                recipient=recipient,
+                event_slug=event.slug,
+                context={**context, **first.context(attendee.locale)},
+                programme_session=first.programme_session,
+                invitation_method=first.invitation_method,
+                cause_message_id=cause_message_id,
+                known_new=True,
+            )
+            continue
         mailer.queue(
             session,
             kind=kind,
             cause=cause,
             recipient=recipient,
-            event_slug=programme_session.event.slug,
-            context={
-                **attendee_context(mailer, attendee, programme_session.event, ticket.name),
-                "session": details[attendee.locale],
-                "previous": previous[attendee.locale],
-                "changed": sorted(what),
-                "ticket_status": ticket.status,
-            },
-            programme_session=programme_session,
-            # Only confirmed attendees got an invitation; the others have nothing to update.
-            invitation_method=method if ticket.status == TICKET_CONFIRMED else None,
+            event_slug=event.slug,
+            context={**context, "changes": [c.context(attendee.locale) for c in found]},
             cause_message_id=cause_message_id,
             known_new=True,
+            bundle={
+                "template": CHANGES_TEMPLATE,
+                "invitations": [
+                    (c.programme_session, c.invitation_method)
+                    for c in found
+                    if c.invitation_method is not None
+                ],
+                "qr_codes": [],
+            },
         )
+
+
+def _change_mail_key(event: Event, changes: list[_Change]) -> tuple[str, str]:
+    """(cause, kind) of the one change mail of a release to a ticket holder. One change of a
+    session is one SEQUENCE value, and a release is applied once: nothing is queued twice."""
+    if len(changes) == 1:
+        programme_session = changes[0].programme_session
+        cause = f"session-{programme_session.id}-seq-{programme_session.sequence}"
+    else:
+        cause = f"release-{event.id}-{event.release_number}"
+    cancelled = all(change.programme_session.cancelled for change in changes)
+    return cause, "session_cancelled" if cancelled else "session_changed"
 
 
 def attendee_context(

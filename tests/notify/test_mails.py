@@ -65,7 +65,18 @@ CONTEXT = {
 }
 for ticket in CONTEXT["tickets"]:
     ticket["session"] = SESSION
-TEMPLATES = (*MAIL_KINDS, "booking")
+CONTEXT["changes"] = [
+    {"session": SESSION, "previous": SESSION, "changed": ["time", "place"], "ticket_status": s}
+    for s in ("confirmed", "waitlisted")
+] + [
+    {
+        "session": {**SESSION, "cancelled": True},
+        "previous": SESSION,
+        "changed": ["status"],
+        "ticket_status": "confirmed",
+    }
+]
+TEMPLATES = (*MAIL_KINDS, "booking", "programme_changed")
 
 
 def compose(mailer: Mailer, email: str, title: str, locale: str = "de") -> bytes:

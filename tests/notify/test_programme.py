@@ -241,3 +241,85 @@ def test_a_small_shift_onto_another_day_is_mailed(
     deliver("schedule.release.published", release_data(2, sessions=[later]))
 
     assert len(mails(kind="session_changed")) == 1
+
+
+def test_one_mail_per_ticket_holder_and_release_about_all_their_changed_sessions(
+    deliver, release_data, session_info, ticket_data, mails
+):
+    sessions = [session_info(n) for n in (1, 2, 3)]
+    deliver("schedule.release.published", release_data(1, sessions=sessions))
+    # Anna 1 holds seats in sessions 1 and 2 and waits for session 3; Anna 2 (English) holds
+    # one in session 1 only; Anna 3 holds seats in sessions 2 and 3.
+    for ticket_id, (attendee, session, status, locale) in enumerate(
+        [
+            (1, 1, "confirmed", "de"),
+            (1, 2, "confirmed", "de"),
+            (1, 3, "waitlisted", "de"),
+            (2, 1, "confirmed", "en"),
+            (3, 2, "confirmed", "de"),
+            (3, 3, "confirmed", "de"),
+        ],
+        1,
+    ):
+        deliver(
+            f"registration.ticket.{status}",
+            ticket_data(attendee, ticket_id, session=session, status=status, locale=locale),
+        )
+    release = release_data(
+        2,
+        sessions=[
+            session_info(
+                1, starts_at=berlin("2024-04-30", "10:00"), ends_at=berlin("2024-04-30", "11:00")
+            ),
+            session_info(2, status="cancelled"),
+            session_info(3, title="Session 3: Arbeit 5.0"),
+        ],
+    )
+    deliver("schedule.release.published", release)
+    deliver("schedule.release.published", release)
+
+    changes = mails(kind="session_changed") + mails(kind="session_cancelled")
+    by_recipient = {mail.recipient: mail for mail in changes}
+    assert len(changes) == len(by_recipient) == 3
+
+    anna = parse_mail(by_recipient["anna1@example.org"].message)
+    assert anna["Subject"] == "Geändert: 3 deiner Sessions bei to:DO – Dortmunds neue Arbeit"
+    text = anna.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    # In the order of the programme as it is now: session 1 moved to the next morning.
+    order = [
+        text.index("Abgesagt – deine Buchung dafür ist damit hinfällig:\nSession 2"),
+        text.index("Geändert – neuer Titel:\nSession 3: Arbeit 5.0"),
+        text.index("Geändert – neue Zeit:\nSession 1"),
+    ]
+    assert order == sorted(order)
+    assert "Bisher: Session 3: Arbeit 4.0" in text
+    # An invitation for each seat, none for the waiting list's ticket.
+    methods = {}
+    for attachment in anna.iter_attachments():
+        calendar = assert_valid_calendar(attachment.get_content())
+        (event,) = events_of(calendar)
+        methods[str(event["uid"])] = str(calendar["method"])
+    assert methods == {"session-1@todo.example": "REQUEST", "session-2@todo.example": "CANCEL"}
+
+    single = parse_mail(by_recipient["anna2@example.org"].message)
+    assert single["Subject"] == "Changed: Session 1: Work 4.0"
+    assert by_recipient["anna3@example.org"].kind == "session_changed"
+
+
+def test_a_release_cancelling_all_of_a_ticket_holders_sessions_is_a_cancellation_mail(
+    deliver, release_data, session_info, ticket_data, mails
+):
+    deliver(
+        "schedule.release.published", release_data(1, sessions=[session_info(1), session_info(2)])
+    )
+    for session in (1, 2):
+        deliver("registration.ticket.confirmed", ticket_data(1, session, session=session))
+    deliver(
+        "schedule.release.published",
+        release_data(2, sessions=[session_info(n, status="cancelled") for n in (1, 2)]),
+    )
+
+    (mail,) = mails(kind="session_cancelled")
+    message = parse_mail(mail.message)
+    assert message["Subject"] == "Abgesagt: 2 deiner Sessions bei to:DO – Dortmunds neue Arbeit"
+    assert mails(kind="session_changed") == []
