@@ -31,7 +31,26 @@ def _stop_on_signals(stop) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class TodoCommands(click.Group):
+    """The generic commands below, and the services' own (`ServiceSpec.commands`), each
+    imported only when it is called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from shared.service import all_services
+
+        own = (name for spec in all_services() for name in spec.commands)
+        return sorted({*super().list_commands(ctx), *own})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from shared.service import all_services
+
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        return next((s.command(name) for s in all_services() if name in s.commands), None)
+
+
+@click.group(cls=TodoCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """to:DO event-week platform: programme, registration and notifications."""
@@ -225,17 +244,6 @@ def consume(config: Config, service: str) -> None:
     )
     _stop_on_signals(runner.stop)
     runner.run()
-
-
-def _register_service_commands() -> None:
-    from shared.service import all_services
-
-    for spec in all_services():
-        for command in spec.commands:
-            main.add_command(command)
-
-
-_register_service_commands()
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def checked_membership(
     """The membership the options give, checked against the organisations and their events
     (kept by the schedule service); a usage error says what is wrong."""
     from shared.errors import DomainError
-    from shared.service import all_services
+    from shared.service import all_services, imported
 
     try:
         member = membership(organisation, role, events)
@@ -51,12 +51,12 @@ def checked_membership(
     if organisation is None:
         return member
     for spec in all_services():
-        if spec.check_membership is None:
+        if spec.membership_check is None:
             continue
         db = Database(config.database_url(spec.name), pool_size=1)
         try:
             with db.transaction() as session:
-                spec.check_membership(session, organisation, member["events"])
+                imported(spec.membership_check)(session, organisation, member["events"])
         except DomainError as error:
             raise click.ClickException(str(error.message)) from None
         finally:

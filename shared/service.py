@@ -1,4 +1,9 @@
-"""What the generic commands (`todo serve|relay|consume|migrate`) need to know of a service."""
+"""What the generic commands (`todo serve|relay|consume|migrate`) need to know of a service.
+
+A spec names its app factory, handlers, commands and the like by import path ("module" or
+"module:attribute") and imports them when they are used: every process of the platform reads
+all three specs, and importing every service's app, domain and templates cost each of them
+about a second of CPU at start."""
 
 from __future__ import annotations
 
@@ -43,22 +48,43 @@ class ServiceSpec:
     revocations: type[SessionRevocationMixin]
     # Which organisation owns each event (shared.organisations).
     event_owners: type[EventOwnerMixin]
-    create_app: Callable[[Config], Flask]
-    # The service's `handlers.py`: its table of handlers and what builds their dependencies.
-    handlers: HandlerTable = field(default_factory=dict)
-    handler_dependencies: Callable[[Config], Any] = lambda _config: None
-    commands: tuple[click.Command, ...] = field(default_factory=tuple)
+    # "module:attribute" of create_app(config) -> Flask.
+    app_factory: str
+    # The service's `handlers.py`: its HANDLERS and, if they need any, `dependencies(config)`.
+    handlers_module: str | None = None
+    # The service's own `todo` commands: name -> "module:attribute" of the click command.
+    commands: Mapping[str, str] = field(default_factory=dict)
     # Worker processes beyond the web server, relay and consumer: name -> `todo` arguments.
     workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # How many processes of a worker to run (default one), from the environment's settings.
     worker_processes: Callable[[Mapping[str, str]], Mapping[str, int]] = lambda _env: {}
-    # Run by `todo up` after migrating, e.g. to load bundled data; must be idempotent.
-    bootstrap: Callable[[Config], None] | None = None
+    # "module:attribute" of a function (config) -> None that `todo up` runs after migrating,
+    # e.g. to load bundled data; must be idempotent.
+    bootstrap: str | None = None
     # The service that keeps the accounts checks them as well as its revocations.
     organiser_accounts: type[OrganiserAccountMixin] | None = None
-    # The service that keeps the organisations: (session, organisation, events) -> None, or a
-    # DomainError unless the organisation exists and owns those events.
-    check_membership: Callable[[Any, str, list[str]], None] | None = None
+    # The service that keeps the organisations: "module:attribute" of a function
+    # (session, organisation, events) -> None that raises a DomainError unless the
+    # organisation exists and owns those events.
+    membership_check: str | None = None
+
+    def create_app(self, config: Config) -> Flask:
+        return imported(self.app_factory)(config)
+
+    @property
+    def handlers(self) -> HandlerTable:
+        if self.handlers_module is None:
+            return {}
+        return importlib.import_module(self.handlers_module).HANDLERS
+
+    def handler_dependencies(self, config: Config) -> Any:
+        if self.handlers_module is None:
+            return None
+        build = getattr(importlib.import_module(self.handlers_module), "dependencies", None)
+        return build(config) if build is not None else None
+
+    def command(self, name: str) -> click.Command:
+        return imported(self.commands[name])
 
     @property
     def migrations_dir(self) -> Path:
@@ -88,6 +114,12 @@ class ServiceSpec:
             # Their dependency is the spec: its tables of revocations, owners and tokens.
             handlers |= bind_handlers({self.organiser_access_queue.name: access}, self)
         return handlers
+
+
+def imported(path: str) -> Any:
+    """The object that "package.module:attribute" names, imported."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def load_service(name: str) -> ServiceSpec:

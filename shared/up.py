@@ -29,7 +29,7 @@ from shared.config import Config, read_environment
 from shared.db import Database
 from shared.logging import redact_url
 from shared.migrate import upgrade
-from shared.service import ServiceSpec, all_services
+from shared.service import ServiceSpec, all_services, imported
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 
@@ -84,7 +84,7 @@ def prepare(config: Config, specs: list[ServiceSpec]) -> None:
         click.echo(f"{spec.name}: database migrated")
     for spec in specs:
         if spec.bootstrap is not None:
-            spec.bootstrap(config)
+            imported(spec.bootstrap)(config)
 
 
 def processes(

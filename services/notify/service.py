@@ -1,8 +1,5 @@
 from pathlib import Path
 
-from services.notify import handlers
-from services.notify.app import create_app
-from services.notify.commands import send_mail, send_reminders
 from services.notify.models import (
     ApiToken,
     Base,
@@ -23,10 +20,12 @@ SERVICE = ServiceSpec(
     tokens=ApiToken,
     revocations=OrganiserSessionRevocation,
     event_owners=EventOwner,
-    create_app=create_app,
-    handlers=handlers.HANDLERS,
-    handler_dependencies=handlers.dependencies,
-    commands=(send_mail, send_reminders),
+    app_factory="services.notify.app:create_app",
+    handlers_module="services.notify.handlers",
+    commands={
+        "send-mail": "services.notify.commands:send_mail",
+        "send-reminders": "services.notify.commands:send_reminders",
+    },
     workers={"mail": ("send-mail",), "reminders": ("send-reminders",)},
     worker_processes=lambda env: {"mail": NotifySettings.from_env(dict(env)).mail_processes},
 )

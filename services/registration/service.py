@@ -1,7 +1,5 @@
 from pathlib import Path
 
-from services.registration import handlers
-from services.registration.app import create_app
 from services.registration.models import (
     ApiToken,
     Base,
@@ -10,7 +8,6 @@ from services.registration.models import (
     OutboxMessage,
     ProcessedMessage,
 )
-from services.registration.sweeper import purge_command, sweep_command
 from shared.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -22,9 +19,11 @@ SERVICE = ServiceSpec(
     tokens=ApiToken,
     revocations=OrganiserSessionRevocation,
     event_owners=EventOwner,
-    create_app=create_app,
-    handlers=handlers.HANDLERS,
-    handler_dependencies=handlers.dependencies,
-    commands=(sweep_command, purge_command),
+    app_factory="services.registration.app:create_app",
+    handlers_module="services.registration.handlers",
+    commands={
+        "sweep-registrations": "services.registration.sweeper:sweep_command",
+        "purge-personal-data": "services.registration.sweeper:purge_command",
+    },
     workers={"sweeper": ("sweep-registrations",)},
 )

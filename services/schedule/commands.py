@@ -206,11 +206,3 @@ def load_bundled_programme(config: Config) -> None:
     finally:
         db.dispose()
     click.echo(f"schedule: {BUNDLED_EVENT} release {release.number} published")
-
-
-COMMANDS = (
-    create_organisation_command,
-    import_programme_command,
-    publish_command,
-    export_programme_command,
-)

@@ -1,8 +1,5 @@
 from pathlib import Path
 
-from services.schedule import handlers
-from services.schedule.app import create_app
-from services.schedule.commands import COMMANDS, load_bundled_programme
 from services.schedule.models import (
     ApiToken,
     Base,
@@ -12,8 +9,6 @@ from services.schedule.models import (
     OutboxMessage,
     ProcessedMessage,
 )
-from services.schedule.organisations import check_membership
-from services.schedule.pages.commands import create_organiser_command, remove_organiser_command
 from shared.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -25,10 +20,17 @@ SERVICE = ServiceSpec(
     tokens=ApiToken,
     revocations=OrganiserSessionRevocation,
     event_owners=EventOwner,
-    create_app=create_app,
-    handlers=handlers.HANDLERS,
-    commands=(*COMMANDS, create_organiser_command, remove_organiser_command),
-    bootstrap=load_bundled_programme,
+    app_factory="services.schedule.app:create_app",
+    handlers_module="services.schedule.handlers",
+    commands={
+        "create-organisation": "services.schedule.commands:create_organisation_command",
+        "import-programme": "services.schedule.commands:import_programme_command",
+        "publish": "services.schedule.commands:publish_command",
+        "export-programme": "services.schedule.commands:export_programme_command",
+        "create-organiser": "services.schedule.pages.commands:create_organiser_command",
+        "remove-organiser": "services.schedule.pages.commands:remove_organiser_command",
+    },
+    bootstrap="services.schedule.commands:load_bundled_programme",
     organiser_accounts=OrganiserAccount,
-    check_membership=check_membership,
+    membership_check="services.schedule.organisations:check_membership",
 )
