@@ -19,8 +19,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/todo up
 
-## make test: the whole suite against the real PostgreSQL and RabbitMQ
+## make test: the whole suite against the real PostgreSQL and RabbitMQ; installs (as root) or
+## names the programs it needs beside Python first (harness/tools.py)
 test: $(STAMP)
+	$(BIN)/python -m harness.tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 4 --dist loadscope -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/pytest -m serial $(PYTEST_ARGS)
