@@ -91,6 +91,7 @@ def apply_release(
         programme_session.title = info["title"]
         programme_session.title_en = info.get("title_en") or ""
         programme_session.stage = info["stage"]["name"]
+        programme_session.stage_address = info["stage"].get("address") or ""
         programme_session.starts_at = info["starts_at"]
         programme_session.ends_at = info["ends_at"]
         programme_session.registration_mode = registration["mode"]

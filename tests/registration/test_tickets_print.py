@@ -223,8 +223,8 @@ def test_the_print_page_shows_the_ticket_in_german_and_english(booked):
     assert re.search(r'<svg [^>]*class="qr"', html)
     assert "Ticket drucken" in html and "ticket-print-page" in html
     assert f"/tickets/{ticket.id}.pdf" in html
-    # The session's time in the event's time zone, as the PDF writes it.
-    assert "Uhr" in html and "Baseology" in html
+    # The session's time in the event's time zone, as the PDF writes it, and where to go.
+    assert "Uhr" in html and "Baseology, Kampstraße 1, 44137 Dortmund" in html
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
     english = client.get(f"/{EVENT}/manage/{token}/tickets/{ticket.id}?lang=en").text
@@ -242,6 +242,7 @@ def test_the_pdf_ticket_behind_the_manage_link(booked):
     text = pdf_text(response.data)
     assert HOLDER in text and "juergen@example.org" in text and "Session 1" in text
     assert "Ticket-Code" in text and printed(ticket.code) in text
+    assert "Baseology, Kampstraße 1, 44137\nDortmund" in text  # wrapped beside the QR code
     assert pdf_qr_codes(response.data) == [ticket.code]
     english = pdf_text(client.get(f"/{EVENT}/manage/{token}/tickets/{ticket.id}.pdf?lang=en").data)
     assert "Session 1 (en)" in english and "Email address" in english

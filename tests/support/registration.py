@@ -35,7 +35,11 @@ def session_info(
         "title_en": f"Session {session_id} (en)",
         "starts_at": starts_at.isoformat(),
         "ends_at": (starts_at + timedelta(minutes=minutes)).isoformat(),
-        "stage": {"guid": "baseology", "name": "Baseology"},
+        "stage": {
+            "guid": "baseology",
+            "name": "Baseology",
+            "address": "Kampstraße 1, 44137 Dortmund",
+        },
         "registration": {"mode": mode, "capacity": capacity},
         "status": status,
     }

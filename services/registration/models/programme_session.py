@@ -22,6 +22,8 @@ class ProgrammeSession(Base):
     title: Mapped[str] = mapped_column(String(500))
     title_en: Mapped[str] = mapped_column(String(500), default="")
     stage: Mapped[str] = mapped_column(String(200), default="")
+    # Printed on the ticket, so that a printout finds the way to the door.
+    stage_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     registration_mode: Mapped[str] = mapped_column(String(20))

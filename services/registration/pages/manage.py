@@ -274,7 +274,9 @@ def printed_ticket(attendee: Attendee, ticket: Ticket) -> PrintedTicket:
         title=ticket.session.display_title(current_language()),
         starts=starts,
         ends=ends,
-        venue=ticket.session.stage,
+        venue=", ".join(
+            part for part in (ticket.session.stage, ticket.session.stage_address) if part
+        ),
         holder=ticket.name or attendee.name,
         address=attendee.email,
         code=ticket.code,
