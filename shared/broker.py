@@ -47,24 +47,68 @@ def declare_exchanges(channel) -> None:
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
 
 
+# A message delivered this often without an acknowledgement (its consumer process died each
+# time) is a poison message: a quorum queue counts the deliveries itself and dead-letters it.
+DELIVERY_LIMIT = 10
+
+
+class TopologyMismatch(RuntimeError):
+    """A queue exists with other arguments than this process declares (another queue type)."""
+
+
+def queue_arguments(queue_type: str, **dead_lettering: str) -> dict:
+    """The arguments of a queue of `queue_type` that dead-letters as `dead_lettering` says.
+
+    Quorum queues keep a message on a majority of nodes; dead-lettering from them is made
+    at-least-once (the message stays until the dead-letter target confirmed it), which needs
+    `reject-publish` overflow. The replication factor is the broker's default (every node of
+    the cluster, at most its `quorum_queue.initial_group_size`)."""
+    arguments: dict = {}
+    if dead_lettering:
+        arguments["x-dead-letter-exchange"] = dead_lettering["exchange"]
+        arguments["x-dead-letter-routing-key"] = dead_lettering["routing_key"]
+    if queue_type == "quorum":
+        arguments["x-queue-type"] = "quorum"
+        if dead_lettering:
+            arguments["x-dead-letter-strategy"] = "at-least-once"
+            arguments["x-overflow"] = "reject-publish"
+    elif queue_type != "classic":
+        raise ValueError(f"AMQP_QUEUE_TYPE must be classic or quorum, not {queue_type!r}")
+    return arguments
+
+
+def _declare(channel, name: str, arguments: dict, queue_type: str) -> None:
+    try:
+        channel.queue_declare(name, durable=True, arguments=arguments)
+    except pika.exceptions.ChannelClosedByBroker as error:
+        if error.reply_code != 406:  # PRECONDITION_FAILED: the queue exists, declared otherwise
+            raise
+        raise TopologyMismatch(
+            f"queue {name!r} exists with other arguments than AMQP_QUEUE_TYPE={queue_type} "
+            f"declares ({error.reply_text}). To change the queue type, stop the platform, let "
+            "the queues drain (rabbitmqctl list_queues name messages), delete them "
+            "(rabbitmqctl delete_queue NAME, with their .retry and .dead queues) and start "
+            "again; or start on a new virtual host."
+        ) from None
+
+
 def declare_queue(channel, spec: QueueSpec, queue_type: str = "classic") -> None:
-    """Declare a consumer queue with its retry queue and its dead-letter queue."""
-    arguments = {
-        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        "x-dead-letter-routing-key": spec.name,
-    }
-    if queue_type != "classic":
-        arguments["x-queue-type"] = queue_type
-    channel.queue_declare(spec.name, durable=True, arguments=arguments)
+    """Declare a consumer queue with its retry queue and its dead-letter queue, all three of
+    `queue_type` (classic or quorum)."""
+    arguments = queue_arguments(queue_type, exchange=DEAD_LETTER_EXCHANGE, routing_key=spec.name)
+    if queue_type == "quorum":
+        arguments["x-delivery-limit"] = DELIVERY_LIMIT
+    _declare(channel, spec.name, arguments, queue_type)
     for key in spec.routing_keys:
         channel.queue_bind(spec.name, EXCHANGE, routing_key=key)
     # Messages wait here for their per-message expiration, then return to the main queue.
-    channel.queue_declare(
+    _declare(
+        channel,
         spec.retry_queue,
-        durable=True,
-        arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": spec.name},
+        queue_arguments(queue_type, exchange="", routing_key=spec.name),
+        queue_type,
     )
-    channel.queue_declare(spec.dead_letter_queue, durable=True)
+    _declare(channel, spec.dead_letter_queue, queue_arguments(queue_type), queue_type)
     channel.queue_bind(spec.dead_letter_queue, DEAD_LETTER_EXCHANGE, routing_key=spec.name)
 
 

@@ -22,6 +22,16 @@ def _database(config: Config, service: str, pool_size: int = 5) -> Database:
     return Database(config.database_url(service), pool_size=pool_size)
 
 
+def _run_declaring(runner) -> None:
+    """Run a relay or consumer; queues declared otherwise before end it with what to do."""
+    from shared.broker import TopologyMismatch
+
+    try:
+        runner.run()
+    except TopologyMismatch as error:
+        raise click.ClickException(str(error)) from None
+
+
 def _stop_on_signals(stop) -> None:
     def handler(signum, _frame):
         log.info("received %s, stopping", signal.Signals(signum).name)
@@ -218,7 +228,7 @@ def relay(config: Config, service: str) -> None:
         retention=timedelta(days=config.outbox_retention_days),
     )
     _stop_on_signals(runner.stop)
-    runner.run()
+    _run_declaring(runner)
 
 
 @main.command()
@@ -243,7 +253,7 @@ def consume(config: Config, service: str) -> None:
         processed_retention=timedelta(days=config.processed_message_retention_days),
     )
     _stop_on_signals(runner.stop)
-    runner.run()
+    _run_declaring(runner)
 
 
 if __name__ == "__main__":

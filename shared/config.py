@@ -120,7 +120,7 @@ class Config:
             ports=ports,
             database_urls=database_urls,
             amqp_url=env.get("AMQP_URL") or DEFAULT_AMQP_URL,
-            amqp_queue_type=env.get("AMQP_QUEUE_TYPE") or "classic",
+            amqp_queue_type=_queue_type(env.get("AMQP_QUEUE_TYPE") or "classic"),
             smtp_url=env.get("SMTP_URL", ""),
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             organizer_email=env.get("ORGANIZER_EMAIL") or cls.organizer_email,
@@ -223,3 +223,9 @@ def local_secret_key(path: Path) -> str:
     key = path.read_text().strip()
     check_secret_key(key, str(path))
     return key
+
+
+def _queue_type(value: str) -> str:
+    if value not in ("classic", "quorum"):
+        raise ConfigError(f"AMQP_QUEUE_TYPE must be classic or quorum, not {value!r}")
+    return value
