@@ -25,6 +25,7 @@ from services.schedule.models import (
     Stage,
     Track,
 )
+from services.schedule.photos import prepare_photo, store_photo
 from shared.errors import Conflict, Invalid, NoSuchEvent
 from shared.i18n import N_, Message
 from shared.links import is_web_url, link_errors
@@ -246,6 +247,44 @@ def delete_speaker(session: Session, speaker: Speaker) -> None:
     session.delete(speaker)
     session.flush()
     session.expire_all()
+
+
+def speaker_sessions(session: Session, speaker: Speaker) -> list[ProgrammeSession]:
+    """The draft's sessions the speaker speaks in, in time order."""
+    return list(
+        session.scalars(
+            select(ProgrammeSession)
+            .join(SessionSpeaker, SessionSpeaker.session_id == ProgrammeSession.id)
+            .where(SessionSpeaker.speaker_id == speaker.id)
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
+
+
+def speaker_session_counts(session: Session, event: Event) -> dict[int, int]:
+    """Speaker id -> in how many of the draft's sessions they speak (absent: none)."""
+    rows = session.execute(
+        select(SessionSpeaker.speaker_id, func.count())
+        .join(Speaker, Speaker.id == SessionSpeaker.speaker_id)
+        .where(Speaker.event_id == event.id)
+        .group_by(SessionSpeaker.speaker_id)
+    )
+    return {speaker_id: count for speaker_id, count in rows}
+
+
+def set_speaker_photo(session: Session, speaker: Speaker, data: bytes) -> Speaker:
+    """Give the speaker the photo uploaded as `data` (checked and re-encoded by
+    `photos.prepare_photo`: 413 or 422 at `photo` if it is not one we take)."""
+    speaker.photo_digest = store_photo(session, speaker.event_id, prepare_photo(data))
+    session.flush()
+    return speaker
+
+
+def remove_speaker_photo(session: Session, speaker: Speaker) -> Speaker:
+    """The speaker has no photo from now on; releases published with it keep showing it."""
+    speaker.photo_digest = None
+    session.flush()
+    return speaker
 
 
 # -- sessions ---------------------------------------------------------------------------------

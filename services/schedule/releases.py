@@ -27,6 +27,7 @@ from services.schedule.models import (
     ReleaseExport,
     Speaker,
 )
+from services.schedule.photos import photo_path
 from shared.audit import PUBLISHED
 from shared.db import utcnow
 from shared.errors import Conflict, NothingChanged
@@ -63,9 +64,10 @@ def event_info(event: Event) -> dict[str, Any]:
     return info
 
 
-def speaker_info(speaker: Speaker) -> dict[str, Any]:
-    """A speaker as a release shows it; the biographies only where there are any, so that
-    speakers without one publish as they did before biographies existed."""
+def speaker_info(speaker: Speaker, event: Event) -> dict[str, Any]:
+    """A speaker as a release shows it; the biographies and the photo only where there are
+    any, so that speakers without one publish as they did before these existed. The photo's
+    path names its content, so the release keeps showing this photo whatever comes after."""
     info = {
         "guid": speaker.guid,
         "name": speaker.name,
@@ -75,6 +77,8 @@ def speaker_info(speaker: Speaker) -> dict[str, Any]:
     for name in ("biography", "biography_en"):
         if getattr(speaker, name):
             info[name] = getattr(speaker, name)
+    if speaker.photo_digest:
+        info["photo_url"] = photo_path(event.slug, speaker.photo_digest)
     return info
 
 
@@ -110,7 +114,7 @@ def session_info(programme_session: ProgrammeSession, event: Event) -> dict[str,
             {"slug": t.slug, "name": t.name, "color": t.color}
             for t in sorted(programme_session.tracks, key=lambda t: t.slug)
         ],
-        "speakers": [speaker_info(s) for s in programme_session.speakers],
+        "speakers": [speaker_info(s, event) for s in programme_session.speakers],
         "streamed": programme_session.streamed,
         # Links stored before they were checked are left out of what the services publish.
         "livestream_url": web_url_or_empty(programme_session.livestream_url)

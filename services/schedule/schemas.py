@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.schedule.photos import photo_path
 from shared.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from shared.fields import AwareDateTime, Date, EmailField, Id, Text
 from shared.i18n import N_
@@ -112,6 +113,21 @@ class SpeakerSchema(Schema):
         validate=validate.Length(max=MAX_BIOGRAPHY),
         metadata={"description": "the same in English; empty: the German one"},
     )
+    photo_url = fields.Method(
+        "_photo_url",
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "the photo (JPEG, at most 600×600), set with PUT …/photo; null: none",
+        },
+    )
+
+    def _photo_url(self, speaker) -> str | None:
+        if not speaker.photo_digest:
+            return None
+        return photo_path(speaker.event.slug, speaker.photo_digest)
 
 
 class RegistrationSchema(Schema):

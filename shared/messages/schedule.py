@@ -78,6 +78,9 @@ class SpeakerInfoSchema(Schema):
     # without one, publish no change).
     biography = fields.String()
     biography_en = fields.String()
+    # Only where a speaker has one: the schedule service's path of the photo (a JPEG at most
+    # 600×600), named by its content, so it never changes for this release.
+    photo_url = fields.String()
 
 
 class RegistrationInfoSchema(Schema):

@@ -176,6 +176,7 @@ ORGANISER_PAGES = (
     ("schedule", "/organiser/overview", lazy_gettext("Overview"), "events.list"),
     ("schedule", "/organiser/", lazy_gettext("Sessions"), "programme.edit"),
     ("schedule", "/organiser/stages", lazy_gettext("Venues"), "programme.edit"),
+    ("schedule", "/organiser/speakers", lazy_gettext("Speakers"), "programme.edit"),
     ("schedule", "/organiser/publish", lazy_gettext("Publish"), "programme.publish"),
     ("schedule", "/organiser/live", lazy_gettext("Live control"), "live.control"),
     ("registration", "/organiser/registrations", lazy_gettext("Registrations"), "statistics.read"),

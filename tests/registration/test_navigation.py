@@ -43,6 +43,7 @@ def test_registrations_show_the_programmes_pages_to_an_owner(registration):
         "Übersicht",
         "Sessions",
         "Orte",
+        "Mitwirkende",
         "Veröffentlichen",
         "Live-Steuerung",
         "Anmeldungen",

@@ -429,6 +429,7 @@ def test_pretalx_schedule_json_imports_capacities_as_required_registration(preta
         "name": "Fatma Yilmaz",
         "organisation": "",
         "role": "",
+        "biography": "Geschäftsführerin eines Maschinenbaubetriebs.",
     }
 
 

@@ -19,6 +19,7 @@ ROLE_LINKS = {
         "Übersicht",
         "Sessions",
         "Orte",
+        "Mitwirkende",
         "Veröffentlichen",
         "Live-Steuerung",
         "Anmeldungen",
@@ -29,7 +30,14 @@ ROLE_LINKS = {
         "E-Mails",
         "Protokoll",
     },
-    "programme": {"Übersicht", "Sessions", "Orte", "Veröffentlichen", "Live-Steuerung"},
+    "programme": {
+        "Übersicht",
+        "Sessions",
+        "Orte",
+        "Mitwirkende",
+        "Veröffentlichen",
+        "Live-Steuerung",
+    },
     "registrations": {
         "Übersicht",
         "Anmeldungen",

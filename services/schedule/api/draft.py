@@ -14,6 +14,7 @@ from services.schedule.api.common import (
 )
 from services.schedule.api.published import published_event, published_tracks
 from services.schedule.models import Event, ProgrammeSession
+from services.schedule.photo_uploads import photo_upload
 from services.schedule.schemas import (
     DraftSessionChangeSchema,
     DraftSessionSchema,
@@ -200,6 +201,39 @@ class SpeakerView(MethodView):
     def delete(self, event: str, speaker_id: int):
         """Delete a speaker; the sessions lose them."""
         draft.delete_speaker(db_session(), _speaker(event, speaker_id))
+
+
+# The body of PUT …/photo: the image file's bytes as they are (not a form, not JSON).
+PHOTO_BODY = {
+    "required": True,
+    "description": "JPEG, PNG or WebP, at most 5 MB and 50 megapixels; stored as a JPEG "
+    "fitted into 600×600 pixels, upright, without metadata",
+    "content": {
+        media_type: {"schema": {"type": "string", "format": "binary"}}
+        for media_type in ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
+    },
+}
+
+
+@blp.route("/<event>/speakers/<int:speaker_id>/photo")
+class SpeakerPhotoView(MethodView):
+    @organiser("programme.edit")
+    @blp.doc(requestBody=PHOTO_BODY)
+    @blp.response(200, SpeakerSchema)
+    @blp.alt_response(413, description="more than 5 MB")
+    @blp.alt_response(
+        422, description="not a JPEG, PNG or WebP that can be read, or too many pixels"
+    )
+    def put(self, event: str, speaker_id: int):
+        """Give a speaker a photo (the request body is the image file)."""
+        speaker = _speaker(event, speaker_id)
+        return draft.set_speaker_photo(db_session(), speaker, photo_upload())
+
+    @organiser("programme.edit")
+    @blp.response(204)
+    def delete(self, event: str, speaker_id: int):
+        """Remove a speaker's photo (releases published with it keep it)."""
+        draft.remove_speaker_photo(db_session(), _speaker(event, speaker_id))
 
 
 @blp.route("/<event>/sessions")

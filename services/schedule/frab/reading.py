@@ -29,6 +29,8 @@ from shared.links import link_problem
 from shared.messages.schedule import SESSION_CANCELLED, SESSION_SCHEDULED
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
+# As the programme document takes it (`programme_format.SpeakerDocument`).
+MAX_BIOGRAPHY = 5_000
 
 _OUR_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DURATION = re.compile(r"^(\d+):([0-5]?\d)(?::([0-5]?\d))?$")
@@ -530,6 +532,7 @@ def _json_event_fields(event: dict) -> dict:
             person.get("organisation"),
             person.get("role"),
             key=person.get("code") or person.get("id"),
+            biography=person.get("biography"),
         )
         for person in persons
         if isinstance(person, dict) and _string(person.get("name") or person.get("public_name"))
@@ -543,11 +546,18 @@ def _json_event_fields(event: dict) -> dict:
     return fields
 
 
-def _speaker(name, guid, organisation=None, role=None, key=None) -> dict:
-    return {
+def _speaker(name, guid, organisation=None, role=None, key=None, biography=None) -> dict:
+    speaker = {
         "key": key,
         "guid": _string(guid) or None,
         "name": _string(name)[:200],
         "organisation": _string(organisation)[:200],
         "role": _string(role)[:200],
     }
+    # pretalx's schedule.json has each person's biography (in the programme's language: the
+    # German one). Only where there is one: an empty or missing one keeps what the draft has
+    # (say, one an organiser wrote here).
+    text = _string(biography)[:MAX_BIOGRAPHY]
+    if text:
+        speaker["biography"] = text
+    return speaker

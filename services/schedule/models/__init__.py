@@ -13,6 +13,7 @@ from services.schedule.models.event import Event
 from services.schedule.models.live import LiveStatus, StageDelay
 from services.schedule.models.organisation import Organisation
 from services.schedule.models.organiser import OrganiserAccount, RateCounter
+from services.schedule.models.photo import SpeakerPhoto
 from services.schedule.models.release import Release, ReleaseExport
 from services.schedule.models.session import ProgrammeSession, SessionSpeaker, session_tracks
 from services.schedule.models.speaker import Speaker
@@ -37,6 +38,7 @@ __all__ = [
     "ReleaseExport",
     "SessionSpeaker",
     "Speaker",
+    "SpeakerPhoto",
     "Stage",
     "StageDelay",
     "Track",

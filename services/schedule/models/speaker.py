@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.schedule.models.base import Base
+from services.schedule.models.event import Event
 from shared.db import IDS_NEVER_REUSED
 
 
@@ -22,3 +23,7 @@ class Speaker(Base):
     # Shown on the public speaker page, German and English (empty: none).
     biography: Mapped[str] = mapped_column(Text, default="", server_default="")
     biography_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The SHA-256 of the speaker's photo in `speaker_photos` (same event); None: no photo.
+    photo_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    event: Mapped[Event] = relationship()

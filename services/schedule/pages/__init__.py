@@ -21,4 +21,5 @@ from services.schedule.pages import (  # noqa: E402, F401
     organisation,
     organiser,
     screen,
+    speakers_admin,
 )
