@@ -262,8 +262,12 @@ def _queue_change_mails(
         found.sort(key=lambda change: (change.programme_session.starts_at, change.ticket.id))
         first = found[0]
         attendee = first.ticket.attendee
-        recipient = Recipient(first.ticket.name, attendee.email, attendee.locale, attendee.id)
-        context = attendee_context(mailer, attendee, event, first.ticket.name)
+        # Greeted by the name given with the tickets, or by none when they were given under
+        # different names (someone else may have typed one of them for this address).
+        names = {change.ticket.name for change in found}
+        name = names.pop() if len(names) == 1 else ""
+        recipient = Recipient(name, attendee.email, attendee.locale, attendee.id)
+        context = attendee_context(mailer, attendee, event, name)
         if len(found) == 1:
             mailer.queue(
                 session,

@@ -13,12 +13,13 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.schedule.models.base import Base
-from shared.db import IDS_NEVER_REUSED, UTCDateTime, utcnow
+from shared.db import UTCDateTime, utcnow
 
 
 class SpeakerPhoto(Base):
     __tablename__ = "speaker_photos"
-    __table_args__ = (UniqueConstraint("event_id", "digest"), IDS_NEVER_REUSED)
+    # Found by digest, never by id: a reused id would mislead nobody.
+    __table_args__ = (UniqueConstraint("event_id", "digest"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Found by (event_id, digest): the unique constraint's index serves both.

@@ -32,7 +32,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_speaker_photos")),
         sa.UniqueConstraint("event_id", "digest", name=op.f("uq_speaker_photos_event_id")),
-        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("speakers") as batch:
         batch.add_column(sa.Column("photo_digest", sa.String(length=64), nullable=True))
