@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import random
 
 import pika
 
+from shared.config import broker_urls
 from shared.messages import DEAD_LETTER_EXCHANGE, EXCHANGE
 from shared.topology import QueueSpec
 
@@ -14,8 +16,9 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
 
 
-def connection_parameters(amqp_url: str, *, heartbeat: int = HEARTBEAT_SECONDS, timeout: float = 5):
-    params = pika.URLParameters(amqp_url)
+def connection_parameters(url: str, *, heartbeat: int = HEARTBEAT_SECONDS, timeout: float = 5):
+    """The parameters of one node's URL."""
+    params = pika.URLParameters(url)
     params.heartbeat = heartbeat
     params.blocked_connection_timeout = 30
     params.socket_timeout = timeout
@@ -24,10 +27,22 @@ def connection_parameters(amqp_url: str, *, heartbeat: int = HEARTBEAT_SECONDS, 
     return params
 
 
+def node_parameters(
+    amqp_url: str, *, heartbeat: int = HEARTBEAT_SECONDS, timeout: float = 5
+) -> list[pika.ConnectionParameters]:
+    """The parameters of every node, shuffled: each process starts with a node of its own
+    chance, so that the connections spread over the cluster."""
+    nodes = [
+        connection_parameters(url, heartbeat=heartbeat, timeout=timeout)
+        for url in broker_urls(amqp_url)
+    ]
+    random.shuffle(nodes)
+    return nodes
+
+
 def connect(amqp_url: str, *, heartbeat: int = HEARTBEAT_SECONDS, timeout: float = 5):
-    return pika.BlockingConnection(
-        connection_parameters(amqp_url, heartbeat=heartbeat, timeout=timeout)
-    )
+    """A connection to the first node of `AMQP_URL` (in shuffled order) that answers."""
+    return pika.BlockingConnection(node_parameters(amqp_url, heartbeat=heartbeat, timeout=timeout))
 
 
 def broker_reachable(amqp_url: str, timeout: float = 2.0) -> bool:

@@ -12,8 +12,11 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+
+from shared.logging import redact_url
 
 SERVICES = ("schedule", "registration", "notify")
 DEFAULT_PORTS = {"schedule": 8001, "registration": 8002, "notify": 8003}
@@ -119,7 +122,7 @@ class Config:
             var_dir=var_dir,
             ports=ports,
             database_urls=database_urls,
-            amqp_url=env.get("AMQP_URL") or DEFAULT_AMQP_URL,
+            amqp_url=_amqp_url(env.get("AMQP_URL") or DEFAULT_AMQP_URL),
             amqp_queue_type=_queue_type(env.get("AMQP_QUEUE_TYPE") or "classic"),
             smtp_url=env.get("SMTP_URL", ""),
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
@@ -228,4 +231,20 @@ def local_secret_key(path: Path) -> str:
 def _queue_type(value: str) -> str:
     if value not in ("classic", "quorum"):
         raise ConfigError(f"AMQP_QUEUE_TYPE must be classic or quorum, not {value!r}")
+    return value
+
+
+def broker_urls(amqp_url: str) -> list[str]:
+    """The nodes `AMQP_URL` names: one URL, or several separated by commas (the nodes of a
+    cluster, each with the same user, vhost and options)."""
+    return [url.strip() for url in amqp_url.split(",") if url.strip()]
+
+
+def _amqp_url(value: str) -> str:
+    for url in broker_urls(value) or [value]:
+        if urlsplit(url).scheme not in ("amqp", "amqps") or not urlsplit(url).hostname:
+            raise ConfigError(
+                "AMQP_URL must be amqp:// or amqps:// URLs, several separated by commas, "
+                f"not {redact_url(url)!r}"
+            )
     return value

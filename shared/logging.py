@@ -29,7 +29,10 @@ _SECRET_PARAM_RE = re.compile(r"((?:^|&)[^=&]*(?:pass|secret|token|key)[^=&]*=)[
 
 def redact_url(url: str) -> str:
     """The URL fit to print or log: its password (and any password-like query parameter) is
-    replaced with "***"; "smtp://todo:s3cret@mail.example" -> "smtp://todo:***@mail.example"."""
+    replaced with "***"; "smtp://todo:s3cret@mail.example" -> "smtp://todo:***@mail.example".
+    A list of URLs (AMQP_URL naming a cluster's nodes) has each of them redacted."""
+    if url.count("://") > 1:
+        return ",".join(redact_url(part) for part in url.split(","))
     parts = urlsplit(url)
     if parts.password is not None:
         user_info, host = parts.netloc.rsplit("@", 1)

@@ -29,7 +29,7 @@ import psycopg
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shared.broker import Backoff, connect, connection_parameters, declare_topology
+from shared.broker import Backoff, connect, declare_topology, node_parameters
 from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
 from shared.messages import EXCHANGE
 from shared.outbox import OutboxMixin, notify_channel, prune_published
@@ -105,6 +105,8 @@ class OutboxRelay:
         self._next_tag = 0
         self._pump_timer = None
         self._failure: Exception | None = None
+        self._nodes = node_parameters(amqp_url)
+        self._node = -1
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -144,8 +146,10 @@ class OutboxRelay:
     def _run_connection(self) -> None:
         self._failure = None
         self._next_tag = 0
+        # Another node on each attempt: after its node went away the relay goes on at the next.
+        self._node = (self._node + 1) % len(self._nodes)
         self._connection = pika.SelectConnection(
-            connection_parameters(self.amqp_url),
+            self._nodes[self._node],
             on_open_callback=self._on_connection_open,
             on_open_error_callback=self._on_connection_failed,
             on_close_callback=self._on_connection_closed,

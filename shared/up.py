@@ -25,7 +25,7 @@ from honcho.manager import KILL_WAIT, SIGNALS, Manager
 from honcho.printer import Printer
 
 from shared.broker import broker_reachable
-from shared.config import Config, read_environment
+from shared.config import Config, broker_urls, read_environment
 from shared.db import Database
 from shared.logging import redact_url
 from shared.migrate import upgrade
@@ -38,9 +38,11 @@ def ensure_broker(config: Config) -> None:
     """Make sure RabbitMQ answers; start a local rabbitmq-server when one is installed."""
     if broker_reachable(config.amqp_url):
         return
-    host = urlparse(config.amqp_url).hostname or ""
+    nodes = broker_urls(config.amqp_url)
+    host = urlparse(nodes[0]).hostname or ""
     server = shutil.which("rabbitmq-server")
-    if host not in LOCAL_HOSTS or server is None:
+    # A cluster's nodes are started by whoever runs them, not by `make run`.
+    if len(nodes) > 1 or host not in LOCAL_HOSTS or server is None:
         raise click.ClickException(
             f"RabbitMQ is not reachable at {host or redact_url(config.amqp_url)}.\n"
             "Start one, for example:\n"
