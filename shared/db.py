@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from psycopg.errors import ReadOnlySqlTransaction
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
@@ -87,7 +89,27 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# psycopg's (libpq's) multi-host form, "postgresql://user@primary:5432,standby:5432/db?...",
+# which SQLAlchemy's URL parser cannot read; it takes the hosts as repeated `host` parameters.
+_MULTI_HOST_URL = re.compile(
+    r"^(?P<scheme>[\w+]+)://(?:(?P<userinfo>[^@/?]*)@)?(?P<hosts>[^/?@]*,[^/?@]*)"
+    r"(?P<path>/[^?]*)?(?:\?(?P<query>.*))?$"
+)
+
+
+def _multi_host_as_parameters(url: str) -> str:
+    """ "postgresql://u@a:5432,b:5432/db?x=1" -> "postgresql://u@/db?host=a:5432&host=b:5432&x=1"."""
+    match = _MULTI_HOST_URL.match(url)
+    if match is None:
+        return url
+    hosts = "&".join(f"host={host}" for host in match["hosts"].split(",") if host)
+    userinfo = f"{match['userinfo']}@" if match["userinfo"] is not None else ""
+    query = f"{hosts}&{match['query']}" if match["query"] else hosts
+    return f"{match['scheme']}://{userinfo}{match['path'] or '/'}?{query}"
+
+
 def _normalise_url(url: str) -> str:
+    url = _multi_host_as_parameters(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -137,13 +159,31 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
     )
+
+    @event.listens_for(engine, "handle_error")
+    def _reconnect_after_failover(context):
+        # Connected to a server that takes no writes (a standby, or with several hosts and
+        # target_session_attrs=read-write the old primary after a failover): the pool is
+        # dropped as after a lost connection, so that the next transaction looks for the
+        # primary again, and the error is one of DATABASE_UNAVAILABLE (503, message requeued).
+        if isinstance(context.original_exception, ReadOnlySqlTransaction):
+            context.is_disconnect = True
+            return OperationalError(
+                context.statement,
+                context.parameters,
+                context.original_exception,
+                connection_invalidated=True,
+            )
+        return None
+
+    return engine
 
 
 class Database:
