@@ -5,6 +5,10 @@ against the services as `make run` starts them (gunicorn, relays, consumers, mai
 fresh PostgreSQL databases, a private RabbitMQ vhost, an aiosmtpd server and 127.0.0.1 ports.
 
     .venv/bin/python -m bench [--quick] [--only rush,reads,feed,mail,move,outbox,commit,sql]
+        [--update-baseline]
+
+After the table, the figures that vary little (CPU per operation, throughput) are compared
+with `bench/baseline.json` (bench/baseline.py); one more than 15 % worse is flagged.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform as host
+import subprocess
 import time
 import traceback
 from datetime import UTC, datetime
 
 from bench import (
+    baseline,
     commit_rate,
     notify_feed,
     notify_move,
@@ -234,6 +240,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (about 3 minutes)")
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts")
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write this run's guarded figures into bench/baseline.json",
+    )
     args = parser.parse_args()
     require_wrk()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -288,6 +299,39 @@ def main() -> None:
     )
     print(f"\nload average (1 min) before→after each part: {loads}")
     print(f"figures written to {path}")
+    guard(results, summary, args)
+
+
+def guard(results: dict, summary: dict, args: argparse.Namespace) -> None:
+    measured = baseline.figures_of(results)
+    before = baseline.load()
+    if args.quick:
+        print("\n(--quick: not compared with the baseline, which is of full runs)")
+        return
+    comparisons = list(baseline.compare(measured, before.get("figures", {})))
+    if comparisons:
+        about = before.get("measured", {})
+        print(
+            f"\nagainst bench/baseline.json ({about.get('commit', '?')}, {about.get('at', '?')}):"
+        )
+        for comparison in comparisons:
+            print(f"  {comparison.line()}")
+        worse = [c for c in comparisons if c.worse]
+        if worse:
+            print(
+                f"{len(worse)} figure(s) more than {baseline.TOLERANCE:.0%} worse than the "
+                "baseline: measure the commit before side by side before trusting it"
+            )
+    if args.update_baseline:
+        baseline.save(measured, {"at": summary["at"], "commit": current_commit()})
+        print("bench/baseline.json updated")
+
+
+def current_commit() -> str:
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or "unknown"
 
 
 if __name__ == "__main__":
