@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -22,6 +23,12 @@ def _database(config: Config, service: str, pool_size: int = 5) -> Database:
     return Database(config.database_url(service), pool_size=pool_size)
 
 
+class ConfigurationProblem(click.ClickException):
+    """Exits with EX_CONFIG, which `todo up` does not restart (it would only fail again)."""
+
+    exit_code = os.EX_CONFIG
+
+
 def _run_declaring(runner) -> None:
     """Run a relay or consumer; queues declared otherwise before end it with what to do."""
     from shared.broker import TopologyMismatch
@@ -29,7 +36,7 @@ def _run_declaring(runner) -> None:
     try:
         runner.run()
     except TopologyMismatch as error:
-        raise click.ClickException(str(error)) from None
+        raise ConfigurationProblem(str(error)) from None
 
 
 def _stop_on_signals(stop) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import shlex
 import shutil
@@ -114,7 +115,9 @@ class RestartingManager(Manager):
     """honcho's Manager, except that a process that exits while the platform runs is started
     again instead of stopping all others: after `first_delay` seconds, doubling up to
     `most_delay` while it keeps exiting within `steady_after` seconds of its start. Ctrl-C or
-    SIGTERM stops every process; `returncode` stays None then, since that stop was asked for."""
+    SIGTERM stops every process; `returncode` stays None then, since that stop was asked for.
+    A process that exits with `os.EX_CONFIG` cannot run as configured (it said why): starting
+    it again would only repeat that, so everything stops and `returncode` is EX_CONFIG."""
 
     def __init__(
         self,
@@ -170,6 +173,14 @@ class RestartingManager(Manager):
             process["returncode"] = message.data["returncode"]
             if self._terminating:
                 self._system_print(f"{message.name} stopped (rc={message.data['returncode']})\n")
+                return
+            if message.data["returncode"] == os.EX_CONFIG:
+                self._system_print(
+                    f"{message.name} cannot run with this configuration (see above); "
+                    "stopping everything\n"
+                )
+                self.returncode = os.EX_CONFIG
+                self.terminate()
                 return
             ran = time.monotonic() - self._started_at[message.name]
             previous = self._delay.get(message.name)

@@ -4,6 +4,9 @@ at least once, and a poison message ends in the dead-letter queue after the deli
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from urllib.parse import unquote, urlsplit
@@ -134,3 +137,27 @@ def test_retries_go_through_the_quorum_retry_queue_and_end_in_the_dead_letter_qu
             message="the dead-lettered message",
         )
     assert queues_of(amqp_url)[test_queue.retry_queue]["type"] == "quorum"
+
+
+def test_a_consumer_finding_classic_queues_exits_with_the_migration_steps(amqp_url, tmp_path):
+    connection = connect(amqp_url)
+    declare_topology(connection.channel(), QUEUES, "classic")
+    connection.close()
+
+    env = {
+        **os.environ,
+        "AMQP_URL": amqp_url,
+        "AMQP_QUEUE_TYPE": "quorum",
+        "TODO_VAR_DIR": str(tmp_path),
+    }
+    consumer = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "consume", "registration"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # EX_CONFIG: `todo up` stops everything instead of starting it again and again.
+    assert consumer.returncode == os.EX_CONFIG
+    assert "AMQP_QUEUE_TYPE=quorum" in consumer.stderr and "delete_queue" in consumer.stderr
+    assert "Traceback" not in consumer.stderr

@@ -80,6 +80,26 @@ def test_a_crashed_process_is_restarted_with_back_off_and_ctrl_c_stops_all():
     assert not alive(steady_pid)
 
 
+CONFIG_ERROR = MANAGER.replace(
+    '"echo working; exit 3"', '"echo queues declared otherwise; exit 78"'
+).replace("first_delay=0.2", "first_delay=0.05")
+
+
+def test_a_process_that_cannot_run_as_configured_stops_everything_instead_of_looping():
+    manager = subprocess.run(
+        [sys.executable, "-u", "-c", CONFIG_ERROR],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert manager.returncode == os.EX_CONFIG
+    assert manager.stdout.count("queues declared otherwise") == 1
+    assert "cannot run with this configuration" in manager.stdout
+    assert "restarting" not in manager.stdout
+    assert "steady stopped" in manager.stdout
+
+
 def test_printed_urls_carry_no_password(tmp_path):
     config = Config.from_env(
         {
