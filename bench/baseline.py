@@ -40,16 +40,6 @@ def _steady(rate: int, key: str) -> Callable[[dict], Any]:
     return value
 
 
-def _read(read: str, answer: str) -> Callable[[dict], Any]:
-    def value(results: dict) -> Any:
-        for row in results["reads"]["figures"]:
-            if row["read"] == read and str(row["answer"]) == answer:
-                return row["requests_per_s"]
-        return None
-
-    return value
-
-
 GUARDED = (
     Guarded(
         "rush: registrations/s",

@@ -7,7 +7,7 @@ import random
 
 import pika
 
-from shared.config import broker_urls
+from shared.config import QUEUE_TYPES, broker_urls
 from shared.messages import DEAD_LETTER_EXCHANGE, EXCHANGE
 from shared.topology import QueueSpec
 
@@ -87,8 +87,8 @@ def queue_arguments(queue_type: str, **dead_lettering: str) -> dict:
         if dead_lettering:
             arguments["x-dead-letter-strategy"] = "at-least-once"
             arguments["x-overflow"] = "reject-publish"
-    elif queue_type != "classic":
-        raise ValueError(f"AMQP_QUEUE_TYPE must be classic or quorum, not {queue_type!r}")
+    elif queue_type not in QUEUE_TYPES:
+        raise ValueError(f"queue type must be one of {QUEUE_TYPES}, not {queue_type!r}")
     return arguments
 
 

@@ -228,8 +228,11 @@ def local_secret_key(path: Path) -> str:
     return key
 
 
+QUEUE_TYPES = ("classic", "quorum")
+
+
 def _queue_type(value: str) -> str:
-    if value not in ("classic", "quorum"):
+    if value not in QUEUE_TYPES:
         raise ConfigError(f"AMQP_QUEUE_TYPE must be classic or quorum, not {value!r}")
     return value
 

@@ -42,7 +42,7 @@ def checked_membership(
     """The membership the options give, checked against the organisations and their events
     (kept by the schedule service); a usage error says what is wrong."""
     from shared.errors import DomainError
-    from shared.service import all_services, imported
+    from shared.service import all_services
 
     try:
         member = membership(organisation, role, events)
@@ -56,7 +56,7 @@ def checked_membership(
         db = Database(config.database_url(spec.name), pool_size=1)
         try:
             with db.transaction() as session:
-                imported(spec.membership_check)(session, organisation, member["events"])
+                spec.check_membership(session, organisation, member["events"])
         except DomainError as error:
             raise click.ClickException(str(error.message)) from None
         finally:

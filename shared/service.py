@@ -86,6 +86,13 @@ class ServiceSpec:
     def command(self, name: str) -> click.Command:
         return imported(self.commands[name])
 
+    def run_bootstrap(self, config: Config) -> None:
+        if self.bootstrap is not None:
+            imported(self.bootstrap)(config)
+
+    def check_membership(self, session: Any, organisation: str, events: list[str]) -> None:
+        imported(self.membership_check)(session, organisation, events)
+
     @property
     def migrations_dir(self) -> Path:
         return self.package_dir / "migrations"

@@ -30,7 +30,7 @@ from shared.config import Config, broker_urls, read_environment
 from shared.db import Database
 from shared.logging import redact_url
 from shared.migrate import upgrade
-from shared.service import ServiceSpec, all_services, imported
+from shared.service import ServiceSpec, all_services
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 
@@ -86,8 +86,7 @@ def prepare(config: Config, specs: list[ServiceSpec]) -> None:
         db.dispose()
         click.echo(f"{spec.name}: database migrated")
     for spec in specs:
-        if spec.bootstrap is not None:
-            imported(spec.bootstrap)(config)
+        spec.run_bootstrap(config)
 
 
 def processes(

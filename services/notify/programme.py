@@ -269,37 +269,33 @@ def _queue_change_mails(
         recipient = Recipient(name, attendee.email, attendee.locale, attendee.id)
         context = attendee_context(mailer, attendee, event, name)
         if len(found) == 1:
-            mailer.queue(
-                session,
-                kind=kind,
-                cause=cause,
-                recipient=recipient,
-                event_slug=event.slug,
-                context={**context, **first.context(attendee.locale)},
-                programme_session=first.programme_session,
-                invitation_method=first.invitation_method,
-                cause_message_id=cause_message_id,
-                known_new=True,
-            )
-            continue
+            about = {
+                "context": {**context, **first.context(attendee.locale)},
+                "programme_session": first.programme_session,
+                "invitation_method": first.invitation_method,
+            }
+        else:
+            about = {
+                "context": {**context, "changes": [c.context(attendee.locale) for c in found]},
+                "bundle": {
+                    "template": CHANGES_TEMPLATE,
+                    "invitations": [
+                        (c.programme_session, c.invitation_method)
+                        for c in found
+                        if c.invitation_method is not None
+                    ],
+                    "qr_codes": [],
+                },
+            }
         mailer.queue(
             session,
             kind=kind,
             cause=cause,
             recipient=recipient,
             event_slug=event.slug,
-            context={**context, "changes": [c.context(attendee.locale) for c in found]},
             cause_message_id=cause_message_id,
             known_new=True,
-            bundle={
-                "template": CHANGES_TEMPLATE,
-                "invitations": [
-                    (c.programme_session, c.invitation_method)
-                    for c in found
-                    if c.invitation_method is not None
-                ],
-                "qr_codes": [],
-            },
+            **about,
         )
 
 

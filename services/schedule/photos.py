@@ -152,3 +152,10 @@ def find_photo(session: Session, event: Event, digest: str) -> bytes | None:
 def photo_path(event_slug: str, digest: str) -> str:
     """Where the schedule service serves the photo (releases carry this path)."""
     return f"/{event_slug}/speakers/photos/{digest}.jpg"
+
+
+def speaker_photo_path(speaker) -> str | None:
+    """Where the speaker's photo is served; None if they have none."""
+    if not speaker.photo_digest:
+        return None
+    return photo_path(speaker.event.slug, speaker.photo_digest)

@@ -27,7 +27,7 @@ from services.schedule.models import (
     ReleaseExport,
     Speaker,
 )
-from services.schedule.photos import photo_path
+from services.schedule.photos import speaker_photo_path
 from shared.audit import PUBLISHED
 from shared.db import utcnow
 from shared.errors import Conflict, NothingChanged
@@ -64,7 +64,7 @@ def event_info(event: Event) -> dict[str, Any]:
     return info
 
 
-def speaker_info(speaker: Speaker, event: Event) -> dict[str, Any]:
+def speaker_info(speaker: Speaker) -> dict[str, Any]:
     """A speaker as a release shows it; the biographies and the photo only where there are
     any, so that speakers without one publish as they did before these existed. The photo's
     path names its content, so the release keeps showing this photo whatever comes after."""
@@ -78,7 +78,7 @@ def speaker_info(speaker: Speaker, event: Event) -> dict[str, Any]:
         if getattr(speaker, name):
             info[name] = getattr(speaker, name)
     if speaker.photo_digest:
-        info["photo_url"] = photo_path(event.slug, speaker.photo_digest)
+        info["photo_url"] = speaker_photo_path(speaker)
     return info
 
 
@@ -114,7 +114,7 @@ def session_info(programme_session: ProgrammeSession, event: Event) -> dict[str,
             {"slug": t.slug, "name": t.name, "color": t.color}
             for t in sorted(programme_session.tracks, key=lambda t: t.slug)
         ],
-        "speakers": [speaker_info(s, event) for s in programme_session.speakers],
+        "speakers": [speaker_info(s) for s in programme_session.speakers],
         "streamed": programme_session.streamed,
         # Links stored before they were checked are left out of what the services publish.
         "livestream_url": web_url_or_empty(programme_session.livestream_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.schedule.photos import photo_path
+from services.schedule.photos import speaker_photo_path
 from shared.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from shared.fields import AwareDateTime, Date, EmailField, Id, Text
 from shared.i18n import N_
@@ -125,9 +125,7 @@ class SpeakerSchema(Schema):
     )
 
     def _photo_url(self, speaker) -> str | None:
-        if not speaker.photo_digest:
-            return None
-        return photo_path(speaker.event.slug, speaker.photo_digest)
+        return speaker_photo_path(speaker)
 
 
 class RegistrationSchema(Schema):

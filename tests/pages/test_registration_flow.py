@@ -26,11 +26,11 @@ from tests.support.pages import (
     EVENT,
     PHONE,
     PROGRAMME,
-    mails_to,
     platform_of,
     screenshot,
     serious_violations,
     sign_in,
+    wait_for_mail,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,7 +38,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 BERLIN = ZoneInfo("Europe/Berlin")
 # "opening" has two seats, "bridges" one: enough to fill both with a few people.
 CAPACITIES = {"opening": 2, "bridges": 1}
-MAIL_TIMEOUT = 60
 
 
 def plain_text(message: EmailMessage) -> str:
@@ -79,32 +78,13 @@ def mail_stack(tmp_path_factory, smtp):
         yield platform
 
 
-@pytest.fixture(scope="module")
-def mailbox(smtp):
-    """wait_for(address, subject_starts) -> the first such mail that `smtp` received."""
-
-    class Mailbox:
-        @staticmethod
-        def wait_for(to: str, subject_starts: str) -> EmailMessage:
-            return wait_until(
-                lambda: next(
-                    (m for m in mails_to(smtp, to) if m["Subject"].startswith(subject_starts)),
-                    None,
-                ),
-                timeout=MAIL_TIMEOUT,
-                message=f"mail {subject_starts!r} to {to}",
-            )
-
-    return Mailbox()
-
-
 def fill_registration(page, name: str, email: str) -> None:
     page.get_by_role("textbox", name="Name", exact=True).fill(name)
     page.get_by_label("E-Mail-Adresse").fill(email)
     page.get_by_label("Ich willige ein").check()
 
 
-def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mailbox, new_page):
+def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, smtp, new_page):
     stack = mail_stack
     ids = stack.session_ids()
     register_by_api(stack, "Anna", "anna@example.org", [ids["opening"]])
@@ -176,7 +156,9 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
 
     # The manage link from the confirmation mail.
     # One booking of two sessions, one mail.
-    mail = mailbox.wait_for("clara@example.org", "Deine Anmeldung bei Browserwoche: 1 Platz sicher")
+    mail = wait_for_mail(
+        smtp, "clara@example.org", "Deine Anmeldung bei Browserwoche: 1 Platz sicher"
+    )
     manage_url = re.search(r"http://\S+/manage/[\w-]+", plain_text(mail)).group(0)
     page.goto(manage_url)
     expect(page.get_by_role("heading", name="Deine Anmeldung")).to_be_visible()
@@ -204,7 +186,7 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
     expect(page.get_by_role("status").first).to_contain_text("ist storniert")
     expect(seat).to_contain_text("Platz storniert")
 
-    promoted = mailbox.wait_for("carla@example.org", "Ein Platz ist frei geworden: Eröffnung")
+    promoted = wait_for_mail(smtp, "carla@example.org", "Ein Platz ist frei geworden: Eröffnung")
     assert "Carla" in plain_text(promoted)
     assert stack.availability(ids["opening"]) == {
         "capacity": 2,
@@ -215,7 +197,7 @@ def test_register_with_a_full_session_then_cancel_from_the_mail(mail_stack, mail
 
 
 def test_a_moved_session_sends_an_updated_invitation_and_tickets_check_in(
-    mail_stack, mailbox, new_page
+    mail_stack, smtp, new_page
 ):
     stack = mail_stack
     ids = stack.session_ids()
@@ -225,7 +207,7 @@ def test_a_moved_session_sends_an_updated_invitation_and_tickets_check_in(
     fill_registration(page, "Dora Dortmund", "dora@example.org")
     page.get_by_role("button", name="Jetzt anmelden").click()
     expect(page.locator(".ticket")).to_contain_text("Platz bestätigt")
-    first = mailbox.wait_for("dora@example.org", "Dein Platz ist sicher: Pflege sichern")
+    first = wait_for_mail(smtp, "dora@example.org", "Dein Platz ist sicher: Pflege sichern")
     before = invitation(first)
     assert before.decoded("dtstart").astimezone(BERLIN).strftime("%H:%M") == "16:00"
 
@@ -239,7 +221,7 @@ def test_a_moved_session_sends_an_updated_invitation_and_tickets_check_in(
     page.get_by_role("button", name="Jetzt veröffentlichen").click()
     expect(page.get_by_role("status")).to_contain_text("Release 2 ist veröffentlicht.")
 
-    changed = mailbox.wait_for("dora@example.org", "Geändert: Pflege sichern")
+    changed = wait_for_mail(smtp, "dora@example.org", "Geändert: Pflege sichern")
     after = invitation(changed)
     assert after["uid"] == before["uid"]
     assert int(after["sequence"]) > int(before.get("sequence", 0))
@@ -281,7 +263,7 @@ def test_a_moved_session_sends_an_updated_invitation_and_tickets_check_in(
     screenshot(page, "registration-check-in-phone")
 
 
-def test_registration_and_manage_pages_have_no_serious_violations(mail_stack, mailbox, new_page):
+def test_registration_and_manage_pages_have_no_serious_violations(mail_stack, smtp, new_page):
     stack = mail_stack
     ids = stack.session_ids()
     registration = stack.url("registration")
@@ -308,7 +290,7 @@ def test_registration_and_manage_pages_have_no_serious_violations(mail_stack, ma
     page.get_by_label("E-Mail-Adresse").fill("Erika@Example.org")
     page.get_by_role("button", name="Link schicken").click()
     expect(page.get_by_role("status").first).to_contain_text("Wenn diese Adresse angemeldet ist")
-    mail = mailbox.wait_for("erika@example.org", "Dein Link zu deiner Anmeldung")
+    mail = wait_for_mail(smtp, "erika@example.org", "Dein Link zu deiner Anmeldung")
     manage_url = re.search(r"http://\S+/manage/[\w-]+", plain_text(mail)).group(0)
     page.goto(manage_url + "?lang=de")
     problems["manage"] = serious_violations(page)

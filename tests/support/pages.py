@@ -279,6 +279,18 @@ def wait_for_mails(server, address: str, count: int = 1, timeout: float = 60) ->
     return mails_to(server, address)
 
 
+def wait_for_mail(server, address: str, subject_starts: str, timeout: float = 60):
+    """The first mail to `address` at `server` whose subject starts so, once it arrived."""
+    return wait_until(
+        lambda: next(
+            (m for m in mails_to(server, address) if m["Subject"].startswith(subject_starts)),
+            None,
+        ),
+        timeout=timeout,
+        message=f"mail {subject_starts!r} to {address}",
+    )
+
+
 def plain_text_of(mail) -> str:
     """The plain-text part of a mail (an `EmailMessage`)."""
     return mail.get_body(preferencelist=("plain",)).get_content()

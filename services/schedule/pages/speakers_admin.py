@@ -26,7 +26,7 @@ from services.schedule.photos import (
     PHOTO_MEDIA_TYPE,
     PhotoTooLarge,
     find_photo,
-    photo_path,
+    speaker_photo_path,
 )
 from services.schedule.schemas import SpeakerChangeSchema, SpeakerSchema
 from shared.errors import DomainError
@@ -67,12 +67,6 @@ def _domain_errors(error: DomainError) -> dict[str, list[str]]:
     return field_errors(error.errors, form_field) or {"name": [translate(error.message)]}
 
 
-def _speaker_view(speaker: Speaker, event: Event) -> dict[str, Any]:
-    return {
-        "photo_url": photo_path(event.slug, speaker.photo_digest) if speaker.photo_digest else "",
-    }
-
-
 @pages.route("/<event>/organiser/speakers", methods=["GET", "POST"])
 @organiser_login_required("programme.edit")
 def organiser_speakers(event: str):
@@ -101,7 +95,7 @@ def organiser_speakers(event: str):
         event=found,
         speakers=sorted(speakers, key=lambda speaker: (speaker.name.casefold(), speaker.id)),
         session_counts=draft.speaker_session_counts(db_session(), found),
-        photo_urls={s.id: _speaker_view(s, found)["photo_url"] for s in speakers},
+        photo_urls={s.id: speaker_photo_path(s) or "" for s in speakers},
         values=values,
         errors=errors,
         nav_current="organiser",
@@ -122,7 +116,7 @@ def _render_speaker_form(
         "pages/organiser/speaker_form.html",
         event=event,
         speaker=speaker,
-        photo_url=_speaker_view(speaker, event)["photo_url"],
+        photo_url=speaker_photo_path(speaker) or "",
         sessions=draft.speaker_sessions(db_session(), speaker),
         tz=draft.event_timezone(event),
         values=values,
