@@ -14,6 +14,15 @@
   if (row && row.scrollWidth > row.clientWidth) {
     row.scrollLeft = current.offsetLeft - row.offsetLeft - 16;
   }
+  // A form that must go once (a message to everyone): a second click while the first request
+  // is on its way is dropped, so the page shows the first one's outcome. The server refuses a
+  // second send all the same.
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-submit-once]"), function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.hasAttribute("data-submitted")) event.preventDefault();
+      else form.setAttribute("data-submitted", "");
+    });
+  });
   if (!window.fetch) return;
   Array.prototype.forEach.call(document.querySelectorAll("[data-fragment-url]"), function (box) {
     fetch(box.getAttribute("data-fragment-url"), {
