@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from bench.common import SmtpSink, database_backend_pids
@@ -244,6 +245,8 @@ def platform_running(
     *,
     amqp_url: str | None = None,
     pg_admin_url: str | None = None,
+    pg_standby_port: int | None = None,
+    instances: int = 1,
     web_workers: int = 2,
     web_threads: int = 8,
     keep_logs: bool = False,
@@ -252,7 +255,10 @@ def platform_running(
     """Start every process of the platform; stop them and drop the databases afterwards.
 
     `amqp_url` (default: a fresh vhost on the test broker) and `pg_admin_url` (default: the
-    test PostgreSQL) let drills put the platform on private servers they may stop."""
+    test PostgreSQL) let drills put the platform on private servers they may stop; with
+    `pg_standby_port`, the platform is told of the standby too (libpq's multi-host URL, writes
+    on whichever of them takes them). `instances` runs every process that many times, the web
+    services behind HAProxy."""
     # As `make run` has it (the test stack runs one sender).
     extra_env.setdefault("NOTIFY_MAIL_PROCESSES", str(NotifySettings().mail_processes))
     tmp = Path(tempfile.mkdtemp(prefix="platform-"))
@@ -266,12 +272,15 @@ def platform_running(
             url = _create_database(service, pg_admin_url)
             cleanup.callback(_drop_database, url, pg_admin_url)
             migrated_database(service, url).dispose()
-            databases[service] = url
+            databases[service] = (
+                url if pg_standby_port is None else with_standby(url, pg_standby_port)
+            )
         smtp = cleanup.enter_context(SmtpSink())
         stack = Stack(
             databases,
             amqp_url,
             tmp / "var",
+            instances,
             SMTP_URL=smtp.url,
             WEB_WORKERS=str(web_workers),
             WEB_THREADS=str(web_threads),
@@ -281,12 +290,26 @@ def platform_running(
             **extra_env,
         )
         cleanup.callback(stack.stop)
+        if instances > 1:
+            from drills.servers import HAProxy
+
+            balancer = HAProxy(
+                {stack.ports[s]: stack.instance_ports[s] for s in SERVICES}, tmp
+            ).start()
+            cleanup.callback(balancer.stop)
         try:
             stack.start()
         except BaseException:
             print(stack.logs())
             raise
         yield Platform(stack, smtp, databases, tmp)
+
+
+def with_standby(url: str, standby_port: int) -> str:
+    """`url` (on 127.0.0.1) in libpq's multi-host form with the standby's port beside it."""
+    parts = urlsplit(url)
+    hosts = f"{parts.netloc},127.0.0.1:{standby_port}"
+    return urlunsplit(parts._replace(netloc=hosts, query="target_session_attrs=read-write"))
 
 
 def _retrying(action, attempts: int = 5):

@@ -25,10 +25,7 @@ from bench.platform import EVENT, Platform, platform_running
 from drills.servers import PrivatePostgres, PrivateRabbit
 from harness.bus import queue_depth
 from shared.broker import connect
-from shared.config import Config
 from shared.messages import EXCHANGE
-from shared.service import all_services
-from shared.up import processes
 
 # The mail sweeper re-queues mail a crashed sender left in `sending` after this long (default
 # 300 s); short here so a drill sees the consequence.
@@ -60,16 +57,27 @@ class DrillResult:
         return "nothing lost, nothing doubled"
 
 
+# What a client tries again, with the same Idempotency-Key: no answer (0), the load balancer's
+# "the instance went away" (502) and "nobody can take it now" (503, 504).
+RETRIED = (0, 502, 503, 504)
+
+
 class RegistrationStream:
     """Registers attendees at a steady rate from a pool of client threads until stopped; keeps
-    every answer (status 0 = no answer: connection refused or reset)."""
+    every answer (status 0 = no answer: connection refused or reset). With `retries`, a client
+    tries a RETRIED answer again with the same Idempotency-Key, as a browser's user would, and
+    `answers` holds the last answer, `first_answers` the first one of those retried."""
 
-    def __init__(self, platform: Platform, session_id: int, rate: float, prefix: str):
+    def __init__(
+        self, platform: Platform, session_id: int, rate: float, prefix: str, retries: int = 0
+    ):
         self.platform = platform
         self.session_id = session_id
         self.rate = rate
         self.prefix = prefix
+        self.retries = retries
         self.answers: dict[str, int] = {}
+        self.first_answers: dict[str, int] = {}
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self.sent = 0
@@ -96,9 +104,16 @@ class RegistrationStream:
             email = self._email()
             if email is None:
                 return
-            status, _ = self.platform.register(email, [self.session_id], timeout=60)
+            first = status = self.platform.register(email, [self.session_id], timeout=60)[0]
+            tries = 1
+            while status in RETRIED and tries <= self.retries:
+                time.sleep(min(2.0, 0.1 * 2**tries))
+                status = self.platform.register(email, [self.session_id], timeout=60)[0]
+                tries += 1
             with self.lock:
                 self.answers[email] = status
+                if tries > 1:
+                    self.first_answers[email] = first
 
     def __enter__(self) -> RegistrationStream:
         clients = max(4, min(64, int(self.rate // 4)))
@@ -135,7 +150,7 @@ def exited_processes(result: DrillResult, platform: Platform) -> None:
             log = platform.stack.log_dir / f"{name}.log"
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
             result.notes.append(f"{name} exited: {' '.join(tail)[:300]}")
-            platform.stack.start_process(name, restart_command(platform, name))
+            platform.stack.start_process(name)
 
 
 def tally_mails(
@@ -181,6 +196,7 @@ def tally_mails(
         result.notes.append(f"process logs in {platform.stack.log_dir}")
     if doubled:
         result.problems.append(DOUBLED.format(sum(n - 1 for n in doubled.values()), len(doubled)))
+        result.notes.append(f"doubled: {sorted(doubled)[:5]}")
     if unexpected:
         result.problems.append(f"{len(unexpected)} mails for registrations that failed")
 
@@ -231,17 +247,12 @@ def broker_outage(ground: DrillGround, scale: float = 1.0) -> DrillResult:
     return result
 
 
-def restart_command(platform: Platform, name: str) -> list[str]:
-    env = platform.stack.env
-    return processes(Config.from_env(env), all_services(), env)[name]
-
-
 def kill_and_restart(platform: Platform, name: str, pause: float = 1.0) -> None:
     process = platform.stack.processes[name]
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     time.sleep(pause)
-    platform.stack.start_process(name, restart_command(platform, name))
+    platform.stack.start_process(name)
 
 
 WORKERS = (

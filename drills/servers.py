@@ -1,4 +1,5 @@
-"""Private RabbitMQ and PostgreSQL servers that a drill may stop and restart.
+"""Private RabbitMQ nodes and clusters, PostgreSQL servers with a standby, and HAProxy, that a
+drill may kill and restart.
 
 The shared servers (RabbitMQ on 5672, PostgreSQL on 5432) belong to everyone's tests and are
 never touched. These run as the `rabbitmq` / `postgres` users (when started as root) from a
@@ -8,14 +9,18 @@ temporary directory on ports below the ephemeral range, and are removed afterwar
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import free_port_below_ephemeral
@@ -75,6 +80,7 @@ class PrivateRabbit:
             "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.dir / "log"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
+            "RABBITMQ_PID_FILE": str(self.dir / "pid"),
         }
 
     @property
@@ -109,9 +115,17 @@ class PrivateRabbit:
         self.ctl("start_app")
         wait_for(lambda: port_open(self.port), 60, "RabbitMQ listening again")
 
+    def kill(self) -> None:
+        """SIGKILL the node's Erlang VM: no goodbye to clients or to the other nodes."""
+        pid = int((self.dir / "pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not port_open(self.port), 30, f"RabbitMQ {self.name} gone")
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
             self.ctl("stop")
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((self.dir / "pid").read_text()), signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> PrivateRabbit:
@@ -125,13 +139,79 @@ class PrivateRabbit:
         self.stop()
 
 
-class PrivatePostgres:
-    """A PostgreSQL cluster of its own (initdb in a temporary directory, trust auth)."""
+class RabbitCluster:
+    """Private RabbitMQ nodes clustered with each other (never with the shared node)."""
 
-    def __init__(self):
+    def __init__(self, size: int = 3):
+        self.size = size
+        self.nodes: list[PrivateRabbit] = []
+
+    @property
+    def amqp_url(self) -> str:
+        """The cluster as the platform is told about it: every node, comma-separated."""
+        return ",".join(node.amqp_url for node in self.nodes)
+
+    def start(self) -> RabbitCluster:
+        # One after the other: a node's port is free to take until the node before listens.
+        for _ in range(self.size):
+            node = PrivateRabbit()
+            self.nodes.append(node)
+            node.start()
+            if len(self.nodes) > 1:
+                node.ctl("stop_app")
+                node.ctl("join_cluster", self.nodes[0].name)
+                node.ctl("start_app")
+        return self
+
+    def alive(self) -> PrivateRabbit:
+        return next(node for node in self.nodes if port_open(node.port))
+
+    def connections_per_node(self) -> dict[str, int]:
+        """Client connections on each node, by node name."""
+        listed = self.alive().ctl("list_connections", "port", "--formatter", "json")
+        ports = [info["port"] for info in json.loads(listed)]
+        return {node.name: ports.count(node.port) for node in self.nodes}
+
+    def quorum_queues(self, vhost: str = "/") -> dict[str, dict]:
+        """Each queue's type, members and members online (quorum queues only have members)."""
+        listed = self.alive().ctl(
+            "list_queues", "-p", vhost, "name", "type", "members", "online", "--formatter", "json"
+        )
+        return {info.pop("name"): info for info in json.loads(listed)}
+
+    def fully_replicated(self, vhost: str = "/") -> bool:
+        names = sorted(node.name for node in self.nodes)
+        queues = self.quorum_queues(vhost)
+        return bool(queues) and all(
+            sorted(info.get("members") or []) == names == sorted(info.get("online") or [])
+            for info in queues.values()
+        )
+
+    def stop(self) -> None:
+        for node in reversed(self.nodes):
+            node.stop()
+
+    def __enter__(self) -> RabbitCluster:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own (initdb in a temporary directory, trust auth), or with
+    `standby_of`, a streaming standby of another one (pg_basebackup -R)."""
+
+    def __init__(self, settings: tuple[str, ...] = (), standby_of: PrivatePostgres | None = None):
         self.dir = Path(tempfile.mkdtemp(prefix="drill-pg-"))
         self.data = self.dir / "data"
         self.port = free_port_below_ephemeral()
+        self.settings = settings
+        self.primary = standby_of
         _chown(self.dir, "postgres")
 
     @property
@@ -139,8 +219,12 @@ class PrivatePostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _pg_ctl(self, *args: str) -> None:
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        options = " ".join(
+            [
+                f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+                "-c max_connections=300",
+                *(f"-c {setting}" for setting in self.settings),
+            ]
         )
         subprocess.run(
             _as_user(
@@ -164,23 +248,49 @@ class PrivatePostgres:
         )
 
     def start(self) -> PrivatePostgres:
-        subprocess.run(
-            _as_user(
+        if self.primary is None:
+            command = [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
                 "postgres",
-                [str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"],
-            ),
-            check=True,
-            capture_output=True,
-        )
+            ]
+        else:
+            command = [
+                str(PG_BIN / "pg_basebackup"),
+                *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
+                *("-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast"),
+            ]
+        subprocess.run(_as_user("postgres", command), check=True, capture_output=True)
         self._pg_ctl("start")
         return self
 
     def restart(self) -> None:
         self._pg_ctl("-m", "fast", "restart")
 
+    def kill(self) -> None:
+        """SIGKILL the postmaster, as a crash of its machine would end it."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not port_open(self.port), 30, "PostgreSQL gone")
+
+    def promote(self) -> None:
+        self._pg_ctl("promote")
+
+    def replicating_synchronously(self) -> bool:
+        """Whether a standby streams from this server as its synchronous standby."""
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            states = conn.execute("SELECT sync_state FROM pg_stat_replication").fetchall()
+        return ("sync",) in states
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
-            self._pg_ctl("-m", "fast", "stop")
+            self._pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> PrivatePostgres:
@@ -192,3 +302,71 @@ class PrivatePostgres:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@dataclass
+class PostgresPair:
+    primary: PrivatePostgres
+    standby: PrivatePostgres
+
+
+@contextlib.contextmanager
+def postgres_with_standby() -> Iterator[PostgresPair]:
+    """A primary that commits only once its standby has the commit (synchronous replication),
+    and that standby; the standby is promoted by the drill. The setting lives on the primary's
+    command line, not in its data directory: the standby copies the data directory, and a
+    promoted standby with `synchronous_standby_names` set would wait forever for a standby of
+    its own."""
+    primary = PrivatePostgres(settings=("synchronous_standby_names='*'",))
+    with primary, PrivatePostgres(standby_of=primary) as standby:
+        wait_for(primary.replicating_synchronously, 60, "the standby replicating")
+        yield PostgresPair(primary, standby)
+
+
+class HAProxy:
+    """HAProxy (Debian's package) in front of several instances of each web service: one
+    frontend port per service, health checks on /readyz."""
+
+    def __init__(self, backends: dict[int, list[int]], directory: Path):
+        self.backends = backends
+        self.config = directory / "haproxy.cfg"
+        self.log = directory / "haproxy.log"
+        self.process: subprocess.Popen | None = None
+
+    def render(self) -> str:
+        lines = [
+            "global",
+            "    maxconn 4096",
+            "defaults",
+            "    mode http",
+            "    timeout connect 2s",
+            "    timeout client 60s",
+            "    timeout server 60s",
+            # A connection refused by a dead instance is tried on the other one; a request the
+            # dead instance had already taken is the client's to retry (Idempotency-Key).
+            "    retries 3",
+            "    option redispatch",
+            "    option httpchk GET /readyz",
+            "    default-server inter 500ms fall 2 rise 2",
+        ]
+        for port, instances in self.backends.items():
+            lines += [f"listen web-{port}", f"    bind 127.0.0.1:{port}"]
+            lines += [f"    server web-{i} 127.0.0.1:{i} check" for i in instances]
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> HAProxy:
+        self.config.write_text(self.render())
+        subprocess.run(["haproxy", "-c", "-q", "-f", str(self.config)], check=True)
+        self.process = subprocess.Popen(
+            ["haproxy", "-db", "-f", str(self.config)],
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        for port in self.backends:
+            wait_for(lambda p=port: port_open(p), 30, f"HAProxy on {port}")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

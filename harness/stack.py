@@ -33,9 +33,34 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def ready(port: int) -> bool:
+    """Whether the web service on `port` answers /readyz with 200."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 class Stack:
-    def __init__(self, databases: dict[str, str], amqp_url: str, var_dir: Path, **extra_env: str):
+    """Every process of the platform, `instances` times each (`registration`,
+    `registration@2`, ...; `-2` is `todo up`'s name for a worker's second process). With more than one instance, each web instance listens on a port of
+    its own (`instance_ports`) and `ports` are for a load balancer the caller puts in front."""
+
+    def __init__(
+        self,
+        databases: dict[str, str],
+        amqp_url: str,
+        var_dir: Path,
+        instances: int = 1,
+        **extra_env: str,
+    ):
         self.ports = {service: free_port() for service in SERVICES}
+        self.instance_ports = {
+            service: [port] if instances == 1 else [free_port() for _ in range(instances)]
+            for service, port in self.ports.items()
+        }
+        self.instances = instances
         self.env = {
             **os.environ,
             "AMQP_URL": amqp_url,
@@ -52,6 +77,7 @@ class Stack:
         self.log_dir = var_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.processes: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -72,17 +98,28 @@ class Stack:
     def start(self, only: tuple[str, ...] | None = None) -> Stack:
         config = Config.from_env(self.env)
         for name, command in processes(config, all_services(), self.env).items():
-            if only is None or name in only:
-                self.start_process(name, command)
+            if only is not None and name not in only:
+                continue
+            for number in range(1, self.instances + 1):
+                port = self.instance_ports.get(name, [])
+                self.commands[name if number == 1 else f"{name}@{number}"] = (
+                    command,
+                    {f"{name.upper()}_PORT": str(port[number - 1])} if port else {},
+                )
+        for name in self.commands:
+            self.start_process(name)
         for service in SERVICES:
-            wait_until(lambda s=service: self.ready(s), timeout=60, message=f"{service} ready")
+            for port in self.instance_ports[service]:
+                wait_until(lambda p=port: ready(p), timeout=60, message=f"{service} :{port} ready")
         return self
 
-    def start_process(self, name: str, command: list[str]) -> None:
+    def start_process(self, name: str) -> None:
+        """Start (or start again) the process `name` of `start`."""
+        command, env = self.commands[name]
         log = (self.log_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             command,
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -90,11 +127,7 @@ class Stack:
         )
 
     def ready(self, service: str) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url(service)}/readyz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        return ready(self.ports[service])
 
     def stop(self) -> None:
         for process in self.processes.values():

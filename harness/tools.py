@@ -40,7 +40,14 @@ TOOLS = (
     ),
     # `wrk --version` exits with 1: being on the PATH is the test.
     Tool("the HTTP load of the benchmarks", ("wrk",), ("sh", "-c", "command -v wrk")),
+    Tool(
+        "checking docker/haproxy.cfg, and the drills' load balancer",
+        ("haproxy",),
+        ("haproxy", "-v"),
+    ),
 )
+# `make drill` needs no browser; the load balancer and the broker's and database's programs.
+DRILL_TOOLS = tuple(tool for tool in TOOLS if tool.packages == ("haproxy",))
 
 
 def missing(tools: tuple[Tool, ...] = TOOLS) -> list[Tool]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 from psycopg.errors import ReadOnlySqlTransaction
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -128,6 +129,14 @@ def _private_sqlite_file(path: Path) -> None:
             mode = existing.stat().st_mode & 0o777
             if mode & 0o077:
                 existing.chmod(mode & 0o700)
+
+
+def direct_connection(engine: Engine):
+    """A PostgreSQL connection of its own, outside the pool, in autocommit (LISTEN, NOTIFY): to
+    the server the pool's connections go to, with the same hosts of a multi-host URL and the
+    same `target_session_attrs`, as the dialect has them."""
+    args, parameters = engine.dialect.create_connect_args(engine.url)
+    return psycopg.connect(*args, **parameters, autocommit=True)
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:

@@ -16,9 +16,10 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Index, Integer, String, Text, delete, event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, direct_connection, utcnow
 from shared.logging import current_correlation_id
 from shared.messages import build_envelope
 
@@ -124,8 +125,8 @@ class _RelayWaker:
     `pending` before it notifies.
     """
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, engine: Engine):
+        self.engine = engine
         self.lock = threading.Lock()
         self.pending = threading.Event()
         self.channels: set[str] = set()
@@ -154,7 +155,7 @@ class _RelayWaker:
                     channels, self.channels = self.channels, set()
                 try:
                     if connection is None:
-                        connection = psycopg.connect(self.url, autocommit=True)
+                        connection = direct_connection(self.engine)
                         connection.execute("SET synchronous_commit TO off")
                     for channel in sorted(channels):
                         connection.execute("SELECT pg_notify(%s, '')", (channel,))
@@ -178,8 +179,7 @@ def _waker(engine) -> _RelayWaker:
     key = engine.url.render_as_string(hide_password=False)
     with _wakers_lock:
         if key not in _wakers:
-            url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            _wakers[key] = _RelayWaker(url)
+            _wakers[key] = _RelayWaker(engine)
         return _wakers[key]
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.broker import Backoff, connect, declare_topology, node_parameters
-from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
+from shared.db import DATABASE_UNAVAILABLE, Database, direct_connection, utcnow
 from shared.messages import EXCHANGE
 from shared.outbox import OutboxMixin, notify_channel, prune_published
 from shared.topology import QUEUES, QueueSpec
@@ -380,10 +380,7 @@ class OutboxRelay:
             return
         try:
             if self._listener is None or self._listener.closed:
-                url = self.db.engine.url.set(drivername="postgresql")
-                self._listener = psycopg.connect(
-                    url.render_as_string(hide_password=False), autocommit=True
-                )
+                self._listener = direct_connection(self.db.engine)
                 channel = notify_channel(self.outbox.__tablename__)
                 self._listener.execute(f'LISTEN "{channel}"')
             self._connection.ioloop.add_handler(

@@ -38,7 +38,7 @@ from services.notify.models.mail import FAILED, QUEUED, RETRYING, SENDING, SENT
 from services.notify.settings import NotifySettings
 from shared.broker import Backoff
 from shared.config import Config
-from shared.db import DATABASE_UNAVAILABLE, Database, utcnow
+from shared.db import DATABASE_UNAVAILABLE, Database, direct_connection, utcnow
 from shared.logging import redact_url, without_personal_data
 from shared.outbox import add_message
 
@@ -534,10 +534,7 @@ class MailWorker:
 
     def _listen(self) -> psycopg.Connection:
         if self._listener is None or self._listener.closed:
-            url = self.db.engine.url.set(drivername="postgresql")
-            self._listener = psycopg.connect(
-                url.render_as_string(hide_password=False), autocommit=True
-            )
+            self._listener = direct_connection(self.db.engine)
             self._listener.execute(f'LISTEN "{MAIL_READY_CHANNEL}"')
         return self._listener
 

@@ -10,7 +10,7 @@ from sqlalchemy import make_url, text
 
 from harness.infra import PG_ADMIN_URL
 from harness.stack import free_port
-from shared.db import Database, _multi_host_as_parameters
+from shared.db import Database, _multi_host_as_parameters, direct_connection
 from tests.support.registration import EVENT, session_info
 
 URL = f"/api/v1/events/{EVENT}/registrations"
@@ -41,6 +41,21 @@ def test_the_first_host_that_takes_writes_is_used(registration_db):
     with database.transaction() as session:
         assert session.execute(text("SELECT NOT pg_is_in_recovery()")).scalar()
         session.execute(text("CREATE TEMPORARY TABLE written (n int)"))
+    database.dispose()
+
+
+def test_listen_and_notify_connections_go_to_the_same_host_as_the_pool(registration_db):
+    """The relays' and mail senders' LISTEN connection and the outbox's NOTIFY connection are
+    made outside the pool: from a multi-host URL too (the drill found them unable to)."""
+    database = Database(multi_host(registration_db.url, free_port()))
+    with (
+        direct_connection(database.engine) as listener,
+        direct_connection(database.engine) as waker,
+    ):
+        listener.execute('LISTEN "failover_test"')
+        waker.execute("SELECT pg_notify('failover_test', 'hello')")
+        [notification] = list(listener.notifies(timeout=5, stop_after=1))
+    assert notification.payload == "hello"
     database.dispose()
 
 

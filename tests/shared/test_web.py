@@ -144,6 +144,14 @@ def test_readiness_fails_when_the_database_is_gone(make_config, tmp_path):
     assert response.json["checks"]["database"].startswith("unreachable")
 
 
+def test_an_instance_stays_ready_while_the_broker_is_away(make_config):
+    config = make_config().with_overrides(amqp_url="amqp://guest:guest@127.0.0.1:1/%2F")
+    app = create_service_app("schedule", config, title="Test API", blueprints=[])
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json["checks"] == {"database": "ok", "broker": "unreachable"}
+
+
 def test_openapi_document_is_served_with_our_error_schema(client):
     spec = client.get("/api/v1/openapi.json").json
     assert "/api/v1/notes" in spec["paths"]
