@@ -66,13 +66,24 @@ def steady_registrations(
     return answers
 
 
-def steady_run(platform: Platform, session_id: int, rate: float, seconds: float, prefix: str):
+def steady_run(
+    platform: Platform,
+    session_id: int,
+    rate: float,
+    seconds: float,
+    prefix: str,
+    more_roots: dict[str, int] | None = None,
+):
     """Registrations at `rate` for `seconds`, until every confirmation mail is in (or 120 s
-    more have passed): latency from 201 to SMTP acceptance and CPU per registration."""
+    more have passed): latency from 201 to SMTP acceptance and CPU per registration.
+    `more_roots` (name -> pid) are processes outside the platform whose CPU (with their
+    children's) counts too, e.g. the nodes of a private broker."""
     roots = {name: process.pid for name, process in platform.stack.processes.items()}
+    roots.update(more_roots or {})
     cpu_before = {name: cpu_seconds(tree_pids([pid])) for name, pid in roots.items()}
     database_before = cpu_seconds(platform.database_backend_pids())
     own_before = os.times()
+    started = time.monotonic()
     answers = steady_registrations(platform, session_id, rate, seconds, prefix)
     ok = {email: at for email, (status, at) in answers.items() if status == 201}
     deadline = time.monotonic() + 120
@@ -99,6 +110,8 @@ def steady_run(platform: Platform, session_id: int, rate: float, seconds: float,
         "registrations": len(answers),
         "answered_201": len(ok),
         "other_answers": len(answers) - len(ok),
+        # Below `rate_per_s` when the platform answered slower than the registrations came.
+        "answered_201_per_s": round(len(ok) / (max(ok.values()) - started), 1) if ok else 0.0,
         "mails_accepted": sum(per_recipient[e] for e in ok),
         "mails_missing": sum(1 for e in ok if e not in accepted),
         "mails_doubled": sum(1 for e in ok if per_recipient[e] > 1),
