@@ -11,6 +11,11 @@ that raises is retried through the queue's retry queue with growing delays; afte
 the message goes to the dead-letter queue. A message that cannot be parsed or validated goes
 there at once. Recorded ids are deleted after a retention period far longer than any
 redelivery (`prune_processed`).
+
+A message delivered before without an ack (its consumer died holding it) is handled after the
+messages that came with it, the least-redelivered first: a message that kills every process
+taking it then dies alone, instead of taking the messages prefetched behind it along on each of
+its deliveries until the quorum queue's delivery limit dead-letters them all.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +56,8 @@ HandlerTable = Mapping[str, Mapping[str, ServiceHandler]]
 # What the runner calls: a handler given its dependencies.
 Handler = Callable[[Session, Envelope], None]
 ATTEMPT_HEADER = "x-todo-attempt"
+# Quorum queues count the deliveries of a message that came back unacknowledged.
+DELIVERY_COUNT_HEADER = "x-delivery-count"
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
 PRUNE_INTERVAL_SECONDS = 3600
 
@@ -130,6 +138,23 @@ def handle_once(
     return Outcome.HANDLED
 
 
+@dataclass
+class _Delivery:
+    channel: Any
+    spec: QueueSpec
+    method: Any
+    properties: Any
+    body: bytes
+
+    @property
+    def count(self) -> int:
+        """Deliveries before this one, as a quorum queue counts them (a classic queue only says
+        there was one)."""
+        headers = self.properties.headers or {}
+        count = headers.get(DELIVERY_COUNT_HEADER)
+        return count if isinstance(count, int) else 1
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -156,6 +181,7 @@ class ConsumerRunner:
         self.stop_event = threading.Event()
         self._db_backoff = Backoff()
         self._next_prune = 0.0
+        self._redelivered: list[_Delivery] = []
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -164,6 +190,7 @@ class ConsumerRunner:
         backoff = Backoff()
         while not self.stop_event.is_set():
             connection = None
+            self._redelivered = []  # their delivery tags died with the channel
             try:
                 connection = connect(self.amqp_url)
                 channel = connection.channel()
@@ -176,6 +203,7 @@ class ConsumerRunner:
                 backoff.reset()
                 while not self.stop_event.is_set():
                     connection.process_data_events(time_limit=0.5)
+                    self._deliver_redelivered()
                     self._prune_if_due()
             except BROKER_ERRORS as exc:
                 delay = backoff.next()
@@ -205,9 +233,25 @@ class ConsumerRunner:
 
     def _callback(self, spec: QueueSpec):
         def on_message(channel, method, properties, body):
-            self.deliver(channel, spec, method, properties, body)
+            if method.redelivered:
+                self._redelivered.append(_Delivery(channel, spec, method, properties, body))
+            else:
+                self.deliver(channel, spec, method, properties, body)
 
         return on_message
+
+    def _deliver_redelivered(self) -> None:
+        """Once the messages that came with them are handled: the least-redelivered first, the
+        later-delivered first among equals (a crash in a message's handler returns the messages
+        prefetched behind it, which thus go before it the next time)."""
+        held, self._redelivered = self._redelivered, []
+        held.sort(key=lambda delivery: (delivery.count, -delivery.method.delivery_tag))
+        for delivery in held:
+            if self.stop_event.is_set():
+                return  # the rest go back to the queue with the channel
+            self.deliver(
+                delivery.channel, delivery.spec, delivery.method, delivery.properties, delivery.body
+            )
 
     def deliver(self, channel, spec: QueueSpec, method, properties, body: bytes) -> str:
         tag = method.delivery_tag

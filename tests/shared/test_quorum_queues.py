@@ -4,6 +4,7 @@ at least once, and a poison message ends in the dead-letter queue after the deli
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -16,10 +17,13 @@ import pytest
 
 from harness.bus import queue_depth, running
 from harness.infra import private_vhost, rabbitmqctl, wait_until
+from services.registration.models import ProcessedMessage
 from shared.broker import DELIVERY_LIMIT, TopologyMismatch, connect, declare_topology
+from shared.consumer import ConsumerRunner
+from shared.db import Database
 from shared.messages import EXCHANGE
 from shared.topology import QUEUES, queue
-from tests.support.backbone import record_effect
+from tests.support.backbone import MESSAGE_TYPE, record_effect
 
 pytestmark = pytest.mark.slow
 
@@ -102,6 +106,48 @@ def test_a_message_that_kills_its_consumer_every_time_is_dead_lettered(amqp_url)
         time.sleep(0.1)
     connection.close()
     assert body == b'{"poison": true}' and properties.message_id == "poison-1"
+
+
+def test_a_message_that_kills_its_consumer_dies_alone(
+    commit_messages, make_relay, test_queue, consumer_db, amqp_url, effects
+):
+    """Ten messages prefetched behind one that kills every consumer process taking it are
+    handled once; only the killer is dead-lettered (the drill found its neighbours going with
+    it). The consumer runs in a child process that exits hard, as a crashing process would."""
+
+    def kills_its_process(session, envelope):
+        if envelope.data["session"] < 0:
+            os._exit(70)
+        record_effect(session, envelope)
+
+    def consume() -> None:
+        runner = ConsumerRunner(
+            Database(consumer_db.url, pool_size=1),
+            ProcessedMessage,
+            amqp_url,
+            {test_queue: {MESSAGE_TYPE: kills_its_process}},
+            queue_type="quorum",
+        )
+        runner.run()
+
+    commit_messages(1, start=-1)
+    commit_messages(10)
+    crashes = 0
+    with running(make_relay(queues=(test_queue,), queue_type="quorum")):
+        deadline = time.monotonic() + 120
+        while queue_depth(amqp_url, test_queue.dead_letter_queue) == 0:
+            assert time.monotonic() < deadline, f"not dead-lettered after {crashes} crashes"
+            child = multiprocessing.get_context("fork").Process(target=consume)
+            child.start()
+            while child.is_alive() and not queue_depth(amqp_url, test_queue.dead_letter_queue):
+                child.join(timeout=0.2)
+            if child.is_alive():
+                child.kill()
+            child.join()
+            crashes += child.exitcode == 70
+    assert sorted(n for _, n in effects()) == list(range(10))
+    assert queue_depth(amqp_url, test_queue.dead_letter_queue) == 1
+    assert crashes == DELIVERY_LIMIT + 1
 
 
 def test_retries_go_through_the_quorum_retry_queue_and_end_in_the_dead_letter_queue(
