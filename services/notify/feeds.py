@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,11 +27,14 @@ _PERSONAL_NAME = {"de": "{event} – meine Sessions", "en": "{event} – my sess
 @dataclass(frozen=True)
 class FeedContext:
     """What rendering needs besides the database: the host of UIDs, the refresh interval and
-    the organiser's address (ORGANIZER, which iTIP wants in a PUBLISH calendar)."""
+    the organiser's address (ORGANIZER, which iTIP wants in a PUBLISH calendar); and the
+    personal feeds this process rendered last, by what their body depends on (in a rush on
+    one session, every new ticket holder's feed is the same)."""
 
     host: str
     refresh: timedelta
     organizer_email: str
+    personal_bodies: dict[tuple, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, config: Config, settings: NotifySettings) -> FeedContext:
@@ -41,6 +44,8 @@ class FeedContext:
             organizer_email=config.organizer_email,
         )
 
+
+PERSONAL_BODIES_KEPT = 256
 
 _CHOSEN_NAME = {"de": "{event} – mein Programm", "en": "{event} – my programme"}
 
@@ -229,12 +234,21 @@ def render_personal_feeds(
         select(Feed).where(Feed.kind == PERSONAL, Feed.attendee_id.in_(ids))
     ):
         feeds_of[feed.attendee_id].append(feed)
-    bodies: dict[tuple, bytes] = {}
+    bodies = context.personal_bodies
     for attendee in attendees:
         held = {sid: status for sid, status in holdings[attendee.id].items() if sid in sessions}
-        shape = (attendee.event_slug, attendee.locale, tuple(sorted(held.items())))
+        event = events.get(attendee.event_slug)
+        # Every change of a session's row moves its modified_at (programme.py); the event's
+        # title and time zone are in the body too.
+        shape = (
+            attendee.event_slug,
+            attendee.locale,
+            tuple((sid, status, sessions[sid].modified_at) for sid, status in sorted(held.items())),
+            (event.title, event.timezone) if event is not None else None,
+        )
         if shape not in bodies:
-            event = events.get(attendee.event_slug)
+            if len(bodies) >= PERSONAL_BODIES_KEPT:
+                bodies.clear()
             bodies[shape] = calendars.feed(
                 _PERSONAL_NAME[attendee.locale].format(
                     event=event.title if event is not None else attendee.event_slug

@@ -10,10 +10,17 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select, update
 
+from services.notify import calendars
 from services.notify.models import Attendee, ErasedAttendee, Feed, OutgoingMail, Ticket
 from services.notify.retention import scrub_finished_mail
 from shared.db import utcnow
-from tests.support.notify import assert_valid_calendar, calendar_parts, events_of, parse_mail
+from tests.support.notify import (
+    assert_valid_calendar,
+    berlin,
+    calendar_parts,
+    events_of,
+    parse_mail,
+)
 
 
 @pytest.fixture
@@ -262,6 +269,56 @@ def test_personal_feed_lists_booked_sessions_and_new_token_revokes_the_old(
 
     assert personal_feed(notify_db, old_token) is None
     assert personal_feed(notify_db, "feedtoken-1-bbbbbbbbbbbbbbbb") is not None
+
+
+def test_personal_feeds_rendered_once_for_many_show_each_later_change(
+    programme, deliver, ticket_data, notify_db, release_data, session_info, monkeypatch
+):
+    """The consumer keeps the feeds it rendered by what they depend on: a rush of tickets for
+    one session renders one body, and a release that moves the session or renames the event,
+    or a waiting-list place instead of a seat, gives new ones."""
+    rendered = []
+    render = calendars.feed
+    monkeypatch.setattr(calendars, "feed", lambda *a, **k: rendered.append(a) or render(*a, **k))
+    for attendee in (1, 2):
+        deliver("registration.ticket.confirmed", ticket_data(attendee, attendee))
+    assert len(rendered) == 1
+    first, second = (personal_feed(notify_db, f"feedtoken-{n}-aaaaaaaaaaaaaaaa") for n in (1, 2))
+    assert first == second
+    (event,) = events_of(assert_valid_calendar(first))
+    assert event["dtstart"].dt.hour == 18
+
+    moved = release_data(
+        2,
+        sessions=[
+            session_info(
+                1, starts_at=berlin("2024-04-29", "20:00"), ends_at=berlin("2024-04-29", "21:00")
+            )
+        ],
+    )
+    deliver("schedule.release.published", moved)
+    deliver("registration.ticket.waitlisted", ticket_data(3, 3, status="waitlisted"))
+    for attendee in (1, 3):
+        (event,) = events_of(
+            assert_valid_calendar(
+                personal_feed(notify_db, f"feedtoken-{attendee}-aaaaaaaaaaaaaaaa")
+            )
+        )
+        assert event["dtstart"].dt.hour == 20
+    assert str(event["status"]) == "TENTATIVE"
+
+    renamed = release_data(
+        3,
+        sessions=[
+            session_info(
+                1, starts_at=berlin("2024-04-29", "20:00"), ends_at=berlin("2024-04-29", "21:00")
+            )
+        ],
+    )
+    renamed["event"]["title"] = "to:DO 2025"
+    deliver("schedule.release.published", renamed)
+    deliver("registration.ticket.confirmed", ticket_data(4, 4))
+    assert b"to:DO 2025" in personal_feed(notify_db, "feedtoken-4-aaaaaaaaaaaaaaaa")
 
 
 def stored_mails(notify_db) -> list[OutgoingMail]:
