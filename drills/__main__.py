@@ -7,7 +7,8 @@
 Drills run on private servers, never on the shared RabbitMQ and PostgreSQL: the first five on
 one RabbitMQ node and one PostgreSQL server with one of every process; the last four on a
 three-node RabbitMQ cluster with quorum queues, a PostgreSQL primary with a synchronous standby,
-and two of every process, the web services behind HAProxy (drills/cluster.py).
+rate limits in Redis, and two of every process, the web services behind HAProxy
+(drills/cluster.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The drills beyond one machine: a three-node RabbitMQ cluster with quorum queues, a PostgreSQL
-primary with a synchronous standby, and two of every process, the web services behind HAProxy.
+primary with a synchronous standby, rate limits counted in Redis, and two of every process, the
+web services behind HAProxy.
 
 Each drill breaks one thing during a registration rush whose clients try again, with the same
 Idempotency-Key, when they get no answer or a 502/503/504 (as a person clicking again would),
@@ -23,7 +24,13 @@ import pika
 
 from bench.platform import EVENT, Platform, platform_running
 from drills.scenarios import CAPACITY, DRILL_ENV, RATE, DrillResult, RegistrationStream, tally_mails
-from drills.servers import PostgresPair, RabbitCluster, postgres_with_standby, wait_for
+from drills.servers import (
+    PostgresPair,
+    PrivateRedis,
+    RabbitCluster,
+    postgres_with_standby,
+    wait_for,
+)
 from harness.bus import queue_depth
 from shared.broker import DELIVERY_LIMIT, connect
 from shared.messages import EXCHANGE
@@ -49,6 +56,7 @@ def cluster_ground() -> Iterator[ClusterGround]:
     with (
         RabbitCluster(3) as cluster,
         postgres_with_standby() as postgres,
+        PrivateRedis() as redis,
         platform_running(
             amqp_url=cluster.amqp_url,
             pg_admin_url=postgres.primary.admin_url,
@@ -58,6 +66,7 @@ def cluster_ground() -> Iterator[ClusterGround]:
             web_threads=8,
             keep_logs=True,
             AMQP_QUEUE_TYPE="quorum",
+            RATE_LIMIT_REDIS_URL=redis.url,
             NOTIFY_MAIL_PROCESSES="1",
             **DRILL_ENV,
         ) as platform,

@@ -323,6 +323,33 @@ def postgres_with_standby() -> Iterator[PostgresPair]:
         yield PostgresPair(primary, standby)
 
 
+class PrivateRedis:
+    """A Redis server of its own (Debian's redis-server), keeping nothing on disk."""
+
+    def __init__(self):
+        self.port = free_port_below_ephemeral()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def __enter__(self) -> PrivateRedis:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(lambda: port_open(self.port), 30, "Redis listening")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 class HAProxy:
     """HAProxy (Debian's package) in front of several instances of each web service: one
     frontend port per service, health checks on /readyz."""

@@ -99,6 +99,8 @@ class Config:
     # Reverse proxies in front of the web processes (TRUSTED_PROXIES): their X-Forwarded-For,
     # -Proto and -Host are believed, so rate limits count clients, not the proxy.
     trusted_proxies: int = 0
+    # Where rate limits are counted (RATE_LIMIT_REDIS_URL); unset, in each service's database.
+    rate_limit_redis_url: str = field(default="", repr=False)
     testing: bool = False
 
     @classmethod
@@ -153,6 +155,7 @@ class Config:
             ),
             log_level=env.get("LOG_LEVEL") or cls.log_level,
             trusted_proxies=env_number(env, "TRUSTED_PROXIES", cls.trusted_proxies),
+            rate_limit_redis_url=_redis_url(env.get("RATE_LIMIT_REDIS_URL", "").strip()),
             testing=env_bool(env, "TODO_TESTING", False),
         )
 
@@ -234,6 +237,12 @@ QUEUE_TYPES = ("classic", "quorum")
 def _queue_type(value: str) -> str:
     if value not in QUEUE_TYPES:
         raise ConfigError(f"AMQP_QUEUE_TYPE must be classic or quorum, not {value!r}")
+    return value
+
+
+def _redis_url(value: str) -> str:
+    if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("RATE_LIMIT_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     return value
 
 

@@ -1,23 +1,30 @@
-"""Rate limits, counted in a service's own database, so that every worker, process and machine
-sharing the database shares the count (a limit counted per process lets a client through once
-per process). One idiom for every limit: declare `DatabaseRateLimit`s, call `enforce` in the
-view; a refusal is a 429 with `Retry-After` that the app's error handlers render as JSON or page.
+"""Rate limits, counted where every worker, process and machine of a service shares the count
+(a limit counted per process lets a client through once per process): in Redis when
+RATE_LIMIT_REDIS_URL is set, else in the service's own database. One idiom for every limit:
+declare `RateLimit`s, call `enforce` with the app's counters in the view; a refusal is a 429
+with `Retry-After` that the app's error handlers render as JSON or page.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import redis
+from flask import Flask
 from sqlalchemy import BigInteger, Integer, String, TextClause, delete, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import TooManyRequests
 
 from shared.db import Database
+
+log = logging.getLogger(__name__)
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"\s*(\d{1,9})\s*(?:/|per)\s*(\d{0,6})\s*(second|minute|hour|day)s?\s*", re.I)
@@ -39,7 +46,7 @@ class RateCounterMixin:
 
 
 @dataclass(frozen=True)
-class DatabaseRateLimit:
+class RateLimit:
     """At most `limit` hits per key in any `period` seconds.
 
     A sliding window estimated from two fixed ones: the previous window's hits weighted by how
@@ -58,12 +65,12 @@ class DatabaseRateLimit:
             return None
         return max(1, math.ceil(remaining))
 
-    def hit(self, db: Database, model: type[RateCounterMixin], value: str) -> int | None:
+    def hit(self, counters: RateCounters, value: str) -> int | None:
         """Count one hit for `value`; None if allowed, else the seconds to wait."""
-        return count_hits(db, model, [(self, value)])
+        return count_hits(counters, [(self, value)])
 
 
-def parse_rate_limits(name: str, text: str) -> tuple[DatabaseRateLimit, ...]:
+def parse_rate_limits(name: str, text: str) -> tuple[RateLimit, ...]:
     """`"10/minute"`, `"100 per 2 hours;1000/day"` (Flask-Limiter's notation) as limits."""
     limits = []
     for part in filter(str.strip, text.split(";")):
@@ -72,7 +79,7 @@ def parse_rate_limits(name: str, text: str) -> tuple[DatabaseRateLimit, ...]:
             raise ValueError(f"not a rate limit like '10/minute': {part.strip()!r}")
         count, multiple, unit = match.groups()
         period = int(multiple or 1) * PERIODS[unit.lower()]
-        limits.append(DatabaseRateLimit(name, limit=int(count), period=period))
+        limits.append(RateLimit(name, limit=int(count), period=period))
     return tuple(limits)
 
 
@@ -113,52 +120,113 @@ def _upsert(table: str, rows: int) -> TextClause:
     )
 
 
-def _autocommit(db: Database):
-    """A connection whose statements commit on their own: each statement here is atomic by
-    itself, and PostgreSQL is spared the BEGIN and COMMIT round trips. SQLite's engine begins
-    its own transactions (BEGIN IMMEDIATE), so there it is one short transaction."""
-    if db.engine.dialect.name == "postgresql":
-        return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    return db.engine.begin()
+# key -> (window, period); what a store answers: (key, hits in the window, hits in the one before)
+Windows = dict[str, tuple[int, int]]
+Counted = list[tuple[str, int, int]]
 
 
-def count_hits(
-    db: Database, model: type[RateCounterMixin], hits: list[tuple[DatabaseRateLimit, str]]
-) -> int | None:
-    """Count one hit per (limit, value), in one statement outside the request's transaction (the
-    count stays when the request's work is rolled back); None if all allow it, else the
-    longest wait."""
+class RateCounters(Protocol):
+    def count(self, windows: Windows, now: float) -> Counted:
+        """Count one hit of each key in its window; every key's hits in it and the one before."""
+
+
+@dataclass
+class DatabaseCounters:
+    """In the service's database (`model`'s table): one statement per request."""
+
+    db: Database
+    model: type[RateCounterMixin]
+
+    def count(self, windows: Windows, now: float) -> Counted:
+        table = self.model.__table__
+        parameters = {}
+        for row, (key, (window, period)) in enumerate(windows.items()):
+            parameters |= {
+                f"key{row}": key,
+                f"window{row}": window,
+                f"expires_at{row}": (window + 2) * period,
+            }
+        with self._autocommit() as connection:
+            counted = connection.execute(_upsert(table.name, len(windows)), parameters).all()
+            if _sweeper.due(f"{self.db.url}/{table.name}", now):
+                connection.execute(delete(table).where(table.c.expires_at < int(now)))
+        return [tuple(row) for row in counted]
+
+    def _autocommit(self):
+        """A connection whose statements commit on their own: each statement here is atomic by
+        itself, and PostgreSQL is spared the BEGIN and COMMIT round trips. SQLite's engine
+        begins its own transactions (BEGIN IMMEDIATE), so there it is one short transaction."""
+        if self.db.engine.dialect.name == "postgresql":
+            return self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self.db.engine.begin()
+
+
+@dataclass
+class RedisCounters:
+    """In Redis: a counter per key and window, kept two periods, all in one round trip. Takes
+    the count off the database (a write per registration) and shares it between services'
+    databases. When Redis cannot be reached, requests are let through (and that is logged):
+    a limit is a defence against abuse, not a reason to refuse everyone."""
+
+    client: redis.Redis
+    prefix: str
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str) -> RedisCounters:
+        return cls(
+            redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5), prefix
+        )
+
+    def count(self, windows: Windows, now: float) -> Counted:
+        pipeline = self.client.pipeline(transaction=False)
+        for key, (window, period) in windows.items():
+            current = f"{self.prefix}{key}:{window}"
+            pipeline.incr(current)
+            pipeline.expire(current, 2 * period)
+            pipeline.get(f"{self.prefix}{key}:{window - 1}")
+        try:
+            answers = pipeline.execute()
+        except redis.RedisError as exc:
+            log.warning("rate limits not counted, Redis unavailable: %s", exc)
+            return []
+        return [
+            (key, answers[3 * n], int(answers[3 * n + 2] or 0)) for n, key in enumerate(windows)
+        ]
+
+
+def app_counters(app: Flask, model: type[RateCounterMixin]) -> RateCounters:
+    """The app's counters, made on first use: Redis when RATE_LIMIT_REDIS_URL is set, else the
+    service's database (`model`'s table)."""
+    counters = app.extensions.get("todo_rate_counters")
+    if counters is None:
+        url = app.extensions["todo_config"].rate_limit_redis_url
+        counters = app.extensions["todo_rate_counters"] = (
+            RedisCounters.from_url(url, prefix=f"todo:{app.extensions['todo_service']}:")
+            if url
+            else DatabaseCounters(app.extensions["todo_db"], model)
+        )
+    return counters
+
+
+def count_hits(counters: RateCounters, hits: list[tuple[RateLimit, str]]) -> int | None:
+    """Count one hit per (limit, value), outside the request's transaction (the count stays when
+    the request's work is rolled back); None if all allow it, else the longest wait. Keys are
+    hashes: no store holds the addresses or names counted."""
     if not hits:
         return None
     now = time.time()
-    table = model.__table__
-    limits, parameters = {}, {}
+    limits = {}
     for limit, value in hits:
         key = hashlib.sha256(f"{limit.name}:{limit.period}:{value}".encode()).hexdigest()
         limits[key] = limit
-    for row, (key, limit) in enumerate(limits.items()):
-        window = int(now // limit.period)
-        parameters |= {
-            f"key{row}": key,
-            f"window{row}": window,
-            f"expires_at{row}": (window + 2) * limit.period,
-        }
-    upsert = _upsert(table.name, len(limits))
-    with _autocommit(db) as connection:
-        counted = connection.execute(upsert, parameters).all()
-        if _sweeper.due(f"{db.url}/{table.name}", now):
-            connection.execute(delete(table).where(table.c.expires_at < int(now)))
+    windows = {key: (int(now // limit.period), limit.period) for key, limit in limits.items()}
+    counted = counters.count(windows, now)
     waits = [limits[key].wait(now, current, previous) for key, current, previous in counted]
     return max((wait for wait in waits if wait is not None), default=None)
 
 
-def enforce(
-    db: Database,
-    model: type[RateCounterMixin],
-    hits: list[tuple[DatabaseRateLimit, str]],
-    description: str,
-) -> None:
+def enforce(counters: RateCounters, hits: list[tuple[RateLimit, str]], description: str) -> None:
     """Count the hits; raise 429 Too Many Requests (with Retry-After) when one is over its limit."""
-    wait = count_hits(db, model, hits)
+    wait = count_hits(counters, hits)
     if wait is not None:
         raise TooManyRequests(description, retry_after=wait)

@@ -1,5 +1,5 @@
 """Rate limits on registering and on asking for the manage link: per client address and per
-email address, counted in the registration database (shared by every worker and process).
+email address, counted where every worker and process shares them (`shared.ratelimit`).
 
 The limits come from `RegistrationSettings` (REGISTRATION_RATE_LIMIT_PER_IP / _PER_EMAIL).
 """
@@ -12,7 +12,7 @@ from flask import current_app, g, request
 from flask_babel import gettext
 
 from services.registration.models import RateCounter
-from shared.ratelimit import enforce
+from shared.ratelimit import app_counters, enforce
 
 
 def _email_in_body() -> str | None:
@@ -33,8 +33,7 @@ def rate_limited(view):
         if email is not None:
             hits += [(limit, email) for limit in settings.limits_per_email]
         enforce(
-            current_app.extensions["todo_db"],
-            RateCounter,
+            app_counters(current_app, RateCounter),
             hits,
             gettext(
                 "Too many registrations came from here just now. Please wait a minute and try again."
@@ -52,8 +51,7 @@ def limit_checkins() -> None:
     principal = g.principal
     who = f"{principal.organisation or ''}:{principal.name}"
     enforce(
-        current_app.extensions["todo_db"],
-        RateCounter,
+        app_counters(current_app, RateCounter),
         [(limit, who) for limit in settings.checkin_limits],
         gettext("Too many check-ins from this account just now. Please wait a minute."),
     )

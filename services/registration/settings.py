@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from shared.config import Config, env_bool, env_number, read_environment
 from shared.messages.schedule import MAX_NO_SHOW_MINUTES
-from shared.ratelimit import DatabaseRateLimit, parse_rate_limits
+from shared.ratelimit import RateLimit, parse_rate_limits
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,15 @@ class RegistrationSettings:
             raise ValueError(f"{name} must be between 0 and {MAX_NO_SHOW_MINUTES}, not {minutes}")
 
     @cached_property
-    def limits_per_ip(self) -> tuple[DatabaseRateLimit, ...]:
+    def limits_per_ip(self) -> tuple[RateLimit, ...]:
         return parse_rate_limits("registration-address", self.rate_limit_per_ip)
 
     @cached_property
-    def limits_per_email(self) -> tuple[DatabaseRateLimit, ...]:
+    def limits_per_email(self) -> tuple[RateLimit, ...]:
         return parse_rate_limits("registration-email", self.rate_limit_per_email)
 
     @cached_property
-    def checkin_limits(self) -> tuple[DatabaseRateLimit, ...]:
+    def checkin_limits(self) -> tuple[RateLimit, ...]:
         return parse_rate_limits("checkin-organiser", self.checkin_rate_limit)
 
     def with_overrides(self, **changes) -> RegistrationSettings:

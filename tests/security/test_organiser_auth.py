@@ -36,7 +36,7 @@ from shared.pages.organisers import (
     set_organiser_password,
 )
 from shared.permissions import Principal
-from shared.ratelimit import DatabaseRateLimit
+from shared.ratelimit import DatabaseCounters, RateLimit
 from shared.service import load_service
 from tests.support.security import EVENT
 
@@ -459,16 +459,17 @@ def test_the_login_limit_slides_over_the_minute_boundary(make_database, monkeypa
     db = make_database("schedule", backend)
     # A second engine on the same database, as another worker would have.
     other = Database(db.url)
-    limit = DatabaseRateLimit("test", limit=10, period=60)
+    limit = RateLimit("test", limit=10, period=60)
     clock = [6_000_000 + 59.9]  # just before a window ends
     monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
-    hits = [limit.hit([db, other][n % 2], RateCounter, "198.51.100.7") for n in range(10)]
+    counters = [DatabaseCounters(db, RateCounter), DatabaseCounters(other, RateCounter)]
+    hits = [limit.hit(counters[n % 2], "198.51.100.7") for n in range(10)]
     assert hits == [None] * 10
     clock[0] += 0.2  # a new window: the last one's hits still count almost fully
-    assert limit.hit(db, RateCounter, "198.51.100.7") is not None
-    assert limit.hit(db, RateCounter, "198.51.100.8") is None
+    assert limit.hit(counters[0], "198.51.100.7") is not None
+    assert limit.hit(counters[0], "198.51.100.8") is None
     clock[0] += 30  # half of the last window lies within the last minute
-    answers = [limit.hit(other, RateCounter, "198.51.100.7") for _ in range(5)]
+    answers = [limit.hit(counters[1], "198.51.100.7") for _ in range(5)]
     assert answers == [None, None, None, None, 30]
     with db.transaction() as session:
         assert "198.51.100" not in str(session.execute(select(RateCounter.key)).all())
