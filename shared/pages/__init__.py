@@ -289,6 +289,11 @@ def init_pages(app: Flask, config: Config, *, api_blueprints: list, json_errors)
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.public_base_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        # The cookie is sent only when the session changes: its expiry is the login's anyway
+        # (`SESSION_LIFETIME`), and every service shares the cookie, so a refresh answered by
+        # one service (the organiser pages' fragments) overwrote what another had just put in
+        # it, such as the flash message of a form sent at the same moment.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # A token lives as long as the session: organisers keep the live control page open
         # for hours.
         WTF_CSRF_TIME_LIMIT=None,

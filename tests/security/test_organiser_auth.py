@@ -212,6 +212,19 @@ def test_a_session_ends_after_its_lifetime_however_often_it_was_used(platform, s
     assert not any(opens(app, cookie) for app in all_apps(platform, schedule))
 
 
+def test_pages_that_change_nothing_leave_the_shared_cookie_alone(schedule):
+    """Every service shares the session cookie: a page or fragment that re-sent it unchanged
+    could overwrite what another service had just put in it (a flash message of a form sent at
+    the same moment was lost that way in a browser test)."""
+    assert log_in(schedule.client).status_code == 303
+    # The first page after the login puts the forms' CSRF token into the session.
+    schedule.client.get(f"/{EVENT}/organiser/", headers=HTML)
+    for path in (f"/{EVENT}/organiser/", f"/{EVENT}/organiser/pending?lang=de"):
+        answer = schedule.client.get(path, headers=HTML)
+        assert answer.status_code == 200, path
+        assert "todo_session" not in answer.headers.get("Set-Cookie", ""), path
+
+
 def end_by_logout(schedule, _run_todo):
     client = schedule.client
     page = client.get("/privacy")
