@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from bench.common import load_average, write_result
 from bench.platform import Platform, platform_running
 from bench.registration_mail import steady_run
-from drills.servers import PrivateRabbit, RabbitCluster, wait_for
+from drills.servers import PrivateRabbit, RabbitCluster
+from harness.infra import wait_until
 
 CLASSIC = "classic, 1 node"
 QUORUM = "quorum, 3 nodes"
@@ -42,10 +43,7 @@ class Setup:
 
     def broker_roots(self) -> dict[str, int]:
         """Each node's Erlang VM, by the pid it writes to RABBITMQ_PID_FILE."""
-        return {
-            f"{BROKER} {n}": int((node.dir / "pid").read_text())
-            for n, node in enumerate(self.nodes, 1)
-        }
+        return {f"{BROKER} {n}": node.pid for n, node in enumerate(self.nodes, 1)}
 
 
 @contextlib.contextmanager
@@ -67,7 +65,9 @@ def setups_running(capacity: int) -> Iterator[dict[str, Setup]]:
             [session_id] = platform.publish_programme(capacity=capacity)
             setups[name] = Setup(name, platform, session_id, nodes[name])
         # Otherwise the quorum setup could be measured before its queues have all members.
-        wait_for(cluster.fully_replicated, 60, "every quorum queue on all three nodes")
+        wait_until(
+            cluster.fully_replicated, timeout=60, interval=1, message="every queue on 3 nodes"
+        )
         yield setups
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from bench.common import SmtpSink, database_backend_pids
+from harness.haproxy import HAProxy
 from harness.infra import (
     create_pg_database,
     create_vhost,
@@ -291,8 +292,6 @@ def platform_running(
         )
         cleanup.callback(stack.stop)
         if instances > 1:
-            from drills.servers import HAProxy
-
             balancer = HAProxy(
                 {stack.ports[s]: stack.instance_ports[s] for s in SERVICES}, tmp
             ).start()

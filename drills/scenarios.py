@@ -201,6 +201,35 @@ def tally_mails(
         result.problems.append(f"{len(unexpected)} mails for registrations that failed")
 
 
+def allow_doubled(result: DrillResult, most: int, why: str) -> None:
+    """Up to `most` doubled mails are what the platform documents for this fault: counted as
+    within limits, not as a problem."""
+    doubled = result.counts.get("mails_doubled", 0)
+    if 0 < doubled <= most:
+        result.problems = [
+            p for p in result.problems if not p.startswith(f"{doubled} mails doubled")
+        ]
+        result.within_limits.append(f"{doubled} mails doubled: {why}")
+
+
+def publish_raw(amqp_url: str, bodies: list[bytes], message_id: str) -> None:
+    """Publish `bodies` as registration.ticket.confirmed messages, past the outbox and its
+    checks, as a faulty or hostile publisher would."""
+    connection = connect(amqp_url)
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for body in bodies:
+            channel.basic_publish(
+                EXCHANGE,
+                "registration.ticket.confirmed",
+                body,
+                pika.BasicProperties(delivery_mode=2, message_id=message_id),
+            )
+    finally:
+        connection.close()
+
+
 # -- the drills ----------------------------------------------------------------------------
 
 
@@ -302,13 +331,8 @@ def worker_kills(
             "commit sends that one mail again, once the sweeper's timeout has passed "
             "(MAIL_SENDING_TIMEOUT_SECONDS, default 300 s; 5 s in the drill)"
         )
-        doubled = result.counts.get("mails_doubled", 0)
-        if 0 < doubled <= 1:
-            # The one killed sender's mail in flight: what the note above allows.
-            result.problems.remove(DOUBLED.format(doubled, doubled))
-            result.within_limits.append(
-                "1 mail doubled: the killed sender's mail in flight, as documented"
-            )
+        # The one killed sender's mail in flight: what the note above allows.
+        allow_doubled(result, 1, "the killed sender's mail in flight, as documented")
     return result
 
 
@@ -379,22 +403,10 @@ def poison_message(ground: DrillGround, scale: float = 1.0) -> DrillResult:
             }
         ).encode(),
     ]
-    connection = connect(amqp_url)
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        with RegistrationStream(p, ground.session_id, rate=20, prefix="poison") as stream:
-            time.sleep(1)
-            for body in poisons:
-                channel.basic_publish(
-                    EXCHANGE,
-                    "registration.ticket.confirmed",
-                    body,
-                    pika.BasicProperties(delivery_mode=2, message_id="poison"),
-                )
-            time.sleep(max(2.0, 5 * scale))
-    finally:
-        connection.close()
+    with RegistrationStream(p, ground.session_id, rate=20, prefix="poison") as stream:
+        time.sleep(1)
+        publish_raw(amqp_url, poisons, "poison")
+        time.sleep(max(2.0, 5 * scale))
     tally_mails(result, p, stream, wait=60)
     dead = queue_depth(amqp_url, "notify.tickets.dead") - dead_before
     result.counts["poison_published"] = len(poisons)

@@ -1,4 +1,4 @@
-"""Private RabbitMQ nodes and clusters, PostgreSQL servers with a standby, and HAProxy, that a
+"""Private RabbitMQ nodes and clusters, PostgreSQL servers with a standby, and Redis, that a
 drill may kill and restart.
 
 The shared servers (RabbitMQ on 5672, PostgreSQL on 5432) belong to everyone's tests and are
@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import free_port_below_ephemeral
+from harness.infra import port_open, wait_until
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
@@ -43,21 +43,32 @@ def _chown(path: Path, user: str) -> None:
                 os.chown(name, entry.pw_uid, entry.pw_gid)
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+class PrivateServer:
+    """A server that is started on entering and stopped (and removed) on leaving, also when
+    starting it failed half-way."""
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} not reached in {timeout} s")
-        time.sleep(0.2)
+def _wait_for(condition, timeout: float, what: str) -> None:
+    wait_until(condition, timeout=timeout, interval=0.2, message=what)
 
 
-class PrivateRabbit:
+class PrivateRabbit(PrivateServer):
     """A second RabbitMQ node (`drill-<id>@localhost`) with its own port and data directory."""
 
     def __init__(self):
@@ -104,7 +115,7 @@ class PrivateRabbit:
             check=True,
             cwd=self.dir,
         )
-        wait_for(lambda: port_open(self.port), 120, f"RabbitMQ {self.name} listening")
+        _wait_for(lambda: port_open(self.port), 120, f"RabbitMQ {self.name} listening")
         self.start_seconds = round(time.monotonic() - started, 1)
         return self
 
@@ -113,33 +124,27 @@ class PrivateRabbit:
 
     def start_app(self) -> None:
         self.ctl("start_app")
-        wait_for(lambda: port_open(self.port), 60, "RabbitMQ listening again")
+        _wait_for(lambda: port_open(self.port), 60, "RabbitMQ listening again")
+
+    @property
+    def pid(self) -> int:
+        """The node's Erlang VM (RABBITMQ_PID_FILE)."""
+        return int((self.dir / "pid").read_text())
 
     def kill(self) -> None:
         """SIGKILL the node's Erlang VM: no goodbye to clients or to the other nodes."""
-        pid = int((self.dir / "pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not port_open(self.port), 30, f"RabbitMQ {self.name} gone")
+        os.kill(self.pid, signal.SIGKILL)
+        _wait_for(lambda: not port_open(self.port), 30, f"RabbitMQ {self.name} gone")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
             self.ctl("stop")
         with contextlib.suppress(OSError, ValueError):
-            os.kill(int((self.dir / "pid").read_text()), signal.SIGKILL)
+            os.kill(self.pid, signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> PrivateRabbit:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-class RabbitCluster:
+class RabbitCluster(PrivateServer):
     """Private RabbitMQ nodes clustered with each other (never with the shared node)."""
 
     def __init__(self, size: int = 3):
@@ -191,18 +196,8 @@ class RabbitCluster:
         for node in reversed(self.nodes):
             node.stop()
 
-    def __enter__(self) -> RabbitCluster:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-class PrivatePostgres:
+class PrivatePostgres(PrivateServer):
     """A PostgreSQL cluster of its own (initdb in a temporary directory, trust auth), or with
     `standby_of`, a streaming standby of another one (pg_basebackup -R)."""
 
@@ -275,7 +270,7 @@ class PrivatePostgres:
         """SIGKILL the postmaster, as a crash of its machine would end it."""
         pid = int((self.data / "postmaster.pid").read_text().split()[0])
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not port_open(self.port), 30, "PostgreSQL gone")
+        _wait_for(lambda: not port_open(self.port), 30, "PostgreSQL gone")
 
     def promote(self) -> None:
         self._pg_ctl("promote")
@@ -293,16 +288,6 @@ class PrivatePostgres:
             self._pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> PrivatePostgres:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 @dataclass
 class PostgresPair:
@@ -319,11 +304,11 @@ def postgres_with_standby() -> Iterator[PostgresPair]:
     its own."""
     primary = PrivatePostgres(settings=("synchronous_standby_names='*'",))
     with primary, PrivatePostgres(standby_of=primary) as standby:
-        wait_for(primary.replicating_synchronously, 60, "the standby replicating")
+        _wait_for(primary.replicating_synchronously, 60, "the standby replicating")
         yield PostgresPair(primary, standby)
 
 
-class PrivateRedis:
+class PrivateRedis(PrivateServer):
     """A Redis server of its own (Debian's redis-server), keeping nothing on disk."""
 
     def __init__(self):
@@ -334,7 +319,7 @@ class PrivateRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def __enter__(self) -> PrivateRedis:
+    def start(self) -> PrivateRedis:
         self.process = subprocess.Popen(
             [
                 *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
@@ -342,58 +327,10 @@ class PrivateRedis:
             ],
             stdout=subprocess.DEVNULL,
         )
-        wait_for(lambda: port_open(self.port), 30, "Redis listening")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-class HAProxy:
-    """HAProxy (Debian's package) in front of several instances of each web service: one
-    frontend port per service, health checks on /readyz."""
-
-    def __init__(self, backends: dict[int, list[int]], directory: Path):
-        self.backends = backends
-        self.config = directory / "haproxy.cfg"
-        self.log = directory / "haproxy.log"
-        self.process: subprocess.Popen | None = None
-
-    def render(self) -> str:
-        lines = [
-            "global",
-            "    maxconn 4096",
-            "defaults",
-            "    mode http",
-            "    timeout connect 2s",
-            "    timeout client 60s",
-            "    timeout server 60s",
-            # A connection refused by a dead instance is tried on the other one; a request the
-            # dead instance had already taken is the client's to retry (Idempotency-Key).
-            "    retries 3",
-            "    option redispatch",
-            "    option httpchk GET /readyz",
-            "    default-server inter 500ms fall 2 rise 2",
-        ]
-        for port, instances in self.backends.items():
-            lines += [f"listen web-{port}", f"    bind 127.0.0.1:{port}"]
-            lines += [f"    server web-{i} 127.0.0.1:{i} check" for i in instances]
-        return "\n".join(lines) + "\n"
-
-    def start(self) -> HAProxy:
-        self.config.write_text(self.render())
-        subprocess.run(["haproxy", "-c", "-q", "-f", str(self.config)], check=True)
-        self.process = subprocess.Popen(
-            ["haproxy", "-db", "-f", str(self.config)],
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        for port in self.backends:
-            wait_for(lambda p=port: port_open(p), 30, f"HAProxy on {port}")
+        _wait_for(lambda: port_open(self.port), 30, "Redis listening")
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)

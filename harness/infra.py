@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -169,6 +170,13 @@ def private_vhost() -> Iterator[str]:
         yield url
     finally:
         delete_vhost(vhost)
+
+
+def port_open(port: int) -> bool:
+    """Whether something on this machine listens on `port`."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_until(condition, timeout: float = 20.0, interval: float = 0.05, message: str = ""):

@@ -43,9 +43,10 @@ def ready(port: int) -> bool:
 
 
 class Stack:
-    """Every process of the platform, `instances` times each (`registration`,
-    `registration@2`, ...; `-2` is `todo up`'s name for a worker's second process). With more than one instance, each web instance listens on a port of
-    its own (`instance_ports`) and `ports` are for a load balancer the caller puts in front."""
+    """Every process of the platform, `instances` times each (`registration`, `registration@2`,
+    ...; `-2` is `todo up`'s name for a worker's second process). With more than one instance,
+    each web instance listens on a port of its own (`instance_ports`), and `ports` are for a
+    load balancer the caller puts in front (harness.haproxy)."""
 
     def __init__(
         self,
@@ -125,9 +126,6 @@ class Stack:
             start_new_session=True,
             preexec_fn=_die_with_the_parent,
         )
-
-    def ready(self, service: str) -> bool:
-        return ready(self.ports[service])
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -46,7 +46,7 @@ TOOLS = (
         ("haproxy", "-v"),
     ),
 )
-# `make drill` needs no browser; the load balancer and the broker's and database's programs.
+# `make drill` needs no browser: the load balancer only (RabbitMQ, PostgreSQL and Redis are there).
 DRILL_TOOLS = tuple(tool for tool in TOOLS if tool.packages == ("haproxy",))
 
 

@@ -163,10 +163,10 @@ class DatabaseCounters:
 
 @dataclass
 class RedisCounters:
-    """In Redis: a counter per key and window, kept two periods, all in one round trip. Takes
-    the count off the database (a write per registration) and shares it between services'
-    databases. When Redis cannot be reached, requests are let through (and that is logged):
-    a limit is a defence against abuse, not a reason to refuse everyone."""
+    """In Redis: a counter per key and window, kept two periods, all in one round trip; takes
+    a write per registration off the database. When Redis cannot be reached, requests are let
+    through (and that is logged): a limit is a defence against abuse, not a reason to refuse
+    everyone."""
 
     client: redis.Redis
     prefix: str

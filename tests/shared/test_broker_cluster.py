@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from drills.servers import RabbitCluster, wait_for
+from drills.servers import RabbitCluster
 from harness.bus import running
 from harness.infra import wait_until
 
@@ -50,5 +50,5 @@ def test_relay_and_consumer_go_on_when_their_node_is_killed_and_nothing_is_lost_
         commit_messages(5, start=5)
         wait_until(lambda: len(effects()) == 10, timeout=90, message="the next five")
         busiest.start()
-        wait_for(lambda: cluster.fully_replicated(), 120, "the queue on all three nodes again")
+        wait_until(cluster.fully_replicated, timeout=120, interval=1, message="on 3 nodes again")
     assert sorted(n for _, n in effects()) == list(range(10))
