@@ -17,6 +17,7 @@ from tests.support.pages import (
     EVENT,
     PHONE,
     mails_to,
+    page_width,
     platform_of,
     programme_of_today,
     register_attendee,
@@ -174,7 +175,7 @@ def test_messages_in_english_at_phone_size(messages_stack, new_page):
     expect(preview.locator(".lead")).to_contain_text("2 people get this message:")
     expect(preview.locator(".lead")).to_contain_text("1 in German, 1 in English")
     expect(page.get_by_role("button", name="Send to 2 people")).to_be_visible()
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], width
     assert serious_violations(page) == []
     screenshot(page, "messages-preview-phone-en")

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from harness.infra import wait_until
-from tests.support.pages import DESKTOP, EVENT, PHONE, screenshot, serious_violations
+from tests.support.pages import DESKTOP, EVENT, PHONE, page_width, screenshot, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -105,7 +105,7 @@ def test_star_sessions_and_find_them_in_my_programme(stack, new_page):
     expect(phone.locator("#favourites-list .session-card")).to_have_count(2)
     expect(phone.get_by_text("Someone shared these sessions with you")).to_be_visible()
     expect(phone.locator("#favourites-list")).to_contain_text("Opening of the browser week")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(phone) <= PHONE["width"]
     assert serious_violations(phone) == []
     screenshot(phone, "favourites-shared-phone")
     phone.get_by_role("button", name="Add them to my programme").click()

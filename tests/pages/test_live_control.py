@@ -19,6 +19,7 @@ from tests.support.pages import (
     EVENT,
     MAIN_STAGE,
     PHONE,
+    page_width,
     platform_of,
     programme_of_today,
     screenshot,
@@ -106,7 +107,7 @@ def test_live_control_in_english_at_phone_size(live_stack, new_page):
     page.goto(f"{stack.url('schedule')}/{EVENT}/organiser/live?lang=en")
     expect(page.get_by_role("heading", name="Live control", level=1)).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"^\+5 min on Baseology"))).to_be_visible()
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], width
     assert serious_violations(page) == []
     screenshot(page, "live-control-phone-en")

@@ -18,6 +18,7 @@ from tests.support.pages import (
     PHONE,
     PROGRAMME,
     mails_to,
+    page_width,
     platform_of,
     register_attendee,
     screenshot,
@@ -132,7 +133,7 @@ def test_mail_history_in_english_at_phone_size(mail_stack, new_page):
     rows = page.locator(".mail-table tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("failed")
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], width
     assert serious_violations(page) == []
     screenshot(page, "mails-failed-phone-en")

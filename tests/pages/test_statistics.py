@@ -14,6 +14,7 @@ from tests.support.pages import (
     DESKTOP,
     EVENT,
     PHONE,
+    page_width,
     platform_of,
     programme_of_today,
     register_attendee,
@@ -123,7 +124,7 @@ def test_statistics_in_english_at_phone_size(stats_stack, new_page):
     details.get_by_text("Figures as a table").click()
     expect(details.locator("table")).to_be_visible()
     # Nothing wider than the phone but the tables' own scrolling regions.
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], width
     assert serious_violations(page) == []
     screenshot(page, "statistics-phone-en")

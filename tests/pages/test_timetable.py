@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.pages import DESKTOP, EVENT, PHONE, screenshot, serious_violations
+from tests.support.pages import DESKTOP, EVENT, PHONE, page_width, screenshot, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,7 +42,7 @@ def test_timetable_grid_at_both_sizes(stack, new_page):
     region = phone.get_by_role("region", name="Monday, 6 May 2030")
     expect(region).to_be_visible()
     # The grid scrolls sideways inside its region; the page itself does not.
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(phone) <= PHONE["width"]
     assert region.evaluate("el => el.scrollWidth > el.clientWidth")
     time_column = phone.locator(".timetable__time").first
     before = time_column.bounding_box()["x"]
@@ -78,6 +78,6 @@ def test_speaker_pages_at_both_sizes(stack, new_page):
     phone = new_page(viewport=PHONE)
     phone.goto(page.url + "?lang=en")
     expect(phone.get_by_role("heading", name="Sessions")).to_be_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(phone) <= PHONE["width"]
     assert serious_violations(phone) == []
     screenshot(phone, "speaker-phone")

@@ -172,6 +172,14 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     return path
 
 
+def page_width(page) -> int:
+    """The page's laid-out width, once its stylesheets are in: measured before (a form's answer
+    whose text is there while its CSS is still on the way, on a loaded machine), the layout is
+    the unstyled one."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 def serious_violations(page) -> list[str]:
     # Evaluated by the test driver: the pages' Content-Security-Policy refuses inline <script>.
     page.evaluate(AXE.read_text())
